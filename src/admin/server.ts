@@ -1,0 +1,45 @@
+/**
+ * The admin API (fastify): health, readiness and read-only views of the registry, the routes and the
+ * configuration. It reads the current snapshot and the sources' status; it changes nothing.
+ */
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { SnapshotHolder } from '../snapshot/holder.ts';
+import { routesView, servicesView } from './views.ts';
+
+export interface AdminOptions {
+  readonly holder: SnapshotHolder;
+  /** True once every source has completed its first load. */
+  readonly ready: () => boolean;
+  /** Status of each source (last reload, errors), as JSON-ready objects. */
+  readonly sources: () => readonly unknown[];
+  readonly startedAt: string;
+}
+
+export function createAdminServer(options: AdminOptions): FastifyInstance {
+  const app = Fastify({ logger: false });
+  const { holder } = options;
+
+  app.get('/healthz', async () => ({ status: 'ok' }));
+
+  app.get('/readyz', async (_req, reply) => {
+    const ready = options.ready();
+    reply.code(ready ? 200 : 503);
+    return { status: ready ? 'ready' : 'not-ready' };
+  });
+
+  app.get('/api/v1/services', async () => servicesView(holder.current()));
+
+  app.get('/api/v1/routes', async () => routesView(holder.current()));
+
+  app.get('/api/v1/config', async () => {
+    const snapshot = holder.current();
+    return {
+      startedAt: options.startedAt,
+      snapshot: { version: snapshot.version, hash: snapshot.hash, createdAt: snapshot.createdAt, storeVersion: snapshot.storeVersion },
+      sources: options.sources(),
+      diagnostics: snapshot.diagnostics,
+    };
+  });
+
+  return app;
+}

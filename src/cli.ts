@@ -1,0 +1,48 @@
+/**
+ * `switchyard`: parse flags, start, stop gracefully on SIGINT/SIGTERM.
+ * Exit codes: 0 after a clean stop, 1 when start-up fails (bad manifests, a port in use), 2 for bad flags.
+ */
+import type { SwyError } from './errors.ts';
+import { USAGE, parseFlags } from './flags.ts';
+import { createRootLogger } from './log.ts';
+import { startSwitchyard } from './main.ts';
+
+export async function runCli(argv: readonly string[]): Promise<number> {
+  const parsed = parseFlags(argv);
+  if (parsed.kind === 'help') {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  if (parsed.kind === 'error') {
+    process.stderr.write(parsed.errors.map((e) => `switchyard: ${e}\n`).join('') + '\n' + USAGE);
+    return 2;
+  }
+  const log = createRootLogger(parsed.config.logLevel);
+  let app;
+  try {
+    app = await startSwitchyard(parsed.config, log);
+  } catch (err) {
+    const e = err as SwyError;
+    log.fatal({ code: e.code, file: e.location?.file, document: e.location?.document, path: e.location?.path }, `start-up failed: ${e.message}`);
+    process.stderr.write(`switchyard: ${e.code ?? 'error'}: ${e.message}\n`);
+    if (typeof e.code !== 'string' || !e.code.startsWith('SWY_ERR_')) process.stderr.write(`${(err as Error).stack}\n`);
+    return 1;
+  }
+  const running = app;
+  return new Promise<number>((resolve) => {
+    const onSignal = (signal: NodeJS.Signals): void => {
+      log.info({ signal }, 'signal received');
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      running.stop().then(
+        () => resolve(0),
+        (err: unknown) => {
+          log.error({ err }, 'error while stopping');
+          resolve(1);
+        },
+      );
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+}

@@ -1,0 +1,135 @@
+/**
+ * Services + EndpointSlices/Endpoints → backends (one per Service port) with their endpoints,
+ * resolved as the Kubernetes API defines it:
+ * - EndpointSlices belong to a Service through the `kubernetes.io/service-name` label, v1 Endpoints by equal name.
+ *   When a Service has any EndpointSlice, its Endpoints object is ignored (the API server mirrors one into
+ *   the other, and kube-proxy reads only slices), so nothing is counted twice.
+ * - An endpoint port matches a Service port by name ('' for a single unnamed port) and protocol.
+ * - An endpoint is its address and port: several pods may share a port on different addresses.
+ */
+import { backendKey, endpointKey, serviceKey } from '../model/keys.ts';
+import type { EndpointGroupRec, ServiceRec } from '../model/records.ts';
+import type { StoreView } from '../store/store.ts';
+import type { Backend, Diagnostic, EndpointView, ServicePortView, ServiceView } from '../snapshot/types.ts';
+import { diag } from './diagnostics.ts';
+import { serviceNames } from './registry.ts';
+
+export interface CompiledServices {
+  readonly services: Map<string, ServiceView>;
+  readonly backends: Map<string, Backend>;
+  readonly diagnostics: Diagnostic[];
+}
+
+export function compileServices(view: StoreView, clusterDomain: string): CompiledServices {
+  const diagnostics: Diagnostic[] = [];
+  const groupsByService = collectGroups(view, diagnostics);
+  const services = new Map<string, ServiceView>();
+  const backends = new Map<string, Backend>();
+
+  for (const svc of sortedByKey(view.services)) {
+    const sKey = serviceKey(svc.meta.namespace, svc.meta.name);
+    const groups = groupsByService.get(sKey) ?? [];
+    const ports: ServicePortView[] = [];
+    for (const port of svc.ports) {
+      const backend = compileBackend(svc, port, groups, diagnostics);
+      backends.set(backend.key, backend);
+      ports.push({ name: port.name, port: port.port, targetPort: port.targetPort, protocol: port.protocol, appProtocol: port.appProtocol, backend: backend.key });
+    }
+    services.set(sKey, {
+      namespace: svc.meta.namespace,
+      name: svc.meta.name,
+      type: svc.type,
+      clusterIPs: svc.clusterIPs,
+      headless: svc.headless,
+      externalName: svc.externalName,
+      names: serviceNames(svc.meta.name, svc.meta.namespace, clusterDomain),
+      ports,
+    });
+  }
+  return { services, backends, diagnostics };
+}
+
+function sortedByKey<T>(map: ReadonlyMap<string, T>): T[] {
+  return [...map.keys()].sort().map((k) => map.get(k)!);
+}
+
+/** Endpoint groups per Service key: slices when the Service has any, its Endpoints otherwise. */
+function collectGroups(view: StoreView, diagnostics: Diagnostic[]): Map<string, EndpointGroupRec[]> {
+  const fromSlices = new Map<string, EndpointGroupRec[]>();
+  for (const slice of sortedByKey(view.endpointSlices)) {
+    if (slice.serviceName === undefined) {
+      diagnostics.push(diag('warning', 'ENDPOINTSLICE_NO_SERVICE', slice, 'has no kubernetes.io/service-name label, so it belongs to no Service'));
+      continue;
+    }
+    const key = serviceKey(slice.meta.namespace, slice.serviceName);
+    if (!view.services.has(`Service/${key}`)) {
+      diagnostics.push(diag('info', 'ENDPOINTSLICE_SERVICE_MISSING', slice, `Service ${key} does not exist`));
+    }
+    push(fromSlices, key, slice.group);
+  }
+  const groups = new Map(fromSlices);
+  for (const eps of sortedByKey(view.endpoints)) {
+    const key = serviceKey(eps.meta.namespace, eps.meta.name);
+    if (fromSlices.has(key)) continue;
+    groups.set(key, [...eps.groups]);
+  }
+  return groups;
+}
+
+function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}
+
+function compileBackend(svc: ServiceRec, port: ServiceRec['ports'][number], groups: readonly EndpointGroupRec[], diagnostics: Diagnostic[]): Backend {
+  const byKey = new Map<string, EndpointView>();
+  let unmatchedGroups = 0;
+  for (const group of groups) {
+    const gp = group.ports.find((p) => p.name === port.name && p.protocol === port.protocol);
+    if (!gp) {
+      if (group.addresses.length > 0) unmatchedGroups++;
+      continue;
+    }
+    for (const a of group.addresses) {
+      const key = endpointKey(a.address, gp.port);
+      const seen = byKey.get(key);
+      // The same pod may briefly appear in two slices during an update: one endpoint, ready if either says so.
+      if (seen) {
+        byKey.set(key, { ...seen, ready: seen.ready || a.ready, serving: seen.serving || a.serving, terminating: seen.terminating && a.terminating });
+        continue;
+      }
+      byKey.set(key, {
+        key,
+        address: a.address,
+        port: gp.port,
+        ready: a.ready,
+        serving: a.serving,
+        terminating: a.terminating,
+        hostname: a.hostname,
+        nodeName: a.nodeName,
+        targetRef: a.targetRef,
+      });
+    }
+  }
+  if (unmatchedGroups > 0 && byKey.size === 0) {
+    const portName = port.name === '' ? 'the unnamed port' : `port name ${JSON.stringify(port.name)}`;
+    diagnostics.push(diag('warning', 'SERVICE_PORT_NO_ENDPOINT_PORT', svc, `no endpoint port matches ${portName} (${port.protocol}) of port ${port.port}`));
+  }
+  const all = [...byKey.values()].sort(compareEndpoints);
+  return {
+    key: backendKey(svc.meta.namespace, svc.meta.name, port.port),
+    namespace: svc.meta.namespace,
+    service: svc.meta.name,
+    port: port.port,
+    portName: port.name,
+    protocol: port.protocol,
+    ready: all.filter((e) => e.ready),
+    all,
+  };
+}
+
+function compareEndpoints(a: EndpointView, b: EndpointView): number {
+  if (a.address !== b.address) return a.address < b.address ? -1 : 1;
+  return a.port - b.port;
+}

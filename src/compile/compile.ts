@@ -1,0 +1,54 @@
+/** Store view → the next Snapshot. Pure: no I/O, no timers, no logging. */
+import { createHash } from 'node:crypto';
+import type { StoreView } from '../store/store.ts';
+import type { Snapshot } from '../snapshot/types.ts';
+import { compileServices } from './backends.ts';
+import { compileRegistry } from './registry.ts';
+import { compileRoutes } from './routes.ts';
+
+export interface CompileOptions {
+  /** DNS suffix of Service names; default `cluster.local`. */
+  readonly clusterDomain: string;
+  /** Ingress class served; default `switchyard`. */
+  readonly ingressClass: string;
+}
+
+/** Everything of a snapshot except its version and timestamps, which the caller stamps. */
+export type CompiledState = Omit<Snapshot, 'version' | 'createdAt'>;
+
+export function compile(view: StoreView, options: CompileOptions): CompiledState {
+  const { services, backends, diagnostics: serviceDiagnostics } = compileServices(view, options.clusterDomain);
+  const registry = compileRegistry(services);
+  const { routes, diagnostics: routeDiagnostics } = compileRoutes(view.ingresses.values(), services, options);
+  const diagnostics = [...serviceDiagnostics, ...routeDiagnostics];
+  const hash = createHash('sha256')
+    .update(
+      JSON.stringify({
+        d: options.clusterDomain,
+        s: [...services.values()],
+        b: [...backends.values()],
+        r: routes.list,
+        db: routes.defaultBackend ?? null,
+        diag: diagnostics,
+      }),
+    )
+    .digest('hex')
+    .slice(0, 16);
+  return { hash, storeVersion: view.version, clusterDomain: options.clusterDomain, services, backends, registry, routes, diagnostics };
+}
+
+/** The snapshot served before any source has loaded: no services, no routes. */
+export function emptySnapshot(clusterDomain: string): Snapshot {
+  return {
+    version: 0,
+    hash: '',
+    storeVersion: 0,
+    createdAt: new Date(0).toISOString(),
+    clusterDomain,
+    services: new Map(),
+    backends: new Map(),
+    registry: new Map(),
+    routes: { hosts: new Map(), wildcards: new Map(), anyHost: undefined, defaultBackend: undefined, list: [] },
+    diagnostics: [],
+  };
+}

@@ -1,0 +1,160 @@
+/**
+ * Ingresses → the route table, with networking.k8s.io/v1 semantics:
+ * - served when spec.ingressClassName equals the configured class, or is unset;
+ * - hosts exact or `*.suffix` (one extra label), compared lower-case;
+ * - Exact paths compare whole; Prefix paths compare element-wise with trailing slashes ignored;
+ *   ImplementationSpecific is treated as Prefix here;
+ * - rules of several Ingresses merge by host; a host+path+type claimed twice goes to the oldest
+ *   Ingress (creationTimestamp, then namespace/name) and the loser gets a diagnostic.
+ */
+import { backendKey, serviceKey } from '../model/keys.ts';
+import type { IngressBackendRec, IngressRec, PathType } from '../model/records.ts';
+import type { Diagnostic, Route, RouteTable, RouteTarget, ServiceView } from '../snapshot/types.ts';
+import { diag } from './diagnostics.ts';
+
+export interface RouteOptions {
+  readonly ingressClass: string;
+}
+
+export interface CompiledRoutes {
+  readonly routes: RouteTable;
+  readonly diagnostics: Diagnostic[];
+}
+
+/** Prefix paths are keyed without trailing slashes, so `/foo/` and `/foo` are one key and `/` is ''. */
+export function prefixKey(path: string): string {
+  let end = path.length;
+  while (end > 0 && path.charCodeAt(end - 1) === 47 /* '/' */) end--;
+  return path.slice(0, end);
+}
+
+/** Oldest first; an object without a timestamp sorts after every dated one; ties by namespace/name. */
+export function compareIngressAge(a: IngressRec, b: IngressRec): number {
+  const ta = a.meta.creationTimestamp ? Date.parse(a.meta.creationTimestamp) : Number.POSITIVE_INFINITY;
+  const tb = b.meta.creationTimestamp ? Date.parse(b.meta.creationTimestamp) : Number.POSITIVE_INFINITY;
+  if (ta !== tb) return ta < tb ? -1 : 1;
+  const ka = serviceKey(a.meta.namespace, a.meta.name);
+  const kb = serviceKey(b.meta.namespace, b.meta.name);
+  return ka < kb ? -1 : ka > kb ? 1 : 0;
+}
+
+interface MutableHostRoutes {
+  exact: Map<string, Route>;
+  prefix: Map<string, Route>;
+}
+
+export function compileRoutes(
+  ingresses: Iterable<IngressRec>,
+  services: ReadonlyMap<string, ServiceView>,
+  options: RouteOptions,
+): CompiledRoutes {
+  const diagnostics: Diagnostic[] = [];
+  const hosts = new Map<string, MutableHostRoutes>();
+  const wildcards = new Map<string, MutableHostRoutes>();
+  let anyHost: MutableHostRoutes | undefined;
+  let defaultBackend: RouteTarget | undefined;
+  let defaultOwner: IngressRec | undefined;
+  const list: Route[] = [];
+
+  const served = [...ingresses].filter((ing) => {
+    if (ing.ingressClassName === undefined || ing.ingressClassName === options.ingressClass) return true;
+    diagnostics.push(diag('info', 'INGRESS_CLASS_IGNORED', ing, `ingress class ${JSON.stringify(ing.ingressClassName)} is not ${JSON.stringify(options.ingressClass)}`));
+    return false;
+  });
+  served.sort(compareIngressAge);
+
+  for (const ing of served) {
+    if (ing.defaultBackend) {
+      const target = resolveTarget(ing, ing.defaultBackend, services, diagnostics);
+      if (defaultBackend === undefined) {
+        defaultBackend = target;
+        defaultOwner = ing;
+      } else {
+        diagnostics.push(diag('warning', 'INGRESS_DEFAULT_BACKEND_CONFLICT', ing, `spec.defaultBackend ignored: Ingress ${serviceKey(defaultOwner!.meta.namespace, defaultOwner!.meta.name)} is older and defines one`));
+      }
+    }
+    for (const rule of ing.rules) {
+      const host = rule.host ?? '';
+      const table = host === '' ? (anyHost ??= newHostRoutes()) : hostTable(host, hosts, wildcards);
+      for (const p of rule.paths) {
+        const map = p.pathType === 'Exact' ? table.exact : table.prefix;
+        const key = p.pathType === 'Exact' ? p.path : prefixKey(p.path);
+        const existing = map.get(key);
+        if (existing) {
+          diagnostics.push(
+            diag('warning', 'INGRESS_RULE_CONFLICT', ing, `host ${JSON.stringify(host || '*')} path ${JSON.stringify(p.path)} (${p.pathType}) ignored: already routed by Ingress ${existing.ingress}`),
+          );
+          continue;
+        }
+        const route: Route = { host, path: p.path, pathType: p.pathType, ...resolveTarget(ing, p.backend, services, diagnostics) };
+        map.set(key, route);
+        list.push(route);
+      }
+    }
+  }
+
+  return {
+    routes: { hosts, wildcards, anyHost, defaultBackend, list: list.sort(compareRoutes) },
+    diagnostics: dedupe(diagnostics),
+  };
+}
+
+function newHostRoutes(): MutableHostRoutes {
+  return { exact: new Map(), prefix: new Map() };
+}
+
+function hostTable(host: string, hosts: Map<string, MutableHostRoutes>, wildcards: Map<string, MutableHostRoutes>): MutableHostRoutes {
+  const wildcard = host.startsWith('*.');
+  const map = wildcard ? wildcards : hosts;
+  const key = wildcard ? host.slice(2) : host;
+  let table = map.get(key);
+  if (!table) map.set(key, (table = newHostRoutes()));
+  return table;
+}
+
+function resolveTarget(ing: IngressRec, backend: IngressBackendRec, services: ReadonlyMap<string, ServiceView>, diagnostics: Diagnostic[]): RouteTarget {
+  const ingress = serviceKey(ing.meta.namespace, ing.meta.name);
+  if (!backend.service) {
+    const r = backend.resource!;
+    diagnostics.push(diag('warning', 'INGRESS_RESOURCE_BACKEND_UNSUPPORTED', ing, `resource backend ${r.kind}/${r.name} is not supported; requests to it get 503`));
+    return { backend: undefined, problem: 'unsupported-backend', describe: `${r.kind}/${r.name}`, ingress };
+  }
+  const { name, portNumber, portName } = backend.service;
+  const sKey = serviceKey(ing.meta.namespace, name);
+  const describe = `${sKey}:${portNumber ?? portName}`;
+  const svc = services.get(sKey);
+  if (!svc) {
+    diagnostics.push(diag('warning', 'INGRESS_BACKEND_SERVICE_MISSING', ing, `backend Service ${sKey} does not exist; requests to it get 503`));
+    return { backend: undefined, problem: 'unknown-service', describe, ingress };
+  }
+  if (svc.type === 'ExternalName') {
+    diagnostics.push(diag('warning', 'INGRESS_BACKEND_EXTERNALNAME', ing, `backend Service ${sKey} is of type ExternalName, which is not proxied; requests to it get 503`));
+    return { backend: undefined, problem: 'unsupported-backend', describe, ingress };
+  }
+  const port = svc.ports.find((p) => (portNumber !== undefined ? p.port === portNumber : p.name === portName));
+  if (!port) {
+    diagnostics.push(diag('warning', 'INGRESS_BACKEND_PORT_MISSING', ing, `backend Service ${sKey} has no port ${portNumber ?? JSON.stringify(portName)}; requests to it get 503`));
+    return { backend: undefined, problem: 'unknown-port', describe, ingress };
+  }
+  return { backend: backendKey(svc.namespace, svc.name, port.port), problem: undefined, describe, ingress };
+}
+
+const PATH_TYPE_ORDER: Record<PathType, number> = { Exact: 0, Prefix: 1, ImplementationSpecific: 2 };
+
+function compareRoutes(a: Route, b: Route): number {
+  if (a.host !== b.host) return a.host < b.host ? -1 : 1;
+  if (a.path.length !== b.path.length) return b.path.length - a.path.length;
+  if (a.path !== b.path) return a.path < b.path ? -1 : 1;
+  return PATH_TYPE_ORDER[a.pathType] - PATH_TYPE_ORDER[b.pathType];
+}
+
+/** The same missing backend referenced by several paths of one Ingress is reported once. */
+function dedupe(diagnostics: Diagnostic[]): Diagnostic[] {
+  const seen = new Set<string>();
+  return diagnostics.filter((d) => {
+    const key = `${d.code}|${d.kind}|${d.namespace}|${d.name}|${d.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}

@@ -1,0 +1,69 @@
+/**
+ * Header rewriting between client and upstream. Hop-by-hop fields (RFC 9110 §7.6.1: Connection,
+ * Proxy-Connection, Keep-Alive, TE, Transfer-Encoding, Upgrade, and every field the Connection
+ * header names) are connection-scoped and never forwarded. `Host` passes as the client sent it.
+ */
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+
+const HOP_BY_HOP = new Set(['connection', 'proxy-connection', 'keep-alive', 'te', 'transfer-encoding', 'upgrade']);
+
+/**
+ * Request fields Switchyard sets itself (X-Forwarded-*), plus `expect`: the 100-continue exchange is
+ * answered by Switchyard's own server, and forwarding it would make the upstream client wait for a
+ * second one.
+ */
+const REPLACED_ON_REQUEST = new Set(['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-port', 'expect']);
+
+/** Field names listed in a Connection header, lower-cased. Empty set when there is none (the common case). */
+function connectionTokens(value: string | string[] | undefined): ReadonlySet<string> | undefined {
+  if (value === undefined) return undefined;
+  const tokens = new Set<string>();
+  for (const part of Array.isArray(value) ? value : [value]) {
+    for (const t of part.split(',')) {
+      const token = t.trim().toLowerCase();
+      if (token) tokens.add(token);
+    }
+  }
+  return tokens;
+}
+
+export interface ForwardedInfo {
+  readonly proto: 'http' | 'https';
+  /** The listener's port, as the client addressed it. */
+  readonly port: number;
+}
+
+/**
+ * Upstream request headers as a flat [name, value, …] list, from the client's raw headers: hop-by-hop
+ * fields dropped, X-Forwarded-For appended with the client address, X-Forwarded-Proto/Host/Port set.
+ */
+export function upstreamRequestHeaders(req: IncomingMessage, info: ForwardedInfo, host: string | undefined): string[] {
+  const raw = req.rawHeaders;
+  const named = connectionTokens(req.headers.connection);
+  const out: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    const lower = name.toLowerCase();
+    if (HOP_BY_HOP.has(lower) || REPLACED_ON_REQUEST.has(lower) || named?.has(lower)) continue;
+    out.push(name, raw[i + 1]!);
+  }
+  const clientAddress = req.socket.remoteAddress ?? '';
+  const prior = req.headers['x-forwarded-for'];
+  out.push('x-forwarded-for', prior ? `${prior}, ${clientAddress}` : clientAddress);
+  out.push('x-forwarded-proto', info.proto);
+  if (host !== undefined) out.push('x-forwarded-host', host);
+  out.push('x-forwarded-port', String(info.port));
+  return out;
+}
+
+/** Upstream response headers for the client: hop-by-hop fields (and those the upstream's Connection names) dropped. */
+export function clientResponseHeaders(headers: IncomingHttpHeaders | Record<string, string | string[] | undefined>): Record<string, string | string[]> {
+  const named = connectionTokens(headers['connection']);
+  const out: Record<string, string | string[]> = {};
+  for (const name in headers) {
+    const value = headers[name];
+    if (value === undefined || HOP_BY_HOP.has(name) || named?.has(name)) continue;
+    out[name] = value;
+  }
+  return out;
+}

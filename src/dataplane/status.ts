@@ -1,0 +1,68 @@
+/**
+ * The one place where a failure becomes an HTTP status. Client-facing bodies are short and generic;
+ * the `x-switchyard-error` header names the reason; details go to the log.
+ */
+import type { ServerResponse } from 'node:http';
+import { ErrorCode } from '../errors.ts';
+
+export interface Failure {
+  readonly status: number;
+  /** Value of the x-switchyard-error header. */
+  readonly reason: string;
+  readonly body: string;
+}
+
+const failure = (status: number, reason: string, body: string): Failure => ({ status, reason, body: `${body}\n` });
+
+export const FAILURES = {
+  [ErrorCode.NO_ROUTE]: failure(404, 'no-route', 'no route for this host and path'),
+  [ErrorCode.UNKNOWN_SERVICE]: failure(503, 'unknown-service', 'backend service unavailable'),
+  [ErrorCode.NO_READY_ENDPOINT]: failure(503, 'no-ready-endpoint', 'no ready endpoint for this service'),
+  [ErrorCode.UPSTREAM_CONNECT]: failure(502, 'upstream-connect-failed', 'upstream connection failed'),
+  [ErrorCode.UPSTREAM_PROTOCOL]: failure(502, 'upstream-protocol-error', 'upstream protocol error'),
+  [ErrorCode.UPSTREAM_TIMEOUT]: failure(504, 'upstream-timeout', 'upstream timed out'),
+} as const satisfies Partial<Record<ErrorCode, Failure>>;
+
+export type FailureCode = keyof typeof FAILURES;
+
+export const ERROR_HEADER = 'x-switchyard-error';
+
+/** Answers with the failure's status, reason header and body, unless the response has begun. */
+export function sendFailure(res: ServerResponse, code: FailureCode): void {
+  const f = FAILURES[code];
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  res.writeHead(f.status, {
+    'content-type': 'text/plain; charset=utf-8',
+    'content-length': Buffer.byteLength(f.body),
+    [ERROR_HEADER]: f.reason,
+  });
+  res.end(f.body);
+}
+
+const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ETIMEDOUT']);
+const CONNECT_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED', 'UND_ERR_DESTROYED']);
+
+/** Classifies an upstream error (undici or socket) into a failure code. */
+export function classifyUpstreamError(err: unknown): FailureCode {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code === 'string') {
+    if (TIMEOUT_CODES.has(code)) return ErrorCode.UPSTREAM_TIMEOUT;
+    if (CONNECT_CODES.has(code)) return ErrorCode.UPSTREAM_CONNECT;
+  }
+  return ErrorCode.UPSTREAM_PROTOCOL;
+}
+
+/**
+ * A raw response for a request Node's parser rejected before any handler ran (no ServerResponse exists):
+ * 400 for malformed requests, 431 for oversized headers. The connection is closed after it.
+ */
+export function rawParserFailure(parserCode: string | undefined): string {
+  const tooLarge = parserCode === 'HPE_HEADER_OVERFLOW';
+  const status = tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request';
+  const reason = tooLarge ? 'header-too-large' : 'bad-request';
+  const body = tooLarge ? 'request header fields too large\n' : 'bad request\n';
+  return `HTTP/1.1 ${status}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${body.length}\r\n${ERROR_HEADER}: ${reason}\r\nconnection: close\r\n\r\n${body}`;
+}

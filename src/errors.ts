@@ -1,0 +1,66 @@
+/**
+ * Every coded error Switchyard raises. Callers check `err.code`, never `instanceof`,
+ * so an error that crossed a process or module boundary is still recognisable.
+ */
+export const ErrorCode = {
+  /** A command-line flag is unknown or has a bad value. */
+  FLAG_INVALID: 'SWY_ERR_FLAG_INVALID',
+  /** A manifest file could not be read. */
+  MANIFEST_READ: 'SWY_ERR_MANIFEST_READ',
+  /** A manifest file is not valid YAML/JSON. */
+  MANIFEST_PARSE: 'SWY_ERR_MANIFEST_PARSE',
+  /** A Kubernetes object in a manifest misses a required field or has a wrong type. */
+  MANIFEST_INVALID: 'SWY_ERR_MANIFEST_INVALID',
+  /** The same object (kind/namespace/name) is defined twice. */
+  MANIFEST_DUPLICATE: 'SWY_ERR_MANIFEST_DUPLICATE',
+  /** A --manifests path does not exist. */
+  MANIFEST_PATH_MISSING: 'SWY_ERR_MANIFEST_PATH_MISSING',
+  /** No route matched the request's host and path. */
+  NO_ROUTE: 'SWY_ERR_NO_ROUTE',
+  /** The route's backend Service (or its port) does not exist. */
+  UNKNOWN_SERVICE: 'SWY_ERR_UNKNOWN_SERVICE',
+  /** The backend exists but has no ready endpoint. */
+  NO_READY_ENDPOINT: 'SWY_ERR_NO_READY_ENDPOINT',
+  /** The upstream refused, reset or could not be reached. */
+  UPSTREAM_CONNECT: 'SWY_ERR_UPSTREAM_CONNECT',
+  /** The upstream answered something that is not valid HTTP, or broke off mid-response. */
+  UPSTREAM_PROTOCOL: 'SWY_ERR_UPSTREAM_PROTOCOL',
+  /** The upstream did not connect or answer within its timeout. */
+  UPSTREAM_TIMEOUT: 'SWY_ERR_UPSTREAM_TIMEOUT',
+  /** A listener could not bind its address. */
+  LISTEN_FAILED: 'SWY_ERR_LISTEN_FAILED',
+} as const;
+
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** Where in the manifests an error was found: file, document index (0-based) and field path. */
+export interface ManifestLocation {
+  readonly file: string;
+  readonly document?: number;
+  readonly path?: string;
+}
+
+export class SwyError extends Error {
+  readonly code: ErrorCode;
+  readonly location: ManifestLocation | undefined;
+
+  constructor(code: ErrorCode, message: string, options: { cause?: unknown; location?: ManifestLocation } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'SwyError';
+    this.code = code;
+    this.location = options.location;
+  }
+}
+
+/** True when `err` carries the given Switchyard error code. */
+export function hasCode(err: unknown, code: ErrorCode): boolean {
+  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === code;
+}
+
+/** Formats a manifest location as `file[#doc][ at path]`, the form every manifest message uses. */
+export function formatLocation(loc: ManifestLocation): string {
+  let out = loc.file;
+  if (loc.document !== undefined) out += ` document ${loc.document}`;
+  if (loc.path) out += ` field ${loc.path}`;
+  return out;
+}

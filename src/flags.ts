@@ -1,0 +1,141 @@
+/**
+ * Command-line flags → validated configuration. Every problem is collected, so a user fixes them all
+ * in one go; the caller prints them with the usage and exits 2.
+ */
+import { parseArgs } from 'node:util';
+import { LOG_LEVELS } from './log.ts';
+import type { LevelWithSilent } from 'pino';
+
+export interface HostPort {
+  readonly host: string;
+  readonly port: number;
+}
+
+export interface Config {
+  readonly manifests: readonly string[];
+  readonly listen: HostPort;
+  readonly admin: HostPort;
+  readonly clusterDomain: string;
+  readonly ingressClass: string;
+  readonly logLevel: LevelWithSilent;
+  readonly drainTimeoutMs: number;
+  readonly upstreamConnectTimeoutMs: number;
+  readonly upstreamTimeoutMs: number;
+  readonly upstreamMaxConnections: number;
+  readonly maxHeaderSize: number;
+}
+
+export const USAGE = `Usage: switchyard --manifests PATH [--manifests PATH ...] [options]
+
+Routes HTTP by Kubernetes Ingress rules, round-robin across ready endpoints, from manifest files.
+
+Options:
+  --manifests PATH              manifest file or directory (*.yaml, *.yml, *.json, read recursively);
+                                repeatable, at least one; watched for changes
+  --listen HOST:PORT            ingress (edge) listener                     [default: 0.0.0.0:8080]
+  --admin HOST:PORT             admin API listener                          [default: 127.0.0.1:9901]
+  --cluster-domain DOMAIN       cluster DNS domain of Service names         [default: cluster.local]
+  --ingress-class NAME          serve Ingresses of this class (and unset)   [default: switchyard]
+  --log-level LEVEL             fatal|error|warn|info|debug|trace|silent    [default: info]
+  --drain-timeout DURATION      on SIGINT/SIGTERM, how long in-flight
+                                requests may take before they are cut       [default: 10s]
+  --upstream-connect-timeout D  upstream TCP connect timeout                [default: 5s]
+  --upstream-timeout DURATION   wait for upstream response headers, and the
+                                longest pause inside a body                 [default: 60s]
+  --upstream-max-connections N  keep-alive connections per endpoint         [default: 128]
+  --max-header-size BYTES       largest request head before 431             [default: 16384]
+  -h, --help                    show this help
+
+Port 0 picks a free port; the chosen address is logged as "listening role=... address=...".
+Durations: 500ms, 10s, 2m, or a bare number of seconds.
+`;
+
+export type ParseResult = { readonly kind: 'help' } | { readonly kind: 'config'; readonly config: Config } | { readonly kind: 'error'; readonly errors: readonly string[] };
+
+const OPTIONS = {
+  manifests: { type: 'string', multiple: true },
+  listen: { type: 'string', default: '0.0.0.0:8080' },
+  admin: { type: 'string', default: '127.0.0.1:9901' },
+  'cluster-domain': { type: 'string', default: 'cluster.local' },
+  'ingress-class': { type: 'string', default: 'switchyard' },
+  'log-level': { type: 'string', default: 'info' },
+  'drain-timeout': { type: 'string', default: '10s' },
+  'upstream-connect-timeout': { type: 'string', default: '5s' },
+  'upstream-timeout': { type: 'string', default: '60s' },
+  'upstream-max-connections': { type: 'string', default: '128' },
+  'max-header-size': { type: 'string', default: '16384' },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const;
+
+export function parseFlags(argv: readonly string[]): ParseResult {
+  let values;
+  try {
+    ({ values } = parseArgs({ args: [...argv], options: OPTIONS, strict: true, allowPositionals: false }));
+  } catch (err) {
+    return { kind: 'error', errors: [(err as Error).message] };
+  }
+  if (values.help) return { kind: 'help' };
+  const errors: string[] = [];
+  const manifests = values.manifests ?? [];
+  if (manifests.length === 0) errors.push('--manifests: at least one PATH is required');
+  for (const m of manifests) if (m.trim() === '') errors.push('--manifests: empty path');
+
+  const listen = parseHostPort('--listen', values.listen, errors);
+  const admin = parseHostPort('--admin', values.admin, errors);
+  const clusterDomain = values['cluster-domain'].toLowerCase().replace(/\.$/, '');
+  if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(clusterDomain)) {
+    errors.push(`--cluster-domain: ${JSON.stringify(values['cluster-domain'])} is not a DNS domain`);
+  }
+  const ingressClass = values['ingress-class'];
+  if (ingressClass === '') errors.push('--ingress-class: must not be empty');
+  const logLevel = values['log-level'] as LevelWithSilent;
+  if (!LOG_LEVELS.includes(logLevel)) errors.push(`--log-level: ${JSON.stringify(logLevel)} is not one of ${LOG_LEVELS.join(', ')}`);
+
+  const config: Config = {
+    manifests,
+    listen,
+    admin,
+    clusterDomain,
+    ingressClass,
+    logLevel,
+    drainTimeoutMs: parseDuration('--drain-timeout', values['drain-timeout'], errors, true),
+    upstreamConnectTimeoutMs: parseDuration('--upstream-connect-timeout', values['upstream-connect-timeout'], errors, false),
+    upstreamTimeoutMs: parseDuration('--upstream-timeout', values['upstream-timeout'], errors, false),
+    upstreamMaxConnections: parseInteger('--upstream-max-connections', values['upstream-max-connections'], 1, 65536, errors),
+    maxHeaderSize: parseInteger('--max-header-size', values['max-header-size'], 1024, 1024 * 1024, errors),
+  };
+  return errors.length > 0 ? { kind: 'error', errors } : { kind: 'config', config };
+}
+
+/** `HOST:PORT`, `[IPv6]:PORT` or `:PORT` (all interfaces). */
+export function parseHostPort(flag: string, value: string, errors: string[]): HostPort {
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]*)):(\d{1,5})$/.exec(value);
+  const port = m ? Number(m[3]) : NaN;
+  if (!m || port > 65535) {
+    errors.push(`${flag}: ${JSON.stringify(value)} is not HOST:PORT (port 0-65535; IPv6 as [::1]:PORT)`);
+    return { host: '', port: 0 };
+  }
+  return { host: m[1] ?? (m[2] || '0.0.0.0'), port };
+}
+
+const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, '': 1000 };
+
+/** A duration in ms from `500ms`, `10s`, `2m`, `1h` or a bare number of seconds. */
+export function parseDuration(flag: string, value: string, errors: string[], allowZero: boolean): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|)$/.exec(value.trim());
+  const ms = m ? Math.round(Number(m[1]) * DURATION_UNITS[m[2]!]!) : NaN;
+  if (!m || !Number.isFinite(ms) || (!allowZero && ms === 0) || ms > 2_147_483_647) {
+    errors.push(`${flag}: ${JSON.stringify(value)} is not a duration (e.g. 500ms, 10s, 2m)${allowZero ? '' : ' above zero'}`);
+    return 0;
+  }
+  return ms;
+}
+
+function parseInteger(flag: string, value: string, min: number, max: number, errors: string[]): number {
+  const n = /^\d+$/.test(value) ? Number(value) : NaN;
+  if (!(n >= min && n <= max)) {
+    errors.push(`${flag}: ${JSON.stringify(value)} is not a whole number from ${min} to ${max}`);
+    return min;
+  }
+  return n;
+}

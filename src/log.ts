@@ -1,0 +1,14 @@
+import { pino, type Logger, type LevelWithSilent } from 'pino';
+
+export type { Logger };
+
+/** Log levels accepted by --log-level. */
+export const LOG_LEVELS: readonly LevelWithSilent[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+/**
+ * The one root logger. JSON lines on stdout; components log through `child({ component })`.
+ * Written synchronously so the start-up `listening` lines and the last lines before exit are never lost.
+ */
+export function createRootLogger(level: LevelWithSilent = 'info'): Logger {
+  return pino({ level, base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime }, pino.destination({ fd: 1, sync: true }));
+}

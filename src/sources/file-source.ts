@@ -1,0 +1,333 @@
+/**
+ * The manifest file source: files and directories (recursively: *.yaml, *.yml, *.json), watched.
+ *
+ * Each file is accepted or rejected whole. At start-up any broken file is fatal (every problem is
+ * reported). At run time a broken edit is rejected: that file keeps its last good records, the rest
+ * of the change applies, and the error stays visible until the file is fixed. A change is noticed
+ * through fs.watch on the directories (which also sees editors' write-temp-then-rename) and, as a
+ * safety net for events the platform drops, a periodic stat rescan.
+ */
+import { watch, type FSWatcher } from 'node:fs';
+import { readFile, readdir, stat } from 'node:fs/promises';
+import { dirname, extname, join, resolve } from 'node:path';
+import { ErrorCode, SwyError } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import { recordKey } from '../model/keys.ts';
+import type { Rec } from '../model/records.ts';
+import { parseManifest } from './normalize.ts';
+
+const MANIFEST_EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
+
+export interface FileSourceOptions {
+  readonly paths: readonly string[];
+  readonly log: Logger;
+  /** Quiet time after a file event before re-reading; default 50 ms. */
+  readonly debounceMs?: number;
+  /** Stat rescan period, in case a watch event is lost; default 2000 ms; 0 disables it. */
+  readonly rescanMs?: number;
+}
+
+/** An error as the admin API shows it. */
+export interface ManifestErrorView {
+  readonly code: string;
+  readonly message: string;
+  readonly file: string | undefined;
+  readonly document: number | undefined;
+  readonly path: string | undefined;
+}
+
+export interface ReloadResult {
+  readonly at: string;
+  readonly result: 'ok' | 'rejected' | 'unchanged';
+  /** Files whose change was applied. */
+  readonly applied: readonly string[];
+  readonly errors: readonly ManifestErrorView[];
+}
+
+export interface FileSourceStatus {
+  readonly name: string;
+  readonly paths: readonly string[];
+  readonly files: number;
+  readonly objects: number;
+  readonly loaded: boolean;
+  readonly lastReload: ReloadResult | undefined;
+  /** The most recent rejected change, until a later reload of the same files succeeds. */
+  readonly lastError: ManifestErrorView | undefined;
+  /** Files currently rejected (serving their last good content, or nothing if they never loaded). */
+  readonly rejectedFiles: readonly ManifestErrorView[];
+}
+
+interface FileState {
+  /** Fingerprint of what was last read: mtime, size, inode. */
+  fingerprint: string;
+  /** Last good records of this file. */
+  records: Rec[];
+  /** Set while the current content is rejected. */
+  error: SwyError[] | undefined;
+}
+
+type UpdateListener = (records: readonly Rec[]) => void;
+
+export class FileSource {
+  readonly name = 'manifests';
+  readonly #paths: string[];
+  readonly #log: Logger;
+  readonly #debounceMs: number;
+  readonly #rescanMs: number;
+  readonly #files = new Map<string, FileState>();
+  readonly #listeners: UpdateListener[] = [];
+  readonly #watchers: FSWatcher[] = [];
+  #timer: NodeJS.Timeout | undefined;
+  #rescanTimer: NodeJS.Timeout | undefined;
+  #loading: Promise<void> | undefined;
+  #again = false;
+  #loaded = false;
+  #closed = false;
+  #lastReload: ReloadResult | undefined;
+  #lastError: ManifestErrorView | undefined;
+  #missing = new Set<string>();
+
+  constructor(options: FileSourceOptions) {
+    this.#paths = options.paths.map((p) => resolve(p));
+    this.#log = options.log;
+    this.#debounceMs = options.debounceMs ?? 50;
+    this.#rescanMs = options.rescanMs ?? 2000;
+  }
+
+  onUpdate(fn: UpdateListener): void {
+    this.#listeners.push(fn);
+  }
+
+  /**
+   * Loads every file once and starts watching. Rejects with SWY_ERR_MANIFEST_* naming every broken
+   * file (document and field) when the initial configuration is not entirely valid.
+   */
+  async start(): Promise<void> {
+    for (const p of this.#paths) {
+      try {
+        await stat(p);
+      } catch (err) {
+        throw new SwyError(ErrorCode.MANIFEST_PATH_MISSING, `--manifests ${p}: no such file or directory`, { cause: err, location: { file: p } });
+      }
+    }
+    const errors = await this.#reload(true);
+    if (errors.length > 0) {
+      const first = errors[0]!;
+      const message = errors.length === 1 ? first.message : `${errors.length} manifest errors:\n  ${errors.map((e) => e.message).join('\n  ')}`;
+      throw new SwyError(first.code, message, { cause: errors.length === 1 ? first : new AggregateError(errors), ...(first.location ? { location: first.location } : {}) });
+    }
+    this.#loaded = true;
+    this.#watch();
+    if (this.#rescanMs > 0) {
+      this.#rescanTimer = setInterval(() => this.#schedule(0), this.#rescanMs);
+      this.#rescanTimer.unref();
+    }
+  }
+
+  status(): FileSourceStatus {
+    let objects = 0;
+    const rejectedFiles: ManifestErrorView[] = [];
+    for (const f of this.#files.values()) {
+      objects += f.records.length;
+      for (const e of f.error ?? []) rejectedFiles.push(toView(e));
+    }
+    return {
+      name: this.name,
+      paths: this.#paths,
+      files: this.#files.size,
+      objects,
+      loaded: this.#loaded,
+      lastReload: this.#lastReload,
+      lastError: this.#lastError,
+      rejectedFiles,
+    };
+  }
+
+  close(): void {
+    this.#closed = true;
+    for (const w of this.#watchers) w.close();
+    if (this.#timer) clearTimeout(this.#timer);
+    if (this.#rescanTimer) clearInterval(this.#rescanTimer);
+  }
+
+  #watch(): void {
+    const dirs = new Set<string>();
+    for (const p of this.#paths) dirs.add(p);
+    for (const dir of dirs) {
+      // A file path is watched through its directory: editors replace files by rename, which ends a file watch.
+      void stat(dir).then(
+        (s) => {
+          if (this.#closed) return;
+          const target = s.isDirectory() ? dir : dirname(dir);
+          const w = watch(target, { recursive: s.isDirectory(), persistent: false }, () => this.#schedule(this.#debounceMs));
+          w.on('error', (err) => this.#log.warn({ err, path: target }, 'watch failed; relying on periodic rescan'));
+          this.#watchers.push(w);
+        },
+        (err: unknown) => this.#log.warn({ err, path: dir }, 'cannot watch manifest path; relying on periodic rescan'),
+      );
+    }
+  }
+
+  #schedule(delayMs: number): void {
+    if (this.#closed) return;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      void this.#reloadSerialized();
+    }, delayMs);
+  }
+
+  /** One reload at a time; a change seen during a reload triggers one more afterwards. */
+  async #reloadSerialized(): Promise<void> {
+    if (this.#loading) {
+      this.#again = true;
+      return;
+    }
+    try {
+      this.#loading = this.#reload(false).then(() => undefined);
+      await this.#loading;
+    } catch (err) {
+      this.#log.error({ err }, 'manifest reload failed');
+    } finally {
+      this.#loading = undefined;
+    }
+    if (this.#again && !this.#closed) {
+      this.#again = false;
+      void this.#reloadSerialized();
+    }
+  }
+
+  /** Re-reads the files whose fingerprint changed; returns the errors of this pass. */
+  async #reload(initial: boolean): Promise<SwyError[]> {
+    const found = new Map<string, string>(); // file → fingerprint
+    const listErrors: SwyError[] = [];
+    const missing = new Set<string>();
+    for (const p of this.#paths) await listManifestFiles(p, found, listErrors, missing);
+    // A --manifests path deleted at run time: its files count as removed; said once, not every rescan.
+    for (const p of missing) if (!this.#missing.has(p)) this.#log.warn({ path: p }, 'manifest path disappeared; its objects are removed');
+    this.#missing = missing;
+
+    const changed: string[] = [];
+    for (const [file, fp] of found) if (this.#files.get(file)?.fingerprint !== fp) changed.push(file);
+    const removed = [...this.#files.keys()].filter((f) => !found.has(f));
+    if (changed.length === 0 && removed.length === 0 && listErrors.length === 0) return [];
+
+    for (const file of removed) this.#files.delete(file);
+    const errors: SwyError[] = [...listErrors];
+    const applied: string[] = [...removed];
+    changed.sort();
+    const parsed = new Map<string, Rec[]>();
+    for (const file of changed) {
+      let text: string;
+      try {
+        text = await readFile(file, 'utf8');
+      } catch (err) {
+        // Gone between listing and reading (a rename in progress): the next event reloads it.
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
+        errors.push(new SwyError(ErrorCode.MANIFEST_READ, `${file}: cannot read: ${(err as Error).message}`, { cause: err, location: { file } }));
+        this.#reject(file, found.get(file)!, errors.slice(-1));
+        continue;
+      }
+      const result = parseManifest(text, file, this.name);
+      for (const s of result.skipped) this.#log.debug({ file, document: s.document, kind: s.kind }, 'skipped object of unsupported kind');
+      if (result.errors.length > 0) {
+        errors.push(...result.errors);
+        this.#reject(file, found.get(file)!, result.errors);
+        continue;
+      }
+      parsed.set(file, result.records);
+    }
+
+    // Duplicates: an object already defined by a file that did not change wins over a changed file.
+    const owners = new Map<string, string>();
+    for (const [file, state] of this.#files) if (!parsed.has(file)) for (const r of state.records) owners.set(recordKey(r), file);
+    for (const [file, records] of parsed) {
+      const dup = findDuplicate(file, records, owners);
+      if (dup) {
+        errors.push(dup);
+        this.#reject(file, found.get(file)!, [dup]);
+        continue;
+      }
+      for (const r of records) owners.set(recordKey(r), file);
+      this.#files.set(file, { fingerprint: found.get(file)!, records, error: undefined });
+      applied.push(file);
+    }
+
+    const at = new Date().toISOString();
+    this.#lastReload = { at, result: errors.length > 0 ? 'rejected' : 'ok', applied, errors: errors.map(toView) };
+    if (errors.length > 0) {
+      this.#lastError = toView(errors[errors.length - 1]!);
+      if (!initial) for (const e of errors) this.#log.error({ code: e.code, file: e.location?.file, document: e.location?.document, path: e.location?.path }, `manifest change rejected, keeping the last good version: ${e.message}`);
+    } else if ([...this.#files.values()].every((f) => !f.error)) {
+      this.#lastError = undefined;
+    }
+    if (applied.length > 0 && !(initial && errors.length > 0)) {
+      if (!initial) this.#log.info({ files: applied }, 'manifests reloaded');
+      this.#emit();
+    }
+    return errors;
+  }
+
+  #reject(file: string, fingerprint: string, errors: SwyError[]): void {
+    const state = this.#files.get(file);
+    if (state) {
+      state.fingerprint = fingerprint;
+      state.error = errors;
+    } else {
+      this.#files.set(file, { fingerprint, records: [], error: errors });
+    }
+  }
+
+  #emit(): void {
+    const all: Rec[] = [];
+    for (const file of [...this.#files.keys()].sort()) all.push(...this.#files.get(file)!.records);
+    for (const fn of this.#listeners) fn(all);
+  }
+}
+
+function findDuplicate(file: string, records: readonly Rec[], owners: ReadonlyMap<string, string>): SwyError | undefined {
+  const inFile = new Set<string>();
+  for (const r of records) {
+    const key = recordKey(r);
+    const other = inFile.has(key) ? file : owners.get(key);
+    if (other !== undefined) {
+      const location = { file, ...(r.origin.document !== undefined ? { document: r.origin.document } : {}), path: 'metadata.name' };
+      const where = other === file ? 'earlier in the same file' : `in ${other}`;
+      return new SwyError(ErrorCode.MANIFEST_DUPLICATE, `${file} document ${r.origin.document} field metadata.name: duplicate object ${key}, already defined ${where}`, { location });
+    }
+    inFile.add(key);
+  }
+  return undefined;
+}
+
+/** Adds every manifest file under `path` with its fingerprint; `missing` gets a top-level path that does not exist. */
+async function listManifestFiles(path: string, out: Map<string, string>, errors: SwyError[], missing: Set<string> | undefined): Promise<void> {
+  let s;
+  try {
+    s = await stat(path);
+  } catch {
+    missing?.add(path); // below the top, a file gone between readdir and stat is simply not there
+    return;
+  }
+  if (s.isDirectory()) {
+    let entries;
+    try {
+      entries = await readdir(path, { withFileTypes: true });
+    } catch (err) {
+      errors.push(new SwyError(ErrorCode.MANIFEST_READ, `${path}: cannot list directory: ${(err as Error).message}`, { cause: err, location: { file: path } }));
+      return;
+    }
+    for (const e of entries) {
+      if (e.name.startsWith('.')) continue; // editors' swap and temp files
+      const child = join(path, e.name);
+      if (e.isDirectory()) await listManifestFiles(child, out, errors, undefined);
+      else if ((e.isFile() || e.isSymbolicLink()) && MANIFEST_EXTENSIONS.has(extname(e.name).toLowerCase())) await listManifestFiles(child, out, errors, undefined);
+    }
+    return;
+  }
+  if (s.isFile()) out.set(path, `${s.mtimeMs}:${s.size}:${s.ino}`);
+}
+
+function toView(e: SwyError): ManifestErrorView {
+  return { code: e.code, message: e.message, file: e.location?.file, document: e.location?.document, path: e.location?.path };
+}

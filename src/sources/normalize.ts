@@ -1,0 +1,299 @@
+/**
+ * Raw Kubernetes objects → Switchyard records. Validation happens here, object by object, and every
+ * problem names the file, the document index and the field path.
+ */
+import { loadAll, YAMLException } from 'js-yaml';
+import type { z } from 'zod';
+import { ErrorCode, SwyError, formatLocation, type ManifestLocation } from '../errors.ts';
+import type {
+  EndpointAddressRec,
+  EndpointGroupRec,
+  EndpointPortRec,
+  IngressBackendRec,
+  Meta,
+  Origin,
+  Rec,
+} from '../model/records.ts';
+import {
+  KIND_API_VERSIONS,
+  endpointAddressSchema,
+  endpointSliceSchema,
+  endpointsSchema,
+  ingressClassSchema,
+  ingressSchema,
+  metadataSchema,
+  secretSchema,
+  serviceSchema,
+  type IngressBackendInput,
+  type KnownKind,
+} from './k8s-schemas.ts';
+
+export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
+const LEGACY_CLASS_ANNOTATION = 'kubernetes.io/ingress.class';
+const DEFAULT_CLASS_ANNOTATION = 'ingressclass.kubernetes.io/is-default-class';
+
+/** What one file yields: the records it defines, the kinds it skipped, and every problem found. */
+export interface ParsedManifest {
+  readonly records: Rec[];
+  readonly skipped: { readonly kind: string; readonly document: number }[];
+  readonly errors: SwyError[];
+}
+
+/**
+ * Parses one manifest file's text (multi-document YAML, JSON, `kind: List`).
+ * A syntax error yields a single error and no records; otherwise each invalid object yields its own error.
+ */
+export function parseManifest(text: string, file: string, source: string): ParsedManifest {
+  const out: ParsedManifest = { records: [], skipped: [], errors: [] };
+  let docs: unknown[];
+  try {
+    docs = file.endsWith('.json') ? [JSON.parse(text)] : loadAll(text, { filename: file });
+  } catch (err) {
+    out.errors.push(syntaxError(err, text, file));
+    return out;
+  }
+  docs.forEach((doc, index) => {
+    if (doc === null || doc === undefined) return; // an empty document between separators
+    collectObject(doc, { file, document: index }, '', source, out);
+  });
+  return out;
+}
+
+function syntaxError(err: unknown, text: string, file: string): SwyError {
+  if (err instanceof YAMLException && err.mark) {
+    const document = countDocumentSeparators(text, err.mark.position);
+    return new SwyError(
+      ErrorCode.MANIFEST_PARSE,
+      `${formatLocation({ file, document })}: invalid YAML at line ${err.mark.line + 1}, column ${err.mark.column + 1}: ${err.reason}`,
+      { cause: err, location: { file, document } },
+    );
+  }
+  const reason = err instanceof Error ? err.message : String(err);
+  return new SwyError(ErrorCode.MANIFEST_PARSE, `${file}: invalid ${file.endsWith('.json') ? 'JSON' : 'YAML'}: ${reason}`, {
+    cause: err,
+    location: { file },
+  });
+}
+
+/** Index of the YAML document containing `position`: the `---` separators before it, less a leading one. */
+function countDocumentSeparators(text: string, position: number): number {
+  const before = text.slice(0, position);
+  const separators = before.match(/^---/gm)?.length ?? 0;
+  const leading = /^\s*(#.*\n\s*)*---/.test(text) ? 1 : 0;
+  return Math.max(0, separators - leading);
+}
+
+function collectObject(raw: unknown, loc: { file: string; document: number }, prefix: string, source: string, out: ParsedManifest): void {
+  const at = (path: string): ManifestLocation => ({ ...loc, path: prefix + path });
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    out.errors.push(invalid(at(prefix ? '' : '(document)'), 'expected a Kubernetes object (a mapping with apiVersion and kind)'));
+    return;
+  }
+  const obj = raw as Record<string, unknown>;
+  const kind = obj['kind'];
+  if (typeof kind !== 'string' || kind === '') {
+    out.errors.push(invalid(at('kind'), 'required string field is missing'));
+    return;
+  }
+  if (kind === 'List' || kind.endsWith('List')) {
+    const items = obj['items'];
+    if (!Array.isArray(items)) {
+      out.errors.push(invalid(at('items'), 'a List needs an items array'));
+      return;
+    }
+    items.forEach((item, i) => collectObject(item, loc, `${prefix}items[${i}].`, source, out));
+    return;
+  }
+  if (!(kind in KIND_API_VERSIONS)) {
+    out.skipped.push({ kind, document: loc.document });
+    return;
+  }
+  const known = kind as KnownKind;
+  const apiVersion = obj['apiVersion'];
+  if (apiVersion !== KIND_API_VERSIONS[known]) {
+    out.errors.push(
+      invalid(at('apiVersion'), `${kind} must have apiVersion ${KIND_API_VERSIONS[known]}, got ${JSON.stringify(apiVersion ?? null)}`),
+    );
+    return;
+  }
+  const origin: Origin = { source, file: loc.file, document: loc.document };
+  try {
+    out.records.push(normalizeKnown(known, obj, origin, at));
+  } catch (err) {
+    if (err instanceof SwyError) out.errors.push(err);
+    else throw err;
+  }
+}
+
+function invalid(loc: ManifestLocation, message: string): SwyError {
+  return new SwyError(ErrorCode.MANIFEST_INVALID, `${formatLocation(loc)}: ${message}`, { location: loc });
+}
+
+/** Validates with `schema`, turning the first issue into a located SWY_ERR_MANIFEST_INVALID. */
+function check<S extends z.ZodType>(schema: S, obj: unknown, at: (path: string) => ManifestLocation): z.output<S> {
+  const result = schema.safeParse(obj);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  const issuePath = formatPath(issue.path);
+  const more = result.error.issues.length > 1 ? ` (and ${result.error.issues.length - 1} more problem(s))` : '';
+  throw invalid(at(issuePath), `${issue.message}${more}`);
+}
+
+function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const part of path) {
+    if (typeof part === 'number') out += `[${part}]`;
+    else out += out === '' ? String(part) : `.${String(part)}`;
+  }
+  return out;
+}
+
+type At = (path: string) => ManifestLocation;
+
+function normalizeKnown(kind: KnownKind, obj: Record<string, unknown>, origin: Origin, at: At): Rec {
+  switch (kind) {
+    case 'Service':
+      return normalizeService(obj, origin, at);
+    case 'EndpointSlice':
+      return normalizeEndpointSlice(obj, origin, at);
+    case 'Endpoints':
+      return normalizeEndpoints(obj, origin, at);
+    case 'Ingress':
+      return normalizeIngress(obj, origin, at);
+    case 'IngressClass': {
+      const v = check(ingressClassSchema, obj, at);
+      const meta = toMeta(v.metadata, '');
+      return { kind, meta, origin, controller: v.spec?.controller ?? undefined, isDefault: meta.annotations[DEFAULT_CLASS_ANNOTATION] === 'true' };
+    }
+    case 'Secret': {
+      const v = check(secretSchema, obj, at);
+      const data: Record<string, string> = {};
+      for (const [k, b64] of Object.entries(v.data ?? {})) data[k] = Buffer.from(b64, 'base64').toString('utf8');
+      for (const [k, s] of Object.entries(v.stringData ?? {})) data[k] = s;
+      return { kind, meta: toMeta(v.metadata, 'default'), origin, type: v.type ?? 'Opaque', data };
+    }
+  }
+}
+
+function toMeta(m: z.output<typeof metadataSchema>, defaultNamespace: string): Meta {
+  const ts = m.creationTimestamp;
+  return {
+    namespace: defaultNamespace === '' ? '' : (m.namespace ?? defaultNamespace),
+    name: m.name,
+    creationTimestamp: ts instanceof Date ? ts.toISOString() : (ts ?? undefined),
+    labels: m.labels ?? {},
+    annotations: m.annotations ?? {},
+  };
+}
+
+function normalizeService(obj: Record<string, unknown>, origin: Origin, at: At): Rec {
+  const v = check(serviceSchema, obj, at);
+  const spec = v.spec ?? {};
+  const type = spec.type ?? 'ClusterIP';
+  const rawPorts = spec.ports ?? [];
+  const seen = new Set<string>();
+  const ports = rawPorts.map((p, i) => {
+    const name = p.name ?? '';
+    // Kubernetes requires names once a Service has more than one port, and they must be unique.
+    if (rawPorts.length > 1 && name === '') throw invalid(at(`spec.ports[${i}].name`), 'required when a Service has more than one port');
+    if (seen.has(name)) throw invalid(at(`spec.ports[${i}].name`), `duplicate port name ${JSON.stringify(name)}`);
+    seen.add(name);
+    return { name, port: p.port, targetPort: p.targetPort ?? undefined, protocol: p.protocol ?? 'TCP', appProtocol: p.appProtocol ?? undefined };
+  });
+  if (type === 'ExternalName' && !spec.externalName) throw invalid(at('spec.externalName'), 'required for a Service of type ExternalName');
+  const headless = spec.clusterIP === 'None';
+  const clusterIPs =
+    type === 'ExternalName' || headless ? [] : (spec.clusterIPs ?? (spec.clusterIP ? [spec.clusterIP] : [])).filter((ip) => ip !== 'None');
+  return {
+    kind: 'Service',
+    meta: toMeta(v.metadata, 'default'),
+    origin,
+    type,
+    clusterIPs,
+    headless,
+    externalName: type === 'ExternalName' ? (spec.externalName ?? undefined) : undefined,
+    ports,
+  };
+}
+
+function toEndpointPorts(ports: readonly { name?: string | null; port: number; protocol?: EndpointPortRec['protocol'] }[]): EndpointPortRec[] {
+  return ports.map((p) => ({ name: p.name ?? '', port: p.port, protocol: p.protocol ?? 'TCP' }));
+}
+
+function refString(ref: { kind?: string; namespace?: string; name?: string } | null | undefined): string | undefined {
+  if (!ref?.name) return undefined;
+  return `${ref.kind ?? 'Pod'}/${ref.namespace ?? ''}/${ref.name}`;
+}
+
+function normalizeEndpointSlice(obj: Record<string, unknown>, origin: Origin, at: At): Rec {
+  const v = check(endpointSliceSchema, obj, at);
+  const meta = toMeta(v.metadata, 'default');
+  const addresses: EndpointAddressRec[] = v.endpoints.map((e) => {
+    // Per the EndpointSlice API: ready unset means ready; serving unset means "same as ready"; terminating unset means false.
+    const ready = e.conditions?.ready ?? true;
+    return {
+      address: e.addresses[0]!, // addresses are fungible; consumers may use the first (discovery.k8s.io/v1)
+      ready,
+      serving: e.conditions?.serving ?? ready,
+      terminating: e.conditions?.terminating ?? false,
+      hostname: e.hostname ?? undefined,
+      nodeName: e.nodeName ?? undefined,
+      targetRef: refString(e.targetRef),
+    };
+  });
+  const group: EndpointGroupRec = { ports: toEndpointPorts(v.ports ?? []), addresses };
+  return { kind: 'EndpointSlice', meta, origin, serviceName: meta.labels[SERVICE_NAME_LABEL], addressType: v.addressType, group };
+}
+
+function normalizeEndpoints(obj: Record<string, unknown>, origin: Origin, at: At): Rec {
+  const v = check(endpointsSchema, obj, at);
+  const groups = (v.subsets ?? []).map((s): EndpointGroupRec => {
+    const toAddr = (a: z.output<typeof endpointAddressSchema>, ready: boolean): EndpointAddressRec => ({
+      address: a.ip,
+      ready,
+      serving: ready,
+      terminating: false,
+      hostname: a.hostname ?? undefined,
+      nodeName: a.nodeName ?? undefined,
+      targetRef: refString(a.targetRef),
+    });
+    return {
+      ports: toEndpointPorts(s.ports ?? []),
+      addresses: [...(s.addresses ?? []).map((a) => toAddr(a, true)), ...(s.notReadyAddresses ?? []).map((a) => toAddr(a, false))],
+    };
+  });
+  return { kind: 'Endpoints', meta: toMeta(v.metadata, 'default'), origin, groups };
+}
+
+function toBackend(b: IngressBackendInput): IngressBackendRec {
+  return {
+    service: b.service ? { name: b.service.name, portNumber: b.service.port.number ?? undefined, portName: b.service.port.name ?? undefined } : undefined,
+    resource: b.resource ? { kind: b.resource.kind, name: b.resource.name, apiGroup: b.resource.apiGroup ?? undefined } : undefined,
+  };
+}
+
+function normalizeIngress(obj: Record<string, unknown>, origin: Origin, at: At): Rec {
+  const v = check(ingressSchema, obj, at);
+  const meta = toMeta(v.metadata, 'default');
+  const spec = v.spec ?? {};
+  const rules = (spec.rules ?? []).map((r, ri) => ({
+    host: r.host ? r.host.toLowerCase() : undefined,
+    paths: (r.http?.paths ?? []).map((p, pi) => {
+      const path = p.path ?? (p.pathType === 'ImplementationSpecific' ? '/' : undefined);
+      // Exact and Prefix paths must be absolute (networking.k8s.io/v1 validation).
+      if (path === undefined || !path.startsWith('/')) {
+        throw invalid(at(`spec.rules[${ri}].http.paths[${pi}].path`), `must be an absolute path starting with "/", got ${JSON.stringify(p.path ?? null)}`);
+      }
+      return { path, pathType: p.pathType, backend: toBackend(p.backend) };
+    }),
+  }));
+  return {
+    kind: 'Ingress',
+    meta,
+    origin,
+    ingressClassName: spec.ingressClassName ?? meta.annotations[LEGACY_CLASS_ANNOTATION],
+    defaultBackend: spec.defaultBackend ? toBackend(spec.defaultBackend) : undefined,
+    rules,
+    tls: (spec.tls ?? []).map((t) => ({ hosts: t.hosts ?? [], secretName: t.secretName ?? undefined })),
+  };
+}

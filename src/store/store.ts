@@ -1,0 +1,81 @@
+import { recordKey } from '../model/keys.ts';
+import type { EndpointSliceRec, EndpointsRec, IngressClassRec, IngressRec, Rec, SecretRec, ServiceRec } from '../model/records.ts';
+
+/** The store's records by kind, each keyed `kind/namespace/name`. */
+export interface StoreView {
+  readonly version: number;
+  readonly services: ReadonlyMap<string, ServiceRec>;
+  readonly endpointSlices: ReadonlyMap<string, EndpointSliceRec>;
+  readonly endpoints: ReadonlyMap<string, EndpointsRec>;
+  readonly ingresses: ReadonlyMap<string, IngressRec>;
+  readonly ingressClasses: ReadonlyMap<string, IngressClassRec>;
+  readonly secrets: ReadonlyMap<string, SecretRec>;
+}
+
+type ChangeListener = (version: number) => void;
+
+/**
+ * The current set of normalised records, per source. A source hands over its whole current set;
+ * the store keeps it only if something differs, and then bumps its version and signals.
+ * Where two sources define the same key, the source registered first wins.
+ */
+export class Store {
+  readonly #bySource = new Map<string, Map<string, { rec: Rec; json: string }>>();
+  readonly #listeners: ChangeListener[] = [];
+  #version = 0;
+  #view: StoreView | undefined;
+
+  get version(): number {
+    return this.#version;
+  }
+
+  /** Replaces everything `source` contributes. Returns true when anything changed. */
+  replace(source: string, records: readonly Rec[]): boolean {
+    const previous = this.#bySource.get(source);
+    const next = new Map<string, { rec: Rec; json: string }>();
+    for (const rec of records) next.set(recordKey(rec), { rec, json: JSON.stringify(rec) });
+    if (previous && sameEntries(previous, next)) return false;
+    this.#bySource.set(source, next);
+    this.#version++;
+    this.#view = undefined;
+    for (const fn of this.#listeners) fn(this.#version);
+    return true;
+  }
+
+  onChange(fn: ChangeListener): void {
+    this.#listeners.push(fn);
+  }
+
+  /** The merged records; the same object until the next change. */
+  view(): StoreView {
+    if (this.#view) return this.#view;
+    const services = new Map<string, ServiceRec>();
+    const endpointSlices = new Map<string, EndpointSliceRec>();
+    const endpoints = new Map<string, EndpointsRec>();
+    const ingresses = new Map<string, IngressRec>();
+    const ingressClasses = new Map<string, IngressClassRec>();
+    const secrets = new Map<string, SecretRec>();
+    const byKind: { [K in Rec['kind']]: Map<string, Extract<Rec, { kind: K }>> } = {
+      Service: services,
+      EndpointSlice: endpointSlices,
+      Endpoints: endpoints,
+      Ingress: ingresses,
+      IngressClass: ingressClasses,
+      Secret: secrets,
+    };
+    for (const entries of this.#bySource.values()) {
+      for (const [key, { rec }] of entries) {
+        const map = byKind[rec.kind] as Map<string, Rec>;
+        if (!map.has(key)) map.set(key, rec);
+      }
+    }
+    this.#view = { version: this.#version, services, endpointSlices, endpoints, ingresses, ingressClasses, secrets };
+    return this.#view;
+  }
+}
+
+function sameEntries(a: Map<string, { json: string }>, b: Map<string, { json: string }>): boolean {
+  if (a.size !== b.size) return false;
+  for (const [key, entry] of a) if (b.get(key)?.json !== entry.json) return false;
+  return true;
+}
