@@ -3,8 +3,7 @@
  * in one go; the caller prints them with the usage and exits 2.
  */
 import { parseArgs } from 'node:util';
-import { LOG_LEVELS } from './log.ts';
-import type { LevelWithSilent } from 'pino';
+import { LOG_LEVELS, type LevelWithSilent } from './log.ts';
 
 export interface HostPort {
   readonly host: string;

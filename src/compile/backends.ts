@@ -9,7 +9,7 @@
  */
 import { backendKey, endpointKey, serviceKey } from '../model/keys.ts';
 import type { EndpointGroupRec, ServiceRec } from '../model/records.ts';
-import type { StoreView } from '../store/store.ts';
+import type { StoreView } from '../model/store-view.ts';
 import type { Backend, Diagnostic, EndpointView, ServicePortView, ServiceView } from '../snapshot/types.ts';
 import { diag } from './diagnostics.ts';
 import { serviceNames } from './registry.ts';

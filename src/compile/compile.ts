@@ -1,6 +1,6 @@
 /** Store view → the next Snapshot. Pure: no I/O, no timers, no logging. */
 import { createHash } from 'node:crypto';
-import type { StoreView } from '../store/store.ts';
+import type { StoreView } from '../model/store-view.ts';
 import type { Snapshot } from '../snapshot/types.ts';
 import { compileServices } from './backends.ts';
 import { compileRegistry } from './registry.ts';

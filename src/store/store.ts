@@ -1,16 +1,8 @@
 import { recordKey } from '../model/keys.ts';
 import type { EndpointSliceRec, EndpointsRec, IngressClassRec, IngressRec, Rec, SecretRec, ServiceRec } from '../model/records.ts';
+import type { StoreView } from '../model/store-view.ts';
 
-/** The store's records by kind, each keyed `kind/namespace/name`. */
-export interface StoreView {
-  readonly version: number;
-  readonly services: ReadonlyMap<string, ServiceRec>;
-  readonly endpointSlices: ReadonlyMap<string, EndpointSliceRec>;
-  readonly endpoints: ReadonlyMap<string, EndpointsRec>;
-  readonly ingresses: ReadonlyMap<string, IngressRec>;
-  readonly ingressClasses: ReadonlyMap<string, IngressClassRec>;
-  readonly secrets: ReadonlyMap<string, SecretRec>;
-}
+export type { StoreView };
 
 type ChangeListener = (version: number) => void;
 

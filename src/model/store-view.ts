@@ -1,0 +1,15 @@
+import type { EndpointSliceRec, EndpointsRec, IngressClassRec, IngressRec, SecretRec, ServiceRec } from './records.ts';
+
+/**
+ * The store's records by kind, each keyed `kind/namespace/name`. Defined in model/ rather than store/
+ * so the compiler reads a view of records without depending on the store that holds them.
+ */
+export interface StoreView {
+  readonly version: number;
+  readonly services: ReadonlyMap<string, ServiceRec>;
+  readonly endpointSlices: ReadonlyMap<string, EndpointSliceRec>;
+  readonly endpoints: ReadonlyMap<string, EndpointsRec>;
+  readonly ingresses: ReadonlyMap<string, IngressRec>;
+  readonly ingressClasses: ReadonlyMap<string, IngressClassRec>;
+  readonly secrets: ReadonlyMap<string, SecretRec>;
+}
