@@ -10,7 +10,7 @@
 import { backendKey, endpointKey, serviceKey } from '../model/keys.ts';
 import type { EndpointGroupRec, ServiceRec } from '../model/records.ts';
 import type { StoreView } from '../model/store-view.ts';
-import type { Backend, Diagnostic, EndpointView, ServicePortView, ServiceView } from '../snapshot/types.ts';
+import type { Backend, Diagnostic, EndpointView, ServiceAddress, ServicePortView, ServiceView } from '../snapshot/types.ts';
 import { diag } from './diagnostics.ts';
 import { serviceNames } from './registry.ts';
 
@@ -44,6 +44,7 @@ export function compileServices(view: StoreView, clusterDomain: string): Compile
       externalName: svc.externalName,
       names: serviceNames(svc.meta.name, svc.meta.namespace, clusterDomain),
       ports,
+      addresses: serviceAddresses(groups),
     });
   }
   return { services, backends, diagnostics };
@@ -127,6 +128,24 @@ function compileBackend(svc: ServiceRec, port: ServiceRec['ports'][number], grou
     ready: all.filter((e) => e.ready),
     all,
   };
+}
+
+/** Distinct addresses over all groups; an address listed twice is ready if either listing says so. */
+function serviceAddresses(groups: readonly EndpointGroupRec[]): ServiceAddress[] {
+  const byAddress = new Map<string, ServiceAddress>();
+  for (const group of groups) {
+    for (const a of group.addresses) {
+      const seen = byAddress.get(a.address);
+      byAddress.set(a.address, {
+        address: a.address,
+        ready: a.ready || (seen?.ready ?? false),
+        serving: a.serving || (seen?.serving ?? false),
+        terminating: a.terminating && (seen?.terminating ?? true),
+        hostname: seen?.hostname ?? a.hostname,
+      });
+    }
+  }
+  return [...byAddress.values()].sort((x, y) => (x.address < y.address ? -1 : x.address > y.address ? 1 : 0));
 }
 
 function compareEndpoints(a: EndpointView, b: EndpointView): number {

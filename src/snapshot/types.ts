@@ -56,6 +56,15 @@ export interface ServicePortView {
   readonly backend: string;
 }
 
+/** One pod address of a Service, whatever its ports: what DNS answers for headless Services. */
+export interface ServiceAddress {
+  readonly address: string;
+  readonly ready: boolean;
+  readonly serving: boolean;
+  readonly terminating: boolean;
+  readonly hostname: string | undefined;
+}
+
 export interface ServiceView {
   readonly namespace: string;
   readonly name: string;
@@ -66,6 +75,8 @@ export interface ServiceView {
   /** Registry names, most specific first. */
   readonly names: readonly string[];
   readonly ports: readonly ServicePortView[];
+  /** Every distinct endpoint address of the Service (also when it has no ports), sorted. */
+  readonly addresses: readonly ServiceAddress[];
 }
 
 /** Why a route cannot be served, when it cannot: answered as 503 by the data plane. */
