@@ -119,7 +119,7 @@ function compileBackend(svc: ServiceRec, port: ServiceRec['ports'][number], grou
   }
   const all = [...byKey.values()].sort(compareEndpoints);
   return {
-    key: backendKey(svc.meta.namespace, svc.meta.name, port.port),
+    key: backendKey(svc.meta.namespace, svc.meta.name, port.port, port.protocol),
     namespace: svc.meta.namespace,
     service: svc.meta.name,
     port: port.port,

@@ -1,7 +1,7 @@
 /** Store view → the next Snapshot. Pure: no I/O, no timers, no logging. */
 import { createHash } from 'node:crypto';
 import type { StoreView } from '../model/store-view.ts';
-import type { Snapshot } from '../snapshot/types.ts';
+import type { Diagnostic, Snapshot } from '../snapshot/types.ts';
 import { compileServices } from './backends.ts';
 import { compileRegistry } from './registry.ts';
 import { compileRoutes } from './routes.ts';
@@ -20,7 +20,8 @@ export function compile(view: StoreView, options: CompileOptions): CompiledState
   const { services, backends, diagnostics: serviceDiagnostics } = compileServices(view, options.clusterDomain);
   const registry = compileRegistry(services);
   const { routes, diagnostics: routeDiagnostics } = compileRoutes(view.ingresses.values(), services, options);
-  const diagnostics = [...serviceDiagnostics, ...routeDiagnostics];
+  // Sorted, so the same objects in another file or document order hash the same.
+  const diagnostics = [...serviceDiagnostics, ...routeDiagnostics].sort(compareDiagnostics);
   const hash = createHash('sha256')
     .update(
       JSON.stringify({
@@ -35,6 +36,13 @@ export function compile(view: StoreView, options: CompileOptions): CompiledState
     .digest('hex')
     .slice(0, 16);
   return { hash, storeVersion: view.version, clusterDomain: options.clusterDomain, services, backends, registry, routes, diagnostics };
+}
+
+function compareDiagnostics(a: Diagnostic, b: Diagnostic): number {
+  for (const f of ['kind', 'namespace', 'name', 'code', 'message'] as const) {
+    if (a[f] !== b[f]) return a[f] < b[f] ? -1 : 1;
+  }
+  return 0;
 }
 
 /** The snapshot served before any source has loaded: no services, no routes. */

@@ -7,7 +7,7 @@
  * - rules of several Ingresses merge by host; a host+path+type claimed twice goes to the oldest
  *   Ingress (creationTimestamp, then namespace/name) and the loser gets a diagnostic.
  */
-import { backendKey, serviceKey } from '../model/keys.ts';
+import { serviceKey } from '../model/keys.ts';
 import type { IngressBackendRec, IngressRec, PathType } from '../model/records.ts';
 import type { Diagnostic, Route, RouteTable, RouteTarget, ServiceView } from '../snapshot/types.ts';
 import { diag } from './diagnostics.ts';
@@ -30,12 +30,18 @@ export function prefixKey(path: string): string {
 
 /** Oldest first; an object without a timestamp sorts after every dated one; ties by namespace/name. */
 export function compareIngressAge(a: IngressRec, b: IngressRec): number {
-  const ta = a.meta.creationTimestamp ? Date.parse(a.meta.creationTimestamp) : Number.POSITIVE_INFINITY;
-  const tb = b.meta.creationTimestamp ? Date.parse(b.meta.creationTimestamp) : Number.POSITIVE_INFINITY;
+  const ta = timestampOf(a);
+  const tb = timestampOf(b);
   if (ta !== tb) return ta < tb ? -1 : 1;
   const ka = serviceKey(a.meta.namespace, a.meta.name);
   const kb = serviceKey(b.meta.namespace, b.meta.name);
   return ka < kb ? -1 : ka > kb ? 1 : 0;
+}
+
+/** An unparseable timestamp counts as none, so the order stays total and independent of input order. */
+function timestampOf(ing: IngressRec): number {
+  const t = ing.meta.creationTimestamp === undefined ? NaN : Date.parse(ing.meta.creationTimestamp);
+  return Number.isNaN(t) ? Number.POSITIVE_INFINITY : t;
 }
 
 interface MutableHostRoutes {
@@ -131,12 +137,13 @@ function resolveTarget(ing: IngressRec, backend: IngressBackendRec, services: Re
     diagnostics.push(diag('warning', 'INGRESS_BACKEND_EXTERNALNAME', ing, `backend Service ${sKey} is of type ExternalName, which is not proxied; requests to it get 503`));
     return { backend: undefined, problem: 'unsupported-backend', describe, ingress };
   }
-  const port = svc.ports.find((p) => (portNumber !== undefined ? p.port === portNumber : p.name === portName));
+  // HTTP rides on TCP: a port number also served over UDP resolves to its TCP entry.
+  const port = svc.ports.find((p) => p.protocol === 'TCP' && (portNumber !== undefined ? p.port === portNumber : p.name === portName));
   if (!port) {
     diagnostics.push(diag('warning', 'INGRESS_BACKEND_PORT_MISSING', ing, `backend Service ${sKey} has no port ${portNumber ?? JSON.stringify(portName)}; requests to it get 503`));
     return { backend: undefined, problem: 'unknown-port', describe, ingress };
   }
-  return { backend: backendKey(svc.namespace, svc.name, port.port), problem: undefined, describe, ingress };
+  return { backend: port.backend, problem: undefined, describe, ingress };
 }
 
 const PATH_TYPE_ORDER: Record<PathType, number> = { Exact: 0, Prefix: 1, ImplementationSpecific: 2 };

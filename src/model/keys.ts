@@ -10,9 +10,12 @@ export function serviceKey(namespace: string, name: string): string {
   return `${namespace}/${name}`;
 }
 
-/** `namespace/name:port` of a Service port: the unit traffic is balanced over. */
-export function backendKey(namespace: string, name: string, port: number): string {
-  return `${namespace}/${name}:${port}`;
+/**
+ * `namespace/name:port` of a Service port: the unit traffic is balanced over. A port number may be
+ * served over several protocols (53/UDP and 53/TCP); non-TCP ports get a `/udp` or `/sctp` suffix.
+ */
+export function backendKey(namespace: string, name: string, port: number, protocol: string = 'TCP'): string {
+  return protocol === 'TCP' ? `${namespace}/${name}:${port}` : `${namespace}/${name}:${port}/${protocol.toLowerCase()}`;
 }
 
 /** `address:port` of one endpoint (IPv6 addresses bracketed), unique across the whole snapshot. */

@@ -75,18 +75,34 @@ function syntaxError(err: unknown, text: string, file: string): SwyError {
   });
 }
 
-/** Index of the YAML document containing `position`: the `---` separators before it, less a leading one. */
-function countDocumentSeparators(text: string, position: number): number {
-  const before = text.slice(0, position);
-  const separators = before.match(/^---/gm)?.length ?? 0;
-  const leading = /^\s*(#.*\n\s*)*---/.test(text) ? 1 : 0;
-  return Math.max(0, separators - leading);
+/**
+ * Index of the YAML document containing `position`, counted as loadAll counts documents: a `---`
+ * starts a document; so does content after a `...` end marker or at the start of the file.
+ * Directives (`%YAML`), comments, blank lines and a byte-order mark belong to no document.
+ */
+export function countDocumentSeparators(text: string, position: number): number {
+  let doc = -1;
+  let inDocument = false;
+  for (const raw of text.slice(0, position).split('\n')) {
+    const line = doc === -1 && !inDocument ? raw.replace(/^\uFEFF/, '') : raw;
+    if (/^---(\s|$)/.test(line)) {
+      doc++;
+      inDocument = true;
+    } else if (/^\.\.\.(\s|$)/.test(line)) {
+      inDocument = false;
+    } else if (!inDocument && /^\s*[^\s#%]/.test(line)) {
+      doc++;
+      inDocument = true;
+    }
+  }
+  return Math.max(doc, 0);
 }
 
 function collectObject(raw: unknown, loc: { file: string; document: number }, prefix: string, source: string, out: ParsedManifest): void {
   const at = (path: string): ManifestLocation => ({ ...loc, path: prefix + path });
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    out.errors.push(invalid(at(prefix ? '' : '(document)'), 'expected a Kubernetes object (a mapping with apiVersion and kind)'));
+    const here: ManifestLocation = { ...loc, path: prefix ? prefix.slice(0, -1) : '(document)' };
+    out.errors.push(invalid(here, 'expected a Kubernetes object (a mapping with apiVersion and kind)'));
     return;
   }
   const obj = raw as Record<string, unknown>;
