@@ -1,0 +1,122 @@
+import type { IncomingMessage } from 'node:http';
+import { describe, expect, it } from 'vitest';
+import { clientResponseHeaders, upstreamRequestHeaders } from '../../../src/dataplane/headers.ts';
+
+/** An IncomingMessage-like object: rawHeaders as sent, headers as Node folds them, and the peer address. */
+function fakeRequest(raw: readonly string[], remoteAddress: string | undefined = '10.1.2.3'): IncomingMessage {
+  const headers: Record<string, string | string[]> = {};
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!.toLowerCase();
+    const value = raw[i + 1]!;
+    const prev = headers[name];
+    if (name === 'set-cookie') headers[name] = [...((prev as string[] | undefined) ?? []), value];
+    else headers[name] = prev === undefined ? value : `${prev as string}, ${value}`;
+  }
+  return { rawHeaders: [...raw], headers, socket: { remoteAddress } } as unknown as IncomingMessage;
+}
+
+/** The flat [name, value, …] list as pairs. */
+const pairs = (flat: readonly string[]): [string, string][] => Array.from({ length: flat.length / 2 }, (_, i) => [flat[2 * i]!, flat[2 * i + 1]!]);
+const HTTP = { proto: 'http', port: 8080 } as const;
+
+describe('upstreamRequestHeaders', () => {
+  it('passes end-to-end fields in order (Host as sent) and appends X-Forwarded-*', () => {
+    const req = fakeRequest(['Host', 'Demo.Example.com:8080', 'User-Agent', 'curl/8', 'Accept', '*/*', 'X-Multi', 'a', 'x-multi', 'b']);
+    expect(pairs(upstreamRequestHeaders(req, HTTP, 'Demo.Example.com:8080'))).toEqual([
+      ['Host', 'Demo.Example.com:8080'],
+      ['User-Agent', 'curl/8'],
+      ['Accept', '*/*'],
+      ['X-Multi', 'a'],
+      ['x-multi', 'b'],
+      ['x-forwarded-for', '10.1.2.3'],
+      ['x-forwarded-proto', 'http'],
+      ['x-forwarded-host', 'Demo.Example.com:8080'],
+      ['x-forwarded-port', '8080'],
+    ]);
+  });
+
+  it.each([
+    ['Connection', 'keep-alive'],
+    ['connection', 'close'],
+    ['Proxy-Connection', 'keep-alive'],
+    ['Keep-Alive', 'timeout=5'],
+    ['KEEP-ALIVE', 'max=100'],
+    ['TE', 'trailers'],
+    ['Transfer-Encoding', 'chunked'],
+    ['Upgrade', 'websocket'],
+    ['Expect', '100-continue'],
+    ['X-Forwarded-Proto', 'https'],
+    ['X-Forwarded-Host', 'spoofed.example.com'],
+    ['X-Forwarded-Port', '1'],
+  ])('drops %s from the client request', (name, value) => {
+    const req = fakeRequest(['Host', 'h', name, value, 'Accept', '*/*']);
+    const out = pairs(upstreamRequestHeaders(req, HTTP, 'h'));
+    expect(out.filter(([n, v]) => n.toLowerCase() === name.toLowerCase() && v === value)).toEqual([]);
+    expect(out.filter(([n]) => n.toLowerCase() === name.toLowerCase()).length).toBe(name.toLowerCase().startsWith('x-forwarded-') ? 1 : 0);
+    expect(out.slice(0, 2)).toEqual([
+      ['Host', 'h'],
+      ['Accept', '*/*'],
+    ]);
+  });
+
+  it.each([
+    ['one field named in Connection', ['Connection', 'close, X-Trace', 'X-Trace', '1', 'X-Keep', 'k'], [['X-Keep', 'k']]],
+    ['tokens are trimmed and case-insensitive', ['Connection', ' x-a ,X-B , keep-alive', 'X-A', '1', 'x-b', '2', 'X-C', '3'], [['X-C', '3']]],
+    ['two Connection headers', ['Connection', 'x-a', 'Connection', 'x-b', 'X-A', '1', 'X-B', '2', 'X-C', '3'], [['X-C', '3']]],
+    ['empty tokens are ignored', ['Connection', ',,close,', 'X-C', '3'], [['X-C', '3']]],
+    ['a named end-to-end field such as Cookie', ['Connection', 'Cookie', 'Cookie', 'a=1', 'X-C', '3'], [['X-C', '3']]],
+  ])('drops fields named in Connection: %s', (_name, raw, expected) => {
+    const out = pairs(upstreamRequestHeaders(fakeRequest(raw), HTTP, undefined));
+    expect(out.filter(([n]) => !n.startsWith('x-forwarded-'))).toEqual(expected);
+  });
+
+  it.each([
+    ['no prior header', [], '10.1.2.3', '10.1.2.3'],
+    ['one prior hop', ['X-Forwarded-For', '203.0.113.7'], '10.1.2.3', '203.0.113.7, 10.1.2.3'],
+    ['a prior list', ['X-Forwarded-For', '203.0.113.7, 198.51.100.1'], '10.1.2.3', '203.0.113.7, 198.51.100.1, 10.1.2.3'],
+    ['two prior headers (folded by Node)', ['X-Forwarded-For', '203.0.113.7', 'x-forwarded-for', '198.51.100.1'], '10.1.2.3', '203.0.113.7, 198.51.100.1, 10.1.2.3'],
+    ['an IPv6 client', [], '::1', '::1'],
+    ['an IPv6-mapped IPv4 client after a prior hop', ['X-Forwarded-For', '203.0.113.7'], '::ffff:127.0.0.1', '203.0.113.7, ::ffff:127.0.0.1'],
+  ])('X-Forwarded-For: %s', (_name, raw, remote, expected) => {
+    const out = pairs(upstreamRequestHeaders(fakeRequest(['Host', 'h', ...raw], remote), HTTP, undefined));
+    expect(out.filter(([n]) => n.toLowerCase() === 'x-forwarded-for')).toEqual([['x-forwarded-for', expected]]);
+  });
+
+  it.each([
+    [{ proto: 'http', port: 80 } as const, 'a.example.com', [['x-forwarded-proto', 'http'], ['x-forwarded-host', 'a.example.com'], ['x-forwarded-port', '80']]],
+    [{ proto: 'https', port: 8443 } as const, 'b.example.com:8443', [['x-forwarded-proto', 'https'], ['x-forwarded-host', 'b.example.com:8443'], ['x-forwarded-port', '8443']]],
+    [{ proto: 'http', port: 8080 } as const, undefined, [['x-forwarded-proto', 'http'], ['x-forwarded-port', '8080']]],
+  ])('X-Forwarded-Proto/Host/Port for %j and host %j', (info, host, expected) => {
+    const out = pairs(upstreamRequestHeaders(fakeRequest(['Host', 'h', 'X-Forwarded-Proto', 'gopher']), info, host));
+    expect(out.filter(([n]) => n.startsWith('x-forwarded-') && n !== 'x-forwarded-for')).toEqual(expected);
+  });
+});
+
+describe('clientResponseHeaders', () => {
+  it('drops hop-by-hop fields and the fields the upstream Connection names, keeps the rest', () => {
+    const out = clientResponseHeaders({
+      'content-type': 'text/plain',
+      'content-length': '5',
+      'set-cookie': ['a=1', 'b=2'],
+      connection: 'keep-alive, x-upstream-secret',
+      'keep-alive': 'timeout=5',
+      'proxy-connection': 'keep-alive',
+      'transfer-encoding': 'chunked',
+      te: 'trailers',
+      upgrade: 'h2c',
+      'x-upstream-secret': 'hop',
+      'x-request-id': 'r1',
+      'x-missing': undefined,
+    });
+    expect(out).toEqual({ 'content-type': 'text/plain', 'content-length': '5', 'set-cookie': ['a=1', 'b=2'], 'x-request-id': 'r1' });
+  });
+
+  it.each([
+    ['no Connection header', { a: '1', b: '2' }, { a: '1', b: '2' }],
+    ['Connection: close only', { connection: 'close', a: '1' }, { a: '1' }],
+    ['Connection naming a field in upper case', { connection: 'X-Debug', 'x-debug': 'on', a: '1' }, { a: '1' }],
+    ['an empty object', {}, {}],
+  ])('%s', (_name, headers, expected) => {
+    expect(clientResponseHeaders(headers)).toEqual(expected);
+  });
+});

@@ -1,0 +1,96 @@
+import type { ServerResponse } from 'node:http';
+import { describe, expect, it } from 'vitest';
+import { ErrorCode } from '../../../src/errors.ts';
+import { classifyUpstreamError, ERROR_HEADER, FAILURES, rawParserFailure, sendFailure, type FailureCode } from '../../../src/dataplane/status.ts';
+
+const withCode = (code: unknown) => Object.assign(new Error('boom'), { code });
+
+describe('classifyUpstreamError', () => {
+  it.each([
+    ['UND_ERR_CONNECT_TIMEOUT', ErrorCode.UPSTREAM_TIMEOUT],
+    ['UND_ERR_HEADERS_TIMEOUT', ErrorCode.UPSTREAM_TIMEOUT],
+    ['UND_ERR_BODY_TIMEOUT', ErrorCode.UPSTREAM_TIMEOUT],
+    ['ETIMEDOUT', ErrorCode.UPSTREAM_TIMEOUT],
+    ['ECONNREFUSED', ErrorCode.UPSTREAM_CONNECT],
+    ['ECONNRESET', ErrorCode.UPSTREAM_CONNECT],
+    ['EHOSTUNREACH', ErrorCode.UPSTREAM_CONNECT],
+    ['ENETUNREACH', ErrorCode.UPSTREAM_CONNECT],
+    ['EADDRNOTAVAIL', ErrorCode.UPSTREAM_CONNECT],
+    ['ENOTFOUND', ErrorCode.UPSTREAM_CONNECT],
+    ['EAI_AGAIN', ErrorCode.UPSTREAM_CONNECT],
+    ['EPIPE', ErrorCode.UPSTREAM_CONNECT],
+    ['UND_ERR_SOCKET', ErrorCode.UPSTREAM_CONNECT],
+    ['UND_ERR_CLOSED', ErrorCode.UPSTREAM_CONNECT],
+    ['UND_ERR_DESTROYED', ErrorCode.UPSTREAM_CONNECT],
+    ['HPE_INVALID_CONSTANT', ErrorCode.UPSTREAM_PROTOCOL],
+    ['UND_ERR_RESPONSE_STATUS_CODE', ErrorCode.UPSTREAM_PROTOCOL],
+    ['econnrefused', ErrorCode.UPSTREAM_PROTOCOL],
+  ])('code %s → %s', (code, expected) => {
+    expect(classifyUpstreamError(withCode(code))).toBe(expected);
+  });
+
+  it.each([
+    ['an Error without code', new Error('x')],
+    ['a numeric code', withCode(111)],
+    ['null', null],
+    ['undefined', undefined],
+    ['a string', 'ECONNREFUSED'],
+    ['a plain object', {}],
+  ])('%s → upstream protocol error', (_name, err) => {
+    expect(classifyUpstreamError(err)).toBe(ErrorCode.UPSTREAM_PROTOCOL);
+  });
+
+  it('a plain object carrying a code is classified (errors that crossed a boundary)', () => {
+    expect(classifyUpstreamError({ code: 'ECONNREFUSED' })).toBe(ErrorCode.UPSTREAM_CONNECT);
+  });
+});
+
+describe('FAILURES and sendFailure', () => {
+  it.each([
+    [ErrorCode.NO_ROUTE, 404, 'no-route'],
+    [ErrorCode.UNKNOWN_SERVICE, 503, 'unknown-service'],
+    [ErrorCode.NO_READY_ENDPOINT, 503, 'no-ready-endpoint'],
+    [ErrorCode.UPSTREAM_CONNECT, 502, 'upstream-connect-failed'],
+    [ErrorCode.UPSTREAM_PROTOCOL, 502, 'upstream-protocol-error'],
+    [ErrorCode.UPSTREAM_TIMEOUT, 504, 'upstream-timeout'],
+  ] as [FailureCode, number, string][])('%s → %i %s', (code, status, reason) => {
+    expect([FAILURES[code].status, FAILURES[code].reason]).toEqual([status, reason]);
+    expect(FAILURES[code].body.endsWith('\n')).toBe(true);
+
+    const calls: unknown[][] = [];
+    const res = {
+      headersSent: false,
+      writeHead: (...args: unknown[]) => calls.push(['writeHead', ...args]),
+      end: (...args: unknown[]) => calls.push(['end', ...args]),
+      destroy: () => calls.push(['destroy']),
+    } as unknown as ServerResponse;
+    sendFailure(res, code);
+    const body = FAILURES[code].body;
+    expect(calls).toEqual([
+      ['writeHead', status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body), [ERROR_HEADER]: reason }],
+      ['end', body],
+    ]);
+  });
+
+  it('destroys the response when headers were already sent', () => {
+    const calls: string[] = [];
+    const res = { headersSent: true, writeHead: () => calls.push('writeHead'), end: () => calls.push('end'), destroy: () => calls.push('destroy') } as unknown as ServerResponse;
+    sendFailure(res, ErrorCode.UPSTREAM_PROTOCOL);
+    expect(calls).toEqual(['destroy']);
+  });
+});
+
+describe('rawParserFailure', () => {
+  it.each([
+    ['HPE_HEADER_OVERFLOW', '431 Request Header Fields Too Large', 'header-too-large', 'request header fields too large\n'],
+    ['HPE_INVALID_METHOD', '400 Bad Request', 'bad-request', 'bad request\n'],
+    [undefined, '400 Bad Request', 'bad-request', 'bad request\n'],
+  ])('%s → %s', (code, statusLine, reason, body) => {
+    const raw = rawParserFailure(code);
+    const [head, rest] = raw.split('\r\n\r\n');
+    const lines = head!.split('\r\n');
+    expect(lines[0]).toBe(`HTTP/1.1 ${statusLine}`);
+    expect(lines.slice(1).sort()).toEqual(['connection: close', `content-length: ${Buffer.byteLength(body)}`, 'content-type: text/plain; charset=utf-8', `x-switchyard-error: ${reason}`]);
+    expect(rest).toBe(body);
+  });
+});

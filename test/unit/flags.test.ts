@@ -1,0 +1,205 @@
+import { describe, expect, it } from 'vitest';
+import { parseDuration, parseFlags, parseHostPort, USAGE, type Config } from '../../src/flags.ts';
+
+function config(argv: readonly string[]): Config {
+  const r = parseFlags(argv);
+  if (r.kind !== 'config') throw new Error(`expected a config, got ${JSON.stringify(r)}`);
+  return r.config;
+}
+
+function errors(argv: readonly string[]): readonly string[] {
+  const r = parseFlags(argv);
+  if (r.kind !== 'error') throw new Error(`expected errors, got ${JSON.stringify(r)}`);
+  return r.errors;
+}
+
+const M = ['--manifests', 'manifests/'];
+
+describe('parseFlags: defaults', () => {
+  it('fills every default', () => {
+    expect(config(M)).toEqual({
+      manifests: ['manifests/'],
+      listen: { host: '0.0.0.0', port: 8080 },
+      admin: { host: '127.0.0.1', port: 9901 },
+      clusterDomain: 'cluster.local',
+      ingressClass: 'switchyard',
+      logLevel: 'info',
+      drainTimeoutMs: 10_000,
+      upstreamConnectTimeoutMs: 5_000,
+      upstreamTimeoutMs: 60_000,
+      upstreamMaxConnections: 128,
+      maxHeaderSize: 16_384,
+    });
+  });
+});
+
+describe('parseFlags: every flag', () => {
+  it.each([
+    ['--manifests repeated', ['--manifests', 'a.yaml', '--manifests', 'dir/'], { manifests: ['a.yaml', 'dir/'] }],
+    ['--manifests=PATH', ['--manifests=a.yaml'], { manifests: ['a.yaml'] }],
+    ['--listen', [...M, '--listen', '127.0.0.1:0'], { listen: { host: '127.0.0.1', port: 0 } }],
+    ['--listen :PORT (all interfaces)', [...M, '--listen', ':9000'], { listen: { host: '0.0.0.0', port: 9000 } }],
+    ['--listen [::1]:0', [...M, '--listen', '[::1]:0'], { listen: { host: '::1', port: 0 } }],
+    ['--listen=[::]:8080', [...M, '--listen=[::]:8080'], { listen: { host: '::', port: 8080 } }],
+    ['--listen localhost:65535', [...M, '--listen', 'localhost:65535'], { listen: { host: 'localhost', port: 65535 } }],
+    ['--admin', [...M, '--admin', '0.0.0.0:19901'], { admin: { host: '0.0.0.0', port: 19901 } }],
+    ['--admin [fe80::1]:9', [...M, '--admin', '[fe80::1]:9'], { admin: { host: 'fe80::1', port: 9 } }],
+    ['--cluster-domain', [...M, '--cluster-domain', 'corp.example'], { clusterDomain: 'corp.example' }],
+    ['--cluster-domain lower-cased, trailing dot dropped', [...M, '--cluster-domain', 'Corp.Example.'], { clusterDomain: 'corp.example' }],
+    ['--cluster-domain single label', [...M, '--cluster-domain', 'k8s'], { clusterDomain: 'k8s' }],
+    ['--ingress-class', [...M, '--ingress-class', 'nginx'], { ingressClass: 'nginx' }],
+    ['--log-level', [...M, '--log-level', 'debug'], { logLevel: 'debug' }],
+    ['--log-level silent', [...M, '--log-level', 'silent'], { logLevel: 'silent' }],
+    ['--drain-timeout 0 (allowed)', [...M, '--drain-timeout', '0'], { drainTimeoutMs: 0 }],
+    ['--drain-timeout 2m', [...M, '--drain-timeout', '2m'], { drainTimeoutMs: 120_000 }],
+    ['--upstream-connect-timeout 500ms', [...M, '--upstream-connect-timeout', '500ms'], { upstreamConnectTimeoutMs: 500 }],
+    ['--upstream-timeout 1.5s', [...M, '--upstream-timeout', '1.5s'], { upstreamTimeoutMs: 1_500 }],
+    ['--upstream-timeout bare seconds', [...M, '--upstream-timeout', '30'], { upstreamTimeoutMs: 30_000 }],
+    ['--upstream-max-connections', [...M, '--upstream-max-connections', '1'], { upstreamMaxConnections: 1 }],
+    ['--upstream-max-connections upper bound', [...M, '--upstream-max-connections', '65536'], { upstreamMaxConnections: 65_536 }],
+    ['--max-header-size lower bound', [...M, '--max-header-size', '1024'], { maxHeaderSize: 1024 }],
+    ['--max-header-size upper bound', [...M, '--max-header-size', '1048576'], { maxHeaderSize: 1_048_576 }],
+  ])('%s', (_name, argv, expected) => {
+    expect(config(argv)).toMatchObject(expected);
+  });
+});
+
+describe('parseFlags: bad values, each reported', () => {
+  // [description, argv, the exact errors expected]
+  it.each([
+    ['no --manifests', [], ['--manifests: at least one PATH is required']],
+    ['an empty --manifests path', ['--manifests', ''], ['--manifests: empty path']],
+    ['a blank --manifests path among good ones', ['--manifests', 'a', '--manifests', '  '], ['--manifests: empty path']],
+    ['--listen without a port', [...M, '--listen', '127.0.0.1'], ['--listen: "127.0.0.1" is not HOST:PORT (port 0-65535; IPv6 as [::1]:PORT)']],
+    ['--listen port too large', [...M, '--listen', 'localhost:65536'], ['--listen: "localhost:65536" is not HOST:PORT (port 0-65535; IPv6 as [::1]:PORT)']],
+    ['--listen unbracketed IPv6', [...M, '--listen', '::1:8080'], ['--listen: "::1:8080" is not HOST:PORT (port 0-65535; IPv6 as [::1]:PORT)']],
+    ['--listen port not a number', [...M, '--listen', 'host:http'], ['--listen: "host:http" is not HOST:PORT (port 0-65535; IPv6 as [::1]:PORT)']],
+    ['--admin negative port', [...M, '--admin', 'host:-1'], ['--admin: "host:-1" is not HOST:PORT (port 0-65535; IPv6 as [::1]:PORT)']],
+    ['--cluster-domain with an underscore', [...M, '--cluster-domain', 'my_cluster.local'], ['--cluster-domain: "my_cluster.local" is not a DNS domain']],
+    ['--cluster-domain empty', [...M, '--cluster-domain', ''], ['--cluster-domain: "" is not a DNS domain']],
+    ['--cluster-domain with an empty label', [...M, '--cluster-domain', 'a..b'], ['--cluster-domain: "a..b" is not a DNS domain']],
+    ['--ingress-class empty', [...M, '--ingress-class', ''], ['--ingress-class: must not be empty']],
+    ['--log-level unknown', [...M, '--log-level', 'verbose'], ['--log-level: "verbose" is not one of fatal, error, warn, info, debug, trace, silent']],
+    ['--drain-timeout with a unit it does not know', [...M, '--drain-timeout', '10d'], ['--drain-timeout: "10d" is not a duration (e.g. 500ms, 10s, 2m)']],
+    ['--upstream-connect-timeout 0', [...M, '--upstream-connect-timeout', '0'], ['--upstream-connect-timeout: "0" is not a duration (e.g. 500ms, 10s, 2m) above zero']],
+    ['--upstream-timeout negative', [...M, '--upstream-timeout=-5s'], ['--upstream-timeout: "-5s" is not a duration (e.g. 500ms, 10s, 2m) above zero']],
+    ['--upstream-max-connections 0', [...M, '--upstream-max-connections', '0'], ['--upstream-max-connections: "0" is not a whole number from 1 to 65536']],
+    ['--upstream-max-connections 65537', [...M, '--upstream-max-connections', '65537'], ['--upstream-max-connections: "65537" is not a whole number from 1 to 65536']],
+    ['--upstream-max-connections not whole', [...M, '--upstream-max-connections', '1.5'], ['--upstream-max-connections: "1.5" is not a whole number from 1 to 65536']],
+    ['--max-header-size below 1024', [...M, '--max-header-size', '1023'], ['--max-header-size: "1023" is not a whole number from 1024 to 1048576']],
+    ['--max-header-size with a unit', [...M, '--max-header-size', '16k'], ['--max-header-size: "16k" is not a whole number from 1024 to 1048576']],
+  ])('%s', (_name, argv, expected) => {
+    expect(errors(argv)).toEqual(expected);
+  });
+
+  it('reports every bad value at once, in flag order', () => {
+    expect(
+      errors(['--listen', 'nope', '--admin', 'x:99999', '--cluster-domain=-bad', '--log-level', 'loud', '--drain-timeout', 'soon', '--upstream-connect-timeout', '0ms', '--upstream-timeout', '1y', '--upstream-max-connections', 'many', '--max-header-size', '1']),
+    ).toEqual([
+      '--manifests: at least one PATH is required',
+      '--listen: "nope" is not HOST:PORT (port 0-65535; IPv6 as [::1]:PORT)',
+      '--admin: "x:99999" is not HOST:PORT (port 0-65535; IPv6 as [::1]:PORT)',
+      '--cluster-domain: "-bad" is not a DNS domain',
+      '--log-level: "loud" is not one of fatal, error, warn, info, debug, trace, silent',
+      '--drain-timeout: "soon" is not a duration (e.g. 500ms, 10s, 2m)',
+      '--upstream-connect-timeout: "0ms" is not a duration (e.g. 500ms, 10s, 2m) above zero',
+      '--upstream-timeout: "1y" is not a duration (e.g. 500ms, 10s, 2m) above zero',
+      '--upstream-max-connections: "many" is not a whole number from 1 to 65536',
+      '--max-header-size: "1" is not a whole number from 1024 to 1048576',
+    ]);
+  });
+
+  it.each([
+    ['an unknown flag', [...M, '--bogus'], '--bogus'],
+    ['an unknown short flag', [...M, '-x'], '-x'],
+    ['a positional argument', [...M, 'stray.yaml'], 'stray.yaml'],
+    ['a flag missing its value', ['--manifests'], '--manifests'],
+    ['a boolean flag given a value', [...M, '--help=yes'], '--help'],
+    ['a value starting with a dash, not joined by "="', [...M, '--drain-timeout', '-1s'], '--drain-timeout'],
+  ])('%s is an error naming it', (_name, argv, fragment) => {
+    const errs = errors(argv);
+    expect(errs).toHaveLength(1);
+    expect(errs[0]).toContain(fragment);
+  });
+});
+
+describe('parseFlags: help', () => {
+  it.each([[['--help']], [['-h']], [[...M, '-h']], [['-h', '--listen', 'bad']], [['--log-level', 'loud', '--help']]])('%j → help', (argv) => {
+    expect(parseFlags(argv)).toEqual({ kind: 'help' });
+  });
+
+  it('the usage lists every flag', () => {
+    for (const flag of ['--manifests', '--listen', '--admin', '--cluster-domain', '--ingress-class', '--log-level', '--drain-timeout', '--upstream-connect-timeout', '--upstream-timeout', '--upstream-max-connections', '--max-header-size', '--help']) {
+      expect(USAGE).toContain(flag);
+    }
+  });
+});
+
+describe('parseHostPort', () => {
+  it.each([
+    ['127.0.0.1:8080', { host: '127.0.0.1', port: 8080 }],
+    ['localhost:0', { host: 'localhost', port: 0 }],
+    [':80', { host: '0.0.0.0', port: 80 }],
+    ['[::1]:0', { host: '::1', port: 0 }],
+    ['[::]:443', { host: '::', port: 443 }],
+    ['[2001:db8::1]:65535', { host: '2001:db8::1', port: 65535 }],
+    ['[::ffff:127.0.0.1]:80', { host: '::ffff:127.0.0.1', port: 80 }],
+  ])('%j → %j', (value, expected) => {
+    const errs: string[] = [];
+    expect(parseHostPort('--listen', value, errs)).toEqual(expected);
+    expect(errs).toEqual([]);
+  });
+
+  it.each([['8080'], ['host:'], ['host:123456'], ['host:65536'], ['[::1]'], ['[::1]:'], ['::1:80'], ['[zz::1]:80'], ['a:b:80'], [''], ['[::1]:80x']])('%j is rejected', (value) => {
+    const errs: string[] = [];
+    expect(parseHostPort('--admin', value, errs)).toEqual({ host: '', port: 0 });
+    expect(errs).toEqual([`--admin: ${JSON.stringify(value)} is not HOST:PORT (port 0-65535; IPv6 as [::1]:PORT)`]);
+  });
+});
+
+describe('parseDuration', () => {
+  it.each([
+    ['500ms', 500],
+    ['10s', 10_000],
+    ['2m', 120_000],
+    ['1h', 3_600_000],
+    ['5', 5_000],
+    ['1.5s', 1_500],
+    ['0.25', 250],
+    ['1.5ms', 2],
+    [' 10s ', 10_000],
+    ['596h', 2_145_600_000],
+    ['2147483647ms', 2_147_483_647],
+  ])('%j → %i ms', (value, ms) => {
+    const errs: string[] = [];
+    expect(parseDuration('--t', value, errs, false)).toBe(ms);
+    expect(errs).toEqual([]);
+  });
+
+  it.each([['0', true, 0], ['0ms', true, 0], ['0s', true, 0]])('%j with zero allowed → %i', (value, allowZero, ms) => {
+    const errs: string[] = [];
+    expect(parseDuration('--t', value, errs, allowZero)).toBe(ms);
+    expect(errs).toEqual([]);
+  });
+
+  it.each([
+    ['0', false],
+    ['0.0001ms', false],
+    ['', true],
+    ['s', true],
+    ['10 s', true],
+    ['10S', true],
+    ['-1s', true],
+    ['1e3', true],
+    ['.5s', true],
+    ['10sec', true],
+    ['2147483648ms', true],
+    ['597h', true],
+    ['1d', true],
+  ])('%j (zero allowed: %s) is rejected', (value, allowZero) => {
+    const errs: string[] = [];
+    expect(parseDuration('--t', value, errs, allowZero)).toBe(0);
+    expect(errs).toHaveLength(1);
+    expect(errs[0]).toMatch(new RegExp(`^--t: ${JSON.stringify(value).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is not a duration`));
+  });
+});

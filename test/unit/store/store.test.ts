@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import { Store } from '../../../src/store/store.ts';
+import { endpoints, ingress, records, service, slice } from '../support/k8s.ts';
+
+describe('Store', () => {
+  it('replace bumps the version and signals only when something changed', () => {
+    const store = new Store();
+    const seen: number[] = [];
+    store.onChange((v) => seen.push(v));
+    expect(store.version).toBe(0);
+    expect(store.replace('files', records([service('a', [{ port: 80 }])]))).toBe(true);
+    expect(store.replace('files', records([service('a', [{ port: 80 }])]))).toBe(false);
+    expect(store.replace('files', records([service('a', [{ port: 81 }])]))).toBe(true);
+    expect(store.replace('files', [])).toBe(true);
+    expect(store.replace('files', [])).toBe(false);
+    expect(store.version).toBe(3);
+    expect(seen).toEqual([1, 2, 3]);
+  });
+
+  it('an empty first replace of a new source counts as a change', () => {
+    const store = new Store();
+    expect(store.replace('kube', [])).toBe(true);
+    expect(store.version).toBe(1);
+  });
+
+  it('view() sorts records by kind, keyed kind/namespace/name, and is the same object until the next change', () => {
+    const store = new Store();
+    store.replace(
+      'files',
+      records([
+        service('web', [{ port: 80 }], { namespace: 'shop' }),
+        slice('web-1', 'web', [], [], 'shop'),
+        endpoints('web', [], 'shop'),
+        ingress('web', {}, { namespace: 'shop' }),
+        { apiVersion: 'networking.k8s.io/v1', kind: 'IngressClass', metadata: { name: 'switchyard' } },
+        { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'tls', namespace: 'shop' } },
+      ]),
+    );
+    const view = store.view();
+    expect(view.version).toBe(1);
+    expect([...view.services.keys(), ...view.endpointSlices.keys(), ...view.endpoints.keys(), ...view.ingresses.keys(), ...view.ingressClasses.keys(), ...view.secrets.keys()]).toEqual([
+      'Service/shop/web',
+      'EndpointSlice/shop/web-1',
+      'Endpoints/shop/web',
+      'Ingress/shop/web',
+      'IngressClass//switchyard',
+      'Secret/shop/tls',
+    ]);
+    expect(store.view()).toBe(view);
+    store.replace('files', []);
+    expect(store.view()).not.toBe(view);
+    expect(store.view().services.size).toBe(0);
+  });
+
+  it('where two sources define the same key, the source registered first wins', () => {
+    const store = new Store();
+    store.replace('first', records([service('web', [{ port: 80 }])]));
+    store.replace('second', records([service('web', [{ port: 9999 }]), service('only-second', [{ port: 1 }])]));
+    const view = store.view();
+    expect(view.services.get('Service/default/web')!.ports[0]!.port).toBe(80);
+    expect(view.services.get('Service/default/only-second')!.ports[0]!.port).toBe(1);
+    expect([...view.services.keys()]).toEqual(['Service/default/web', 'Service/default/only-second']);
+  });
+});
