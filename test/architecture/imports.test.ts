@@ -27,7 +27,7 @@ const ALLOWED: Record<string, readonly string[] | '*'> = {
   reconcile: ['store', 'compile', 'snapshot', 'log', 'model'],
   health: ['snapshot', 'model', 'log'],
   dataplane: ['snapshot', 'health', 'errors', 'log', 'model'],
-  dns: ['snapshot', 'model'],
+  dns: ['snapshot', 'model', 'errors', 'log'],
   admin: ['snapshot', 'store', 'health', 'model'],
   flags: ['log'],
   main: '*',
@@ -41,6 +41,7 @@ const LIBRARY_OWNERS: Record<string, readonly string[]> = {
   pino: ['log'],
   'js-yaml': ['sources'],
   zod: ['sources'],
+  'dns-packet': ['dns'],
 };
 
 function sourceFiles(dir: string): string[] {
