@@ -36,8 +36,10 @@ export interface ForwardedInfo {
 /**
  * Upstream request headers as a flat [name, value, …] list, from the client's raw headers: hop-by-hop
  * fields dropped, X-Forwarded-For appended with the client address, X-Forwarded-Proto/Host/Port set.
+ * `targetHost` is the authority of an absolute-form request target: RFC 9112 §3.2.2 makes it replace
+ * the Host header.
  */
-export function upstreamRequestHeaders(req: IncomingMessage, info: ForwardedInfo, host: string | undefined): string[] {
+export function upstreamRequestHeaders(req: IncomingMessage, info: ForwardedInfo, targetHost?: string): string[] {
   const raw = req.rawHeaders;
   const named = connectionTokens(req.headers.connection);
   const out: string[] = [];
@@ -45,8 +47,11 @@ export function upstreamRequestHeaders(req: IncomingMessage, info: ForwardedInfo
     const name = raw[i]!;
     const lower = name.toLowerCase();
     if (HOP_BY_HOP.has(lower) || REPLACED_ON_REQUEST.has(lower) || named?.has(lower)) continue;
+    if (targetHost !== undefined && lower === 'host') continue;
     out.push(name, raw[i + 1]!);
   }
+  if (targetHost !== undefined) out.push('host', targetHost);
+  const host = targetHost ?? req.headers.host;
   const clientAddress = req.socket.remoteAddress ?? '';
   const prior = req.headers['x-forwarded-for'];
   out.push('x-forwarded-for', prior ? `${prior}, ${clientAddress}` : clientAddress);

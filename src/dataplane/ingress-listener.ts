@@ -56,7 +56,7 @@ export function createIngressListener(options: IngressListenerOptions): Listener
     if (!backend) return sendFailure(res, ErrorCode.UNKNOWN_SERVICE);
     const endpoint = balancer.pick(backend);
     if (!endpoint) return sendFailure(res, ErrorCode.NO_READY_ENDPOINT);
-    const headers = upstreamRequestHeaders(req, { proto: 'http', port: req.socket.localPort ?? 0 }, hostHeader);
+    const headers = upstreamRequestHeaders(req, { proto: 'http', port: req.socket.localPort ?? 0 }, target.host);
     forward(req, res, pools.get(endpoint.key), target.pathAndQuery, headers, endpoint.key, ctx);
   };
 

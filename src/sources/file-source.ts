@@ -4,8 +4,10 @@
  * Each file is accepted or rejected whole. At start-up any broken file is fatal (every problem is
  * reported). At run time a broken edit is rejected: that file keeps its last good records, the rest
  * of the change applies, and the error stays visible until the file is fixed. A change is noticed
- * through fs.watch on the directories (which also sees editors' write-temp-then-rename) and, as a
- * safety net for events the platform drops, a periodic stat rescan.
+ * through a non-recursive fs.watch on every directory involved (which also sees editors'
+ * write-temp-then-rename) and, as a safety net for events the platform drops, a periodic stat rescan.
+ * Not `recursive: true`: on Linux Node implements it with one watch per file, which keeps watching
+ * the old inode after a rename-replace and then misses every later in-place edit.
  */
 import { watch, type FSWatcher } from 'node:fs';
 import { readFile, readdir, stat } from 'node:fs/promises';
@@ -76,10 +78,11 @@ export class FileSource {
   readonly #rescanMs: number;
   readonly #files = new Map<string, FileState>();
   readonly #listeners: UpdateListener[] = [];
-  readonly #watchers: FSWatcher[] = [];
+  /** Directory → its watcher; follows the directories each rescan finds. */
+  readonly #watchers = new Map<string, FSWatcher>();
   #timer: NodeJS.Timeout | undefined;
   #rescanTimer: NodeJS.Timeout | undefined;
-  #loading: Promise<void> | undefined;
+  #loading: Promise<unknown> | undefined;
   #again = false;
   #loaded = false;
   #closed = false;
@@ -110,14 +113,23 @@ export class FileSource {
         throw new SwyError(ErrorCode.MANIFEST_PATH_MISSING, `--manifests ${p}: no such file or directory`, { cause: err, location: { file: p } });
       }
     }
-    const errors = await this.#reload(true);
+    // Watch before the first read, so a change made while it runs is not missed.
+    this.#syncWatchers(new Set(await Promise.all(this.#paths.map(async (p) => ((await stat(p)).isDirectory() ? p : dirname(p))))));
+    const initial = this.#reload(true);
+    this.#loading = initial;
+    const errors = await initial.finally(() => {
+      this.#loading = undefined;
+    });
     if (errors.length > 0) {
       const first = errors[0]!;
       const message = errors.length === 1 ? first.message : `${errors.length} manifest errors:\n  ${errors.map((e) => e.message).join('\n  ')}`;
       throw new SwyError(first.code, message, { cause: errors.length === 1 ? first : new AggregateError(errors), ...(first.location ? { location: first.location } : {}) });
     }
     this.#loaded = true;
-    this.#watch();
+    if (this.#again) {
+      this.#again = false;
+      this.#schedule(0);
+    }
     if (this.#rescanMs > 0) {
       this.#rescanTimer = setInterval(() => this.#schedule(0), this.#rescanMs);
       this.#rescanTimer.unref();
@@ -145,26 +157,35 @@ export class FileSource {
 
   close(): void {
     this.#closed = true;
-    for (const w of this.#watchers) w.close();
+    for (const w of this.#watchers.values()) w.close();
+    this.#watchers.clear();
     if (this.#timer) clearTimeout(this.#timer);
     if (this.#rescanTimer) clearInterval(this.#rescanTimer);
   }
 
-  #watch(): void {
-    const dirs = new Set<string>();
-    for (const p of this.#paths) dirs.add(p);
+  /** Watches exactly `dirs`: new directories get a watcher, vanished ones lose theirs. */
+  #syncWatchers(dirs: ReadonlySet<string>): void {
+    if (this.#closed) return;
+    for (const [dir, w] of this.#watchers) {
+      if (dirs.has(dir)) continue;
+      w.close();
+      this.#watchers.delete(dir);
+    }
     for (const dir of dirs) {
-      // A file path is watched through its directory: editors replace files by rename, which ends a file watch.
-      void stat(dir).then(
-        (s) => {
-          if (this.#closed) return;
-          const target = s.isDirectory() ? dir : dirname(dir);
-          const w = watch(target, { recursive: s.isDirectory(), persistent: false }, () => this.#schedule(this.#debounceMs));
-          w.on('error', (err) => this.#log.warn({ err, path: target }, 'watch failed; relying on periodic rescan'));
-          this.#watchers.push(w);
-        },
-        (err: unknown) => this.#log.warn({ err, path: dir }, 'cannot watch manifest path; relying on periodic rescan'),
-      );
+      if (this.#watchers.has(dir)) continue;
+      try {
+        const w = watch(dir, { persistent: false }, () => this.#schedule(this.#debounceMs));
+        w.on('error', (err) => {
+          // Usually the directory was deleted; the next rescan decides whether to watch it again.
+          this.#log.debug({ err, path: dir }, 'directory watch ended');
+          w.close();
+          if (this.#watchers.get(dir) === w) this.#watchers.delete(dir);
+          this.#schedule(this.#debounceMs);
+        });
+        this.#watchers.set(dir, w);
+      } catch (err) {
+        this.#log.warn({ err, path: dir }, 'cannot watch directory; relying on the periodic rescan');
+      }
     }
   }
 
@@ -202,7 +223,9 @@ export class FileSource {
     const found = new Map<string, string>(); // file → fingerprint
     const listErrors: SwyError[] = [];
     const missing = new Set<string>();
-    for (const p of this.#paths) await listManifestFiles(p, found, listErrors, missing);
+    const dirs = new Set<string>();
+    for (const p of this.#paths) await listManifestFiles(p, found, listErrors, missing, dirs);
+    this.#syncWatchers(dirs);
     // A --manifests path deleted at run time: its files count as removed; said once, not every rescan.
     for (const p of missing) if (!this.#missing.has(p)) this.#log.warn({ path: p }, 'manifest path disappeared; its objects are removed');
     this.#missing = missing;
@@ -300,8 +323,17 @@ function findDuplicate(file: string, records: readonly Rec[], owners: ReadonlyMa
   return undefined;
 }
 
-/** Adds every manifest file under `path` with its fingerprint; `missing` gets a top-level path that does not exist. */
-async function listManifestFiles(path: string, out: Map<string, string>, errors: SwyError[], missing: Set<string> | undefined): Promise<void> {
+/**
+ * Adds every manifest file under `path` with its fingerprint; `missing` gets a top-level path that does
+ * not exist; `dirs` every directory to watch (for a top-level file, its parent).
+ */
+async function listManifestFiles(
+  path: string,
+  out: Map<string, string>,
+  errors: SwyError[],
+  missing: Set<string> | undefined,
+  dirs: Set<string>,
+): Promise<void> {
   let s;
   try {
     s = await stat(path);
@@ -310,6 +342,7 @@ async function listManifestFiles(path: string, out: Map<string, string>, errors:
     return;
   }
   if (s.isDirectory()) {
+    dirs.add(path);
     let entries;
     try {
       entries = await readdir(path, { withFileTypes: true });
@@ -320,12 +353,15 @@ async function listManifestFiles(path: string, out: Map<string, string>, errors:
     for (const e of entries) {
       if (e.name.startsWith('.')) continue; // editors' swap and temp files
       const child = join(path, e.name);
-      if (e.isDirectory()) await listManifestFiles(child, out, errors, undefined);
-      else if ((e.isFile() || e.isSymbolicLink()) && MANIFEST_EXTENSIONS.has(extname(e.name).toLowerCase())) await listManifestFiles(child, out, errors, undefined);
+      if (e.isDirectory()) await listManifestFiles(child, out, errors, undefined, dirs);
+      else if ((e.isFile() || e.isSymbolicLink()) && MANIFEST_EXTENSIONS.has(extname(e.name).toLowerCase())) await listManifestFiles(child, out, errors, undefined, dirs);
     }
     return;
   }
-  if (s.isFile()) out.set(path, `${s.mtimeMs}:${s.size}:${s.ino}`);
+  if (s.isFile()) {
+    out.set(path, `${s.mtimeMs}:${s.size}:${s.ino}`);
+    if (missing !== undefined) dirs.add(dirname(path)); // a top-level file: watched through its directory
+  }
 }
 
 function toView(e: SwyError): ManifestErrorView {

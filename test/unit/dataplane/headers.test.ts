@@ -22,7 +22,7 @@ const HTTP = { proto: 'http', port: 8080 } as const;
 describe('upstreamRequestHeaders', () => {
   it('passes end-to-end fields in order (Host as sent) and appends X-Forwarded-*', () => {
     const req = fakeRequest(['Host', 'Demo.Example.com:8080', 'User-Agent', 'curl/8', 'Accept', '*/*', 'X-Multi', 'a', 'x-multi', 'b']);
-    expect(pairs(upstreamRequestHeaders(req, HTTP, 'Demo.Example.com:8080'))).toEqual([
+    expect(pairs(upstreamRequestHeaders(req, HTTP))).toEqual([
       ['Host', 'Demo.Example.com:8080'],
       ['User-Agent', 'curl/8'],
       ['Accept', '*/*'],
@@ -50,7 +50,7 @@ describe('upstreamRequestHeaders', () => {
     ['X-Forwarded-Port', '1'],
   ])('drops %s from the client request', (name, value) => {
     const req = fakeRequest(['Host', 'h', name, value, 'Accept', '*/*']);
-    const out = pairs(upstreamRequestHeaders(req, HTTP, 'h'));
+    const out = pairs(upstreamRequestHeaders(req, HTTP));
     expect(out.filter(([n, v]) => n.toLowerCase() === name.toLowerCase() && v === value)).toEqual([]);
     expect(out.filter(([n]) => n.toLowerCase() === name.toLowerCase()).length).toBe(name.toLowerCase().startsWith('x-forwarded-') ? 1 : 0);
     expect(out.slice(0, 2)).toEqual([
@@ -86,9 +86,16 @@ describe('upstreamRequestHeaders', () => {
     [{ proto: 'http', port: 80 } as const, 'a.example.com', [['x-forwarded-proto', 'http'], ['x-forwarded-host', 'a.example.com'], ['x-forwarded-port', '80']]],
     [{ proto: 'https', port: 8443 } as const, 'b.example.com:8443', [['x-forwarded-proto', 'https'], ['x-forwarded-host', 'b.example.com:8443'], ['x-forwarded-port', '8443']]],
     [{ proto: 'http', port: 8080 } as const, undefined, [['x-forwarded-proto', 'http'], ['x-forwarded-port', '8080']]],
-  ])('X-Forwarded-Proto/Host/Port for %j and host %j', (info, host, expected) => {
-    const out = pairs(upstreamRequestHeaders(fakeRequest(['Host', 'h', 'X-Forwarded-Proto', 'gopher']), info, host));
+  ])('X-Forwarded-Proto/Host/Port for %j and Host header %j', (info, host, expected) => {
+    const raw = host === undefined ? ['X-Forwarded-Proto', 'gopher'] : ['Host', host, 'X-Forwarded-Proto', 'gopher'];
+    const out = pairs(upstreamRequestHeaders(fakeRequest(raw), info));
     expect(out.filter(([n]) => n.startsWith('x-forwarded-') && n !== 'x-forwarded-for')).toEqual(expected);
+  });
+
+  it('an absolute-form target host replaces the Host header (RFC 9112 §3.2.2), and X-Forwarded-Host follows it', () => {
+    const out = pairs(upstreamRequestHeaders(fakeRequest(['Host', 'other.example', 'Accept', '*/*']), HTTP, 'demo.localhost'));
+    expect(out.filter(([n]) => n.toLowerCase() === 'host')).toEqual([['host', 'demo.localhost']]);
+    expect(out.filter(([n]) => n === 'x-forwarded-host')).toEqual([['x-forwarded-host', 'demo.localhost']]);
   });
 });
 
