@@ -1,0 +1,187 @@
+/**
+ * Starts the real `switchyard` CLI as a child process (bin/switchyard.js under the Node running the
+ * tests) and finds its ports from the `listening role=... address=...` log lines.
+ * Every child is registered for cleanup: a test that fails half-way leaves no process behind (SIGKILL).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { defer } from './cleanup.ts';
+import { withTimeout } from './wait.ts';
+
+/** The repository root, found from this file's location (test/helpers/ → ../..). */
+export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+export interface HostPort {
+  readonly host: string;
+  readonly port: number;
+}
+
+/** One pino JSON line from the child's stdout. */
+export interface LogLine {
+  readonly level: number;
+  readonly msg: string;
+  readonly [key: string]: unknown;
+}
+
+export interface ExitResult {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+}
+
+export interface RunningSwitchyard {
+  readonly child: ChildProcess;
+  readonly pid: number;
+  readonly ingress: HostPort;
+  readonly admin: HostPort;
+  /** Parsed JSON log lines so far (stdout). */
+  readonly logs: LogLine[];
+  /** Everything written to stderr so far. */
+  stderr(): string;
+  /** Resolves when the process has exited. */
+  readonly exited: Promise<ExitResult>;
+  /** Resolves with the first log line (already seen or yet to come) that satisfies `pred`. */
+  waitForLog(pred: (line: LogLine) => boolean, timeoutMs?: number): Promise<LogLine>;
+  /** Sends `signal` and waits (bounded) for the exit. */
+  stop(signal?: NodeJS.Signals, timeoutMs?: number): Promise<ExitResult>;
+}
+
+export interface StartOptions {
+  /** One or more --manifests paths. */
+  readonly manifests: string | readonly string[];
+  /** Extra flags, e.g. ['--upstream-timeout', '500ms']. */
+  readonly args?: readonly string[];
+  /** How long start-up may take; default 10 s. */
+  readonly timeoutMs?: number;
+}
+
+const BIN = 'bin/switchyard.js';
+
+function parseAddress(address: string): HostPort {
+  const i = address.lastIndexOf(':');
+  let host = address.slice(0, i);
+  if (host.startsWith('[')) host = host.slice(1, -1);
+  return { host, port: Number(address.slice(i + 1)) };
+}
+
+function manifestArgs(manifests: string | readonly string[]): string[] {
+  return (typeof manifests === 'string' ? [manifests] : [...manifests]).flatMap((m) => ['--manifests', m]);
+}
+
+/** Spawns the CLI, registers it for cleanup, and collects its output. */
+function spawnCli(args: readonly string[]): { child: ChildProcess; logs: LogLine[]; stdoutText: () => string; stderrText: () => string; exited: Promise<ExitResult>; onLine: Set<(l: LogLine) => void> } {
+  const child = spawn(process.execPath, [BIN, ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const logs: LogLine[] = [];
+  const onLine = new Set<(l: LogLine) => void>();
+  let stdout = '';
+  let partial = '';
+  let stderr = '';
+  child.stdout!.setEncoding('utf8');
+  child.stderr!.setEncoding('utf8');
+  child.stdout!.on('data', (chunk: string) => {
+    stdout += chunk;
+    partial += chunk;
+    let nl: number;
+    while ((nl = partial.indexOf('\n')) >= 0) {
+      const text = partial.slice(0, nl);
+      partial = partial.slice(nl + 1);
+      if (!text.trim()) continue;
+      let line: LogLine;
+      try {
+        line = JSON.parse(text) as LogLine;
+      } catch {
+        line = { level: 0, msg: text };
+      }
+      logs.push(line);
+      for (const fn of onLine) fn(line);
+    }
+  });
+  child.stderr!.on('data', (chunk: string) => {
+    stderr += chunk;
+  });
+  const exited = new Promise<ExitResult>((resolve) => {
+    child.once('exit', (code, signal) => resolve({ code, signal }));
+  });
+  defer(async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGKILL');
+      await withTimeout(exited, 5000, `SIGKILLed switchyard pid ${child.pid} to exit`);
+    }
+  });
+  return { child, logs, stdoutText: () => stdout, stderrText: () => stderr, exited, onLine };
+}
+
+/**
+ * Starts switchyard on 127.0.0.1 port 0 (ingress and admin) and resolves once both listening lines
+ * were logged. Rejects (with stderr) if the process exits or the deadline passes first.
+ */
+export async function startSwitchyard(options: StartOptions): Promise<RunningSwitchyard> {
+  const args = [...manifestArgs(options.manifests), '--listen', '127.0.0.1:0', '--admin', '127.0.0.1:0', ...(options.args ?? [])];
+  const { child, logs, stderrText, exited, onLine } = spawnCli(args);
+
+  const waitForLog = (pred: (line: LogLine) => boolean, timeoutMs = 5000): Promise<LogLine> => {
+    const seen = logs.find(pred);
+    if (seen) return Promise.resolve(seen);
+    return new Promise<LogLine>((resolve, reject) => {
+      const listener = (line: LogLine): void => {
+        if (!pred(line)) return;
+        finish();
+        resolve(line);
+      };
+      const timer = setTimeout(() => {
+        finish();
+        reject(new Error(`no matching log line within ${timeoutMs} ms; stderr: ${stderrText()}`));
+      }, timeoutMs);
+      const finish = (): void => {
+        clearTimeout(timer);
+        onLine.delete(listener);
+      };
+      onLine.add(listener);
+    });
+  };
+
+  const listening = (role: string) => (l: LogLine) => typeof l.msg === 'string' && l.msg.startsWith(`listening role=${role} address=`);
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  const started = Promise.all([waitForLog(listening('admin'), timeoutMs), waitForLog(listening('ingress'), timeoutMs)]);
+  const early = exited.then((e) => {
+    throw new Error(`switchyard exited during start-up (code ${e.code}, signal ${e.signal}); stderr:\n${stderrText()}`);
+  });
+  const [adminLine, ingressLine] = await Promise.race([started, early]);
+  early.catch(() => undefined);
+  const addressOf = (line: LogLine): HostPort => parseAddress(/address=(\S+)/.exec(line.msg)![1]!);
+
+  return {
+    child,
+    pid: child.pid!,
+    ingress: addressOf(ingressLine),
+    admin: addressOf(adminLine),
+    logs,
+    stderr: stderrText,
+    exited,
+    waitForLog,
+    async stop(signal: NodeJS.Signals = 'SIGTERM', stopTimeoutMs = 5000) {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return withTimeout(exited, stopTimeoutMs, `switchyard to exit after ${signal}`);
+    },
+  };
+}
+
+export interface CliRun extends ExitResult {
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs the CLI to completion (for start-up failures and bad flags); rejects if it is still running after `timeoutMs`. */
+export async function runSwitchyard(args: readonly string[], timeoutMs = 8000): Promise<CliRun> {
+  const { exited, stdoutText, stderrText } = spawnCli(args);
+  const result = await withTimeout(exited, timeoutMs, `switchyard ${args.join(' ')} to exit`);
+  return { ...result, stdout: stdoutText(), stderr: stderrText() };
+}
+
+/** Peak resident set size (VmHWM) of a process in bytes, from /proc (Linux only). */
+export async function peakRssBytes(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  const m = /^VmHWM:\s+(\d+)\s+kB$/m.exec(status);
+  if (!m) throw new Error(`no VmHWM in /proc/${pid}/status`);
+  return Number(m[1]) * 1024;
+}
