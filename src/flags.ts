@@ -18,10 +18,17 @@ export interface Config {
   readonly ingressClass: string;
   readonly logLevel: LevelWithSilent;
   readonly drainTimeoutMs: number;
+  readonly shutdownDelayMs: number;
   readonly upstreamConnectTimeoutMs: number;
   readonly upstreamTimeoutMs: number;
+  readonly upstreamIdleTimeoutMs: number;
+  readonly upstreamKeepAliveTimeoutMs: number;
   readonly upstreamMaxConnections: number;
   readonly maxHeaderSize: number;
+  readonly clientHeaderTimeoutMs: number;
+  readonly clientRequestTimeoutMs: number;
+  readonly clientKeepAliveTimeoutMs: number;
+  readonly healthCheckConcurrency: number;
 }
 
 export const USAGE = `Usage: switchyard --manifests PATH [--manifests PATH ...] [options]
@@ -36,13 +43,23 @@ Options:
   --cluster-domain DOMAIN       cluster DNS domain of Service names         [default: cluster.local]
   --ingress-class NAME          serve Ingresses of this class (and unset)   [default: switchyard]
   --log-level LEVEL             fatal|error|warn|info|debug|trace|silent    [default: info]
+  --shutdown-delay DURATION     on SIGTERM, keep serving this long with
+                                /readyz at 503 before draining (SIGINT
+                                skips it)                                   [default: 5s]
   --drain-timeout DURATION      on SIGINT/SIGTERM, how long in-flight
                                 requests may take before they are cut       [default: 10s]
-  --upstream-connect-timeout D  upstream TCP connect timeout                [default: 5s]
-  --upstream-timeout DURATION   wait for upstream response headers, and the
-                                longest pause inside a body                 [default: 60s]
+  --upstream-connect-timeout D  upstream TCP connect timeout (→ 504)        [default: 5s]
+  --upstream-timeout DURATION   wait for upstream response headers (→ 504)  [default: 60s]
+  --upstream-idle-timeout D     longest pause inside an upstream response
+                                body before it is cut                       [default: 60s]
+  --upstream-keepalive-timeout D  idle upstream connections are closed after [default: 4s]
   --upstream-max-connections N  keep-alive connections per endpoint         [default: 128]
   --max-header-size BYTES       largest request head before 431             [default: 16384]
+  --client-header-timeout D     time a client has to send its request head
+                                (slowloris guard; → 408)                    [default: 15s]
+  --client-request-timeout D    time a client has to send its whole request [default: 300s]
+  --client-keepalive-timeout D  idle client keep-alive connections close    [default: 5s]
+  --health-check-concurrency N  most active health checks in flight         [default: 64]
   -h, --help                    show this help
 
 Port 0 picks a free port; the chosen address is logged as "listening role=... address=...".
@@ -58,11 +75,18 @@ const OPTIONS = {
   'cluster-domain': { type: 'string', default: 'cluster.local' },
   'ingress-class': { type: 'string', default: 'switchyard' },
   'log-level': { type: 'string', default: 'info' },
+  'shutdown-delay': { type: 'string', default: '5s' },
   'drain-timeout': { type: 'string', default: '10s' },
   'upstream-connect-timeout': { type: 'string', default: '5s' },
   'upstream-timeout': { type: 'string', default: '60s' },
+  'upstream-idle-timeout': { type: 'string', default: '60s' },
+  'upstream-keepalive-timeout': { type: 'string', default: '4s' },
   'upstream-max-connections': { type: 'string', default: '128' },
   'max-header-size': { type: 'string', default: '16384' },
+  'client-header-timeout': { type: 'string', default: '15s' },
+  'client-request-timeout': { type: 'string', default: '300s' },
+  'client-keepalive-timeout': { type: 'string', default: '5s' },
+  'health-check-concurrency': { type: 'string', default: '64' },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
@@ -98,11 +122,22 @@ export function parseFlags(argv: readonly string[]): ParseResult {
     ingressClass,
     logLevel,
     drainTimeoutMs: parseDuration('--drain-timeout', values['drain-timeout'], errors, true),
+    shutdownDelayMs: parseDuration('--shutdown-delay', values['shutdown-delay'], errors, true),
     upstreamConnectTimeoutMs: parseDuration('--upstream-connect-timeout', values['upstream-connect-timeout'], errors, false),
     upstreamTimeoutMs: parseDuration('--upstream-timeout', values['upstream-timeout'], errors, false),
+    upstreamIdleTimeoutMs: parseDuration('--upstream-idle-timeout', values['upstream-idle-timeout'], errors, false),
+    upstreamKeepAliveTimeoutMs: parseDuration('--upstream-keepalive-timeout', values['upstream-keepalive-timeout'], errors, false),
     upstreamMaxConnections: parseInteger('--upstream-max-connections', values['upstream-max-connections'], 1, 65536, errors),
     maxHeaderSize: parseInteger('--max-header-size', values['max-header-size'], 1024, 1024 * 1024, errors),
+    clientHeaderTimeoutMs: parseDuration('--client-header-timeout', values['client-header-timeout'], errors, false),
+    clientRequestTimeoutMs: parseDuration('--client-request-timeout', values['client-request-timeout'], errors, false),
+    clientKeepAliveTimeoutMs: parseDuration('--client-keepalive-timeout', values['client-keepalive-timeout'], errors, false),
+    healthCheckConcurrency: parseInteger('--health-check-concurrency', values['health-check-concurrency'], 1, 10_000, errors),
   };
+  // Node refuses a request timeout shorter than the header timeout.
+  if (config.clientRequestTimeoutMs > 0 && config.clientHeaderTimeoutMs > config.clientRequestTimeoutMs) {
+    errors.push('--client-header-timeout: must not exceed --client-request-timeout');
+  }
   return errors.length > 0 ? { kind: 'error', errors } : { kind: 'config', config };
 }
 
