@@ -34,7 +34,9 @@ export async function runCli(argv: readonly string[]): Promise<number> {
       log.info({ signal }, 'signal received');
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
-      running.stop().then(
+      // SIGTERM comes from an orchestrator: give the load balancer in front time to see /readyz fail.
+      // SIGINT is a person at a terminal: stop now.
+      running.stop({ delayMs: signal === 'SIGTERM' ? parsed.config.shutdownDelayMs : 0 }).then(
         () => resolve(0),
         (err: unknown) => {
           log.error({ err }, 'error while stopping');

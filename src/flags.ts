@@ -18,10 +18,24 @@ export interface Config {
   readonly ingressClass: string;
   readonly logLevel: LevelWithSilent;
   readonly drainTimeoutMs: number;
+  readonly shutdownDelayMs: number;
   readonly upstreamConnectTimeoutMs: number;
   readonly upstreamTimeoutMs: number;
+  readonly upstreamIdleTimeoutMs: number;
+  readonly upstreamKeepAliveTimeoutMs: number;
   readonly upstreamMaxConnections: number;
   readonly maxHeaderSize: number;
+  readonly clientHeaderTimeoutMs: number;
+  readonly clientRequestTimeoutMs: number;
+  readonly clientKeepAliveTimeoutMs: number;
+  readonly healthCheckConcurrency: number;
+  /** DNS server address; undefined: no DNS server. */
+  readonly dns: HostPort | undefined;
+  readonly dnsTtlSeconds: number;
+  /** Service-name (sidecar) listener address; undefined: none. */
+  readonly serviceListen: HostPort | undefined;
+  /** Namespace a bare Service name (`web`) resolves in, on the service listener. */
+  readonly namespace: string;
 }
 
 export const USAGE = `Usage: switchyard --manifests PATH [--manifests PATH ...] [options]
@@ -36,13 +50,28 @@ Options:
   --cluster-domain DOMAIN       cluster DNS domain of Service names         [default: cluster.local]
   --ingress-class NAME          serve Ingresses of this class (and unset)   [default: switchyard]
   --log-level LEVEL             fatal|error|warn|info|debug|trace|silent    [default: info]
+  --dns HOST:PORT               serve the registry over DNS (UDP and TCP)   [default: off]
+  --dns-ttl DURATION            TTL of DNS answers (whole seconds)          [default: 5s]
+  --service-listen HOST:PORT    HTTP listener routing by Service name
+                                (sidecar / HTTP_PROXY use)                  [default: off]
+  --namespace NS                namespace of bare Service names there       [default: default]
+  --shutdown-delay DURATION     on SIGTERM, keep serving this long with
+                                /readyz at 503 before draining (SIGINT
+                                skips it)                                   [default: 5s]
   --drain-timeout DURATION      on SIGINT/SIGTERM, how long in-flight
                                 requests may take before they are cut       [default: 10s]
-  --upstream-connect-timeout D  upstream TCP connect timeout                [default: 5s]
-  --upstream-timeout DURATION   wait for upstream response headers, and the
-                                longest pause inside a body                 [default: 60s]
+  --upstream-connect-timeout D  upstream TCP connect timeout (→ 504)        [default: 5s]
+  --upstream-timeout DURATION   wait for upstream response headers (→ 504)  [default: 60s]
+  --upstream-idle-timeout D     longest pause inside an upstream response
+                                body before it is cut                       [default: 60s]
+  --upstream-keepalive-timeout D  idle upstream connections are closed after [default: 4s]
   --upstream-max-connections N  keep-alive connections per endpoint         [default: 128]
   --max-header-size BYTES       largest request head before 431             [default: 16384]
+  --client-header-timeout D     time a client has to send its request head
+                                (slowloris guard; → 408)                    [default: 15s]
+  --client-request-timeout D    time a client has to send its whole request [default: 300s]
+  --client-keepalive-timeout D  idle client keep-alive connections close    [default: 5s]
+  --health-check-concurrency N  most active health checks in flight         [default: 64]
   -h, --help                    show this help
 
 Port 0 picks a free port; the chosen address is logged as "listening role=... address=...".
@@ -58,11 +87,22 @@ const OPTIONS = {
   'cluster-domain': { type: 'string', default: 'cluster.local' },
   'ingress-class': { type: 'string', default: 'switchyard' },
   'log-level': { type: 'string', default: 'info' },
+  'shutdown-delay': { type: 'string', default: '5s' },
   'drain-timeout': { type: 'string', default: '10s' },
   'upstream-connect-timeout': { type: 'string', default: '5s' },
   'upstream-timeout': { type: 'string', default: '60s' },
+  'upstream-idle-timeout': { type: 'string', default: '60s' },
+  'upstream-keepalive-timeout': { type: 'string', default: '4s' },
   'upstream-max-connections': { type: 'string', default: '128' },
   'max-header-size': { type: 'string', default: '16384' },
+  'client-header-timeout': { type: 'string', default: '15s' },
+  'client-request-timeout': { type: 'string', default: '300s' },
+  'client-keepalive-timeout': { type: 'string', default: '5s' },
+  'health-check-concurrency': { type: 'string', default: '64' },
+  dns: { type: 'string' },
+  'dns-ttl': { type: 'string', default: '5s' },
+  'service-listen': { type: 'string' },
+  namespace: { type: 'string', default: 'default' },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
@@ -98,11 +138,29 @@ export function parseFlags(argv: readonly string[]): ParseResult {
     ingressClass,
     logLevel,
     drainTimeoutMs: parseDuration('--drain-timeout', values['drain-timeout'], errors, true),
+    shutdownDelayMs: parseDuration('--shutdown-delay', values['shutdown-delay'], errors, true),
     upstreamConnectTimeoutMs: parseDuration('--upstream-connect-timeout', values['upstream-connect-timeout'], errors, false),
     upstreamTimeoutMs: parseDuration('--upstream-timeout', values['upstream-timeout'], errors, false),
+    upstreamIdleTimeoutMs: parseDuration('--upstream-idle-timeout', values['upstream-idle-timeout'], errors, false),
+    upstreamKeepAliveTimeoutMs: parseDuration('--upstream-keepalive-timeout', values['upstream-keepalive-timeout'], errors, false),
     upstreamMaxConnections: parseInteger('--upstream-max-connections', values['upstream-max-connections'], 1, 65536, errors),
     maxHeaderSize: parseInteger('--max-header-size', values['max-header-size'], 1024, 1024 * 1024, errors),
+    clientHeaderTimeoutMs: parseDuration('--client-header-timeout', values['client-header-timeout'], errors, false),
+    clientRequestTimeoutMs: parseDuration('--client-request-timeout', values['client-request-timeout'], errors, false),
+    clientKeepAliveTimeoutMs: parseDuration('--client-keepalive-timeout', values['client-keepalive-timeout'], errors, false),
+    healthCheckConcurrency: parseInteger('--health-check-concurrency', values['health-check-concurrency'], 1, 10_000, errors),
+    dns: values.dns === undefined ? undefined : parseHostPort('--dns', values.dns, errors),
+    dnsTtlSeconds: parseTtl(values['dns-ttl'], errors),
+    serviceListen: values['service-listen'] === undefined ? undefined : parseHostPort('--service-listen', values['service-listen'], errors),
+    namespace: values.namespace,
   };
+  if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(config.namespace) || config.namespace.length > 63) {
+    errors.push(`--namespace: ${JSON.stringify(config.namespace)} is not a namespace name (a lower-case RFC 1123 label)`);
+  }
+  // Node refuses a request timeout shorter than the header timeout.
+  if (config.clientRequestTimeoutMs > 0 && config.clientHeaderTimeoutMs > config.clientRequestTimeoutMs) {
+    errors.push('--client-header-timeout: must not exceed --client-request-timeout');
+  }
   return errors.length > 0 ? { kind: 'error', errors } : { kind: 'config', config };
 }
 
@@ -128,6 +186,16 @@ export function parseDuration(flag: string, value: string, errors: string[], all
     return 0;
   }
   return ms;
+}
+
+/** DNS TTLs are whole seconds (RFC 2181 §8); 0 is allowed (answers not cached). */
+function parseTtl(value: string, errors: string[]): number {
+  const ms = parseDuration('--dns-ttl', value, errors, true);
+  if (ms % 1000 !== 0 || ms / 1000 > 2_147_483_647) {
+    errors.push(`--dns-ttl: ${JSON.stringify(value)} is not a whole number of seconds`);
+    return 0;
+  }
+  return ms / 1000;
 }
 
 function parseInteger(flag: string, value: string, min: number, max: number, errors: string[]): number {

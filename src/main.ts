@@ -7,8 +7,12 @@ import type { AddressInfo } from 'node:net';
 import { createAdminServer } from './admin/server.ts';
 import { emptySnapshot } from './compile/compile.ts';
 import { RoundRobin } from './dataplane/balancer.ts';
-import { createIngressListener } from './dataplane/ingress-listener.ts';
+import { createIngressListener, type ClientLimits } from './dataplane/ingress-listener.ts';
+import type { ProxyContext } from './dataplane/proxy.ts';
+import { RetryBudget } from './dataplane/retry-budget.ts';
 import { UpstreamPools } from './dataplane/upstream-pools.ts';
+import { ActiveChecker } from './health/active-checker.ts';
+import { EndpointHealth } from './health/endpoint-health.ts';
 import { ErrorCode, SwyError } from './errors.ts';
 import type { Config, HostPort } from './flags.ts';
 import type { Logger } from './log.ts';
@@ -21,8 +25,12 @@ export interface Switchyard {
   /** Bound addresses, `host:port`. */
   readonly addresses: { readonly ingress: string; readonly admin: string };
   readonly holder: SnapshotHolder;
-  /** Graceful stop: drain in-flight requests (bounded by the drain timeout), then close everything. */
-  stop(): Promise<void>;
+  /**
+   * Graceful stop: /readyz turns 503; after `delayMs` (so a load balancer in front notices) the
+   * listener stops accepting and in-flight requests drain (bounded by the drain timeout); then
+   * everything closes.
+   */
+  stop(options?: { delayMs?: number }): Promise<void>;
 }
 
 export async function startSwitchyard(config: Config, log: Logger): Promise<Switchyard> {
@@ -35,18 +43,38 @@ export async function startSwitchyard(config: Config, log: Logger): Promise<Swit
 
   const pools = new UpstreamPools({
     connectTimeoutMs: config.upstreamConnectTimeoutMs,
-    responseTimeoutMs: config.upstreamTimeoutMs,
     maxConnections: config.upstreamMaxConnections,
+    keepAliveTimeoutMs: config.upstreamKeepAliveTimeoutMs,
   });
   const balancer = new RoundRobin();
+  const budget = new RetryBudget();
+  const health = new EndpointHealth({ log: log.child({ component: 'health' }) });
+  const checker = new ActiveChecker({ health, log: log.child({ component: 'health-check' }), concurrency: config.healthCheckConcurrency });
   holder.onSwap((next) => {
+    health.observe(next);
+    checker.update(next);
     pools.retain(next);
     balancer.retain(next.backends);
+    budget.retain(next.backends);
   });
 
   let ready = false;
-  const admin = createAdminServer({ holder, ready: () => ready, sources: () => [source.status()], startedAt });
-  const ingress = createIngressListener({ holder, balancer, pools, log: log.child({ component: 'ingress' }), maxHeaderSize: config.maxHeaderSize });
+  const admin = createAdminServer({ holder, health, draining: () => pools.draining(), ready: () => ready, sources: () => [source.status()], startedAt });
+  const proxy: ProxyContext = {
+    pools,
+    balancer,
+    health,
+    budget,
+    defaults: { responseTimeoutMs: config.upstreamTimeoutMs, idleTimeoutMs: config.upstreamIdleTimeoutMs },
+    log: log.child({ component: 'proxy' }),
+  };
+  const limits: ClientLimits = {
+    maxHeaderSize: config.maxHeaderSize,
+    headerTimeoutMs: config.clientHeaderTimeoutMs,
+    requestTimeoutMs: config.clientRequestTimeoutMs,
+    keepAliveTimeoutMs: config.clientKeepAliveTimeoutMs,
+  };
+  const ingress = createIngressListener({ holder, proxy, limits, log: log.child({ component: 'ingress' }) });
 
   const cleanup: (() => Promise<unknown> | void)[] = [];
   try {
@@ -72,12 +100,18 @@ export async function startSwitchyard(config: Config, log: Logger): Promise<Swit
     return {
       addresses: { ingress: ingressAddress, admin: adminAddress },
       holder,
-      stop() {
+      stop(options = {}) {
         stopping ??= (async () => {
           ready = false;
-          log.info({ inFlight: ingress.inFlight(), drainTimeoutMs: config.drainTimeoutMs }, 'stopping: draining in-flight requests');
+          const delayMs = options.delayMs ?? 0;
+          if (delayMs > 0) {
+            log.info({ delayMs }, 'stopping: /readyz is 503; still serving during the shutdown delay');
+            await new Promise((resolve) => setTimeout(resolve, delayMs));
+          }
+          log.info({ inFlight: ingress.inFlight(), drainTimeoutMs: config.drainTimeoutMs }, 'stopping: no longer accepting; draining in-flight requests');
           const { cut } = await ingress.drain(config.drainTimeoutMs);
           if (cut > 0) log.warn({ cut }, 'drain timeout reached; cut requests still in flight');
+          checker.stop();
           reconciler.stop();
           source.close();
           await pools.closeAll(cut > 0);
@@ -88,6 +122,7 @@ export async function startSwitchyard(config: Config, log: Logger): Promise<Swit
       },
     };
   } catch (err) {
+    checker.stop();
     reconciler.stop();
     for (const fn of cleanup.reverse()) await fn();
     await pools.closeAll(true);

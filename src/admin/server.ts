@@ -3,11 +3,15 @@
  * configuration. It reads the current snapshot and the sources' status; it changes nothing.
  */
 import Fastify, { type FastifyInstance } from 'fastify';
+import type { EndpointHealth } from '../health/endpoint-health.ts';
 import type { SnapshotHolder } from '../snapshot/holder.ts';
-import { routesView, servicesView } from './views.ts';
+import { endpointsView, routesView, servicesView } from './views.ts';
 
 export interface AdminOptions {
   readonly holder: SnapshotHolder;
+  readonly health: EndpointHealth;
+  /** Endpoints removed from the configuration that are still finishing requests, with since-when. */
+  readonly draining: () => ReadonlyMap<string, number>;
   /** True once every source has completed its first load. */
   readonly ready: () => boolean;
   /** Status of each source (last reload, errors), as JSON-ready objects. */
@@ -27,7 +31,9 @@ export function createAdminServer(options: AdminOptions): FastifyInstance {
     return { status: ready ? 'ready' : 'not-ready' };
   });
 
-  app.get('/api/v1/services', async () => servicesView(holder.current()));
+  app.get('/api/v1/services', async () => servicesView(holder.current(), options.health));
+
+  app.get('/api/v1/endpoints', async () => endpointsView(holder.current(), options.health, options.draining()));
 
   app.get('/api/v1/routes', async () => routesView(holder.current()));
 

@@ -1,7 +1,40 @@
 /** JSON views of the snapshot and the sources for the admin API. Plain functions, no I/O. */
-import type { Snapshot } from '../snapshot/types.ts';
+import type { EndpointHealth } from '../health/endpoint-health.ts';
+import type { Backend, EndpointView, Snapshot } from '../snapshot/types.ts';
 
-export function servicesView(snapshot: Snapshot) {
+function endpointView(e: EndpointView, backend: Backend, health: EndpointHealth) {
+  const h = health.view(e, backend.policy.healthCheck !== undefined);
+  return {
+    address: e.address,
+    port: e.port,
+    ready: e.ready,
+    serving: e.serving,
+    terminating: e.terminating,
+    hostname: e.hostname ?? null,
+    nodeName: e.nodeName ?? null,
+    targetRef: e.targetRef ?? null,
+    state: h.state,
+    reason: h.reason,
+    since: h.since,
+    activeCheck: h.active,
+    ejections: h.ejections,
+    ejectedUntil: h.ejectedUntil ?? null,
+  };
+}
+
+/** Every endpoint of every backend with its state, plus endpoints draining after removal. */
+export function endpointsView(snapshot: Snapshot, health: EndpointHealth, draining: ReadonlyMap<string, number>) {
+  const endpoints = [];
+  for (const backend of snapshot.backends.values()) {
+    for (const e of backend.all) endpoints.push({ backend: backend.key, key: e.key, ...endpointView(e, backend, health) });
+  }
+  for (const [key, since] of draining) {
+    endpoints.push({ backend: null, key, state: 'draining', reason: 'removed from the configuration; finishing requests in flight', since: new Date(since).toISOString() });
+  }
+  return { version: snapshot.version, endpoints };
+}
+
+export function servicesView(snapshot: Snapshot, health: EndpointHealth) {
   return {
     version: snapshot.version,
     services: [...snapshot.services.values()].map((svc) => ({
@@ -21,16 +54,9 @@ export function servicesView(snapshot: Snapshot) {
           protocol: p.protocol,
           appProtocol: p.appProtocol ?? null,
           backend: p.backend,
-          endpoints: (backend?.all ?? []).map((e) => ({
-            address: e.address,
-            port: e.port,
-            ready: e.ready,
-            serving: e.serving,
-            terminating: e.terminating,
-            hostname: e.hostname ?? null,
-            nodeName: e.nodeName ?? null,
-            targetRef: e.targetRef ?? null,
-          })),
+          panic: health.isPanicking(p.backend),
+          terminatingFallback: backend?.terminatingFallback ?? false,
+          endpoints: backend ? backend.all.map((e) => endpointView(e, backend, health)) : [],
         };
       }),
     })),

@@ -10,8 +10,9 @@
 import { backendKey, endpointKey, serviceKey } from '../model/keys.ts';
 import type { EndpointGroupRec, ServiceRec } from '../model/records.ts';
 import type { StoreView } from '../model/store-view.ts';
-import type { Backend, Diagnostic, EndpointView, ServiceAddress, ServicePortView, ServiceView } from '../snapshot/types.ts';
+import type { Backend, BackendPolicy, Diagnostic, EndpointView, ServiceAddress, ServicePortView, ServiceView } from '../snapshot/types.ts';
 import { diag } from './diagnostics.ts';
+import { servicePolicy } from './policy.ts';
 import { serviceNames } from './registry.ts';
 
 export interface CompiledServices {
@@ -30,8 +31,9 @@ export function compileServices(view: StoreView, clusterDomain: string): Compile
     const sKey = serviceKey(svc.meta.namespace, svc.meta.name);
     const groups = groupsByService.get(sKey) ?? [];
     const ports: ServicePortView[] = [];
+    const policy = servicePolicy(svc, diagnostics);
     for (const port of svc.ports) {
-      const backend = compileBackend(svc, port, groups, diagnostics);
+      const backend = compileBackend(svc, port, groups, policy, diagnostics);
       backends.set(backend.key, backend);
       ports.push({ name: port.name, port: port.port, targetPort: port.targetPort, protocol: port.protocol, appProtocol: port.appProtocol, backend: backend.key });
     }
@@ -83,7 +85,13 @@ function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
   else map.set(key, [value]);
 }
 
-function compileBackend(svc: ServiceRec, port: ServiceRec['ports'][number], groups: readonly EndpointGroupRec[], diagnostics: Diagnostic[]): Backend {
+function compileBackend(
+  svc: ServiceRec,
+  port: ServiceRec['ports'][number],
+  groups: readonly EndpointGroupRec[],
+  policy: BackendPolicy,
+  diagnostics: Diagnostic[],
+): Backend {
   const byKey = new Map<string, EndpointView>();
   let unmatchedGroups = 0;
   for (const group of groups) {
@@ -118,6 +126,8 @@ function compileBackend(svc: ServiceRec, port: ServiceRec['ports'][number], grou
     diagnostics.push(diag('warning', 'SERVICE_PORT_NO_ENDPOINT_PORT', svc, `no endpoint port matches ${portName} (${port.protocol}) of port ${port.port}`));
   }
   const all = [...byKey.values()].sort(compareEndpoints);
+  const ready = all.filter((e) => e.ready);
+  const terminating = ready.length === 0 ? all.filter((e) => e.serving && e.terminating) : [];
   return {
     key: backendKey(svc.meta.namespace, svc.meta.name, port.port, port.protocol),
     namespace: svc.meta.namespace,
@@ -125,8 +135,11 @@ function compileBackend(svc: ServiceRec, port: ServiceRec['ports'][number], grou
     port: port.port,
     portName: port.name,
     protocol: port.protocol,
-    ready: all.filter((e) => e.ready),
+    ready,
     all,
+    rotation: ready.length > 0 ? ready : terminating,
+    terminatingFallback: terminating.length > 0,
+    policy,
   };
 }
 

@@ -7,21 +7,29 @@ import type { Socket } from 'node:net';
 import { ErrorCode } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { SnapshotHolder } from '../snapshot/holder.ts';
-import type { RoundRobin } from './balancer.ts';
-import { forward } from './forward.ts';
 import { upstreamRequestHeaders } from './headers.ts';
 import { matchRoute, normalizeHost } from './match.ts';
 import { parseTarget } from './path.ts';
+import { proxyRequest, type ProxyContext } from './proxy.ts';
 import { rawParserFailure, sendFailure } from './status.ts';
-import type { UpstreamPools } from './upstream-pools.ts';
+
+/** Server-side limits against slow or oversized clients. */
+export interface ClientLimits {
+  /** Largest request head accepted before 431, bytes. */
+  readonly maxHeaderSize: number;
+  /** Time a client has to send the complete request head (slowloris), ms. */
+  readonly headerTimeoutMs: number;
+  /** Time a client has to send the complete request, body included, ms. */
+  readonly requestTimeoutMs: number;
+  /** How long an idle keep-alive client connection stays open, ms. */
+  readonly keepAliveTimeoutMs: number;
+}
 
 export interface IngressListenerOptions {
   readonly holder: SnapshotHolder;
-  readonly balancer: RoundRobin;
-  readonly pools: UpstreamPools;
+  readonly proxy: ProxyContext;
   readonly log: Logger;
-  /** Largest request head accepted before 431, bytes. */
-  readonly maxHeaderSize: number;
+  readonly limits: ClientLimits;
 }
 
 export interface Listener {
@@ -36,8 +44,7 @@ export interface Listener {
 }
 
 export function createIngressListener(options: IngressListenerOptions): Listener {
-  const { holder, balancer, pools, log } = options;
-  const ctx = { log };
+  const { holder, proxy, log } = options;
   let inFlight = 0;
   let draining = false;
 
@@ -54,13 +61,11 @@ export function createIngressListener(options: IngressListenerOptions): Listener
     if (!route) return sendFailure(res, ErrorCode.NO_ROUTE);
     const backend = route.backend === undefined ? undefined : snapshot.backends.get(route.backend);
     if (!backend) return sendFailure(res, ErrorCode.UNKNOWN_SERVICE);
-    const endpoint = balancer.pick(backend);
-    if (!endpoint) return sendFailure(res, ErrorCode.NO_READY_ENDPOINT);
     const headers = upstreamRequestHeaders(req, { proto: 'http', port: req.socket.localPort ?? 0 }, target.host);
-    forward(req, res, pools.get(endpoint.key), target.pathAndQuery, headers, endpoint.key, ctx);
+    proxyRequest(proxy, req, res, backend, target.pathAndQuery, headers);
   };
 
-  const server = createServer({ maxHeaderSize: options.maxHeaderSize }, onRequest);
+  const server = createClientServer(options.limits, onRequest);
 
   // Requests the parser rejects (smuggling-shaped framing, invalid headers, oversized heads) never reach a handler.
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
@@ -84,6 +89,21 @@ export function createIngressListener(options: IngressListenerOptions): Listener
       draining = true;
     }, () => inFlight),
   };
+}
+
+/** An HTTP server with the client limits applied; shared by every proxying listener. */
+export function createClientServer(limits: ClientLimits, onRequest: (req: IncomingMessage, res: ServerResponse) => void): Server {
+  return createServer(
+    {
+      maxHeaderSize: limits.maxHeaderSize,
+      headersTimeout: limits.headerTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs,
+      keepAliveTimeout: limits.keepAliveTimeoutMs,
+      // Node checks the two timeouts above on this period (default 30 s, far coarser than the timeouts).
+      connectionsCheckingInterval: Math.min(1000, limits.headerTimeoutMs),
+    },
+    onRequest,
+  );
 }
 
 /** Shared by every HTTP listener: stop accepting, close idle keep-alive connections as they go idle, cut at the deadline. */

@@ -1,22 +1,25 @@
 /**
- * Keep-alive connection pools, one per endpoint (`address:port`), kept across snapshot swaps:
- * an endpoint that stays keeps its pool; a pool whose endpoint left the configuration is closed
- * gracefully (requests in flight on it complete first).
+ * Keep-alive connection pools, one per endpoint (`address:port`), kept across snapshot swaps: an
+ * endpoint that stays keeps its pool. When an endpoint leaves the configuration it gets no new
+ * requests (it is no longer in any rotation), its requests in flight complete, and its pool closes
+ * once they are done; until then it is reported as draining.
  */
 import { Pool } from 'undici';
 import type { Snapshot } from '../snapshot/types.ts';
 
 export interface PoolOptions {
-  /** TCP connect timeout, ms. */
+  /** TCP connect timeout, ms, unless the Service overrides it. */
   readonly connectTimeoutMs: number;
-  /** Time to wait for response headers, and longest idle gap in a body, ms. */
-  readonly responseTimeoutMs: number;
   /** Most connections per endpoint. */
   readonly maxConnections: number;
+  /** How long an idle keep-alive connection is kept, ms. */
+  readonly keepAliveTimeoutMs: number;
 }
 
 export class UpstreamPools {
   readonly #pools = new Map<string, Pool>();
+  /** Endpoint key → since when it drains. */
+  readonly #draining = new Map<string, number>();
   readonly #options: PoolOptions;
 
   constructor(options: PoolOptions) {
@@ -27,30 +30,41 @@ export class UpstreamPools {
     return this.#pools.size;
   }
 
-  /** The pool of an endpoint, created on first use. */
-  get(endpointKey: string): Pool {
-    let pool = this.#pools.get(endpointKey);
-    if (!pool) {
+  /** Endpoints removed from the configuration whose last requests are still finishing, with the time they left. */
+  draining(): ReadonlyMap<string, number> {
+    return this.#draining;
+  }
+
+  /** The pool of an endpoint, created on first use. A Service's own connect timeout gets a pool of its own. */
+  get(endpointKey: string, connectTimeoutMs: number | undefined): Pool {
+    const timeout = connectTimeoutMs ?? this.#options.connectTimeoutMs;
+    const key = timeout === this.#options.connectTimeoutMs ? endpointKey : `${endpointKey}|${timeout}`;
+    let pool = this.#pools.get(key);
+    if (pool === undefined) {
       pool = new Pool(`http://${endpointKey}`, {
         connections: this.#options.maxConnections,
-        connect: { timeout: this.#options.connectTimeoutMs },
-        headersTimeout: this.#options.responseTimeoutMs,
-        bodyTimeout: this.#options.responseTimeoutMs,
+        connect: { timeout },
+        keepAliveTimeout: this.#options.keepAliveTimeoutMs,
       });
-      this.#pools.set(endpointKey, pool);
+      this.#pools.set(key, pool);
     }
     return pool;
   }
 
-  /** Closes the pools of endpoints the snapshot no longer lists. */
+  /** Closes, gracefully, the pools of endpoints the snapshot no longer lists. */
   retain(snapshot: Snapshot): void {
     if (this.#pools.size === 0) return;
     const live = new Set<string>();
     for (const backend of snapshot.backends.values()) for (const ep of backend.all) live.add(ep.key);
     for (const [key, pool] of this.#pools) {
-      if (live.has(key)) continue;
+      const endpointKey = key.includes('|') ? key.slice(0, key.indexOf('|')) : key;
+      if (live.has(endpointKey)) continue;
       this.#pools.delete(key);
-      void pool.close().catch(() => undefined);
+      this.#draining.set(endpointKey, Date.now());
+      pool.close().then(
+        () => this.#draining.delete(endpointKey),
+        () => this.#draining.delete(endpointKey),
+      );
     }
   }
 

@@ -31,6 +31,41 @@ export interface EndpointView {
   readonly targetRef: string | undefined;
 }
 
+export interface HealthCheckPolicy {
+  readonly path: string;
+  /** Port to probe; 0 means the endpoint's own port. */
+  readonly port: number;
+  readonly intervalMs: number;
+  readonly timeoutMs: number;
+  readonly healthyThreshold: number;
+  readonly unhealthyThreshold: number;
+  /** Inclusive status ranges that count as healthy. */
+  readonly expectedStatuses: readonly (readonly [number, number])[];
+}
+
+export interface OutlierPolicy {
+  readonly consecutive5xx: number;
+  /** Refused or reset connections and timeouts in a row that eject. */
+  readonly consecutiveConnectFailures: number;
+  readonly baseEjectionMs: number;
+  readonly maxEjectionMs: number;
+  readonly maxEjectionPercent: number;
+}
+
+/** Per-Service traffic policy, from `switchyard.dev/*` annotations (see compile/policy.ts). */
+export interface BackendPolicy {
+  readonly retries: number;
+  readonly retryBudgetPercent: number;
+  /** Undefined: the listener's default (from flags). */
+  readonly connectTimeoutMs: number | undefined;
+  readonly responseTimeoutMs: number | undefined;
+  readonly idleTimeoutMs: number | undefined;
+  /** Undefined when outlier detection is off. */
+  readonly outlier: OutlierPolicy | undefined;
+  /** Undefined when no active check is configured. */
+  readonly healthCheck: HealthCheckPolicy | undefined;
+}
+
 /** One Service port and the endpoints behind it. */
 export interface Backend {
   /** `namespace/name:port`. */
@@ -44,6 +79,14 @@ export interface Backend {
   readonly ready: readonly EndpointView[];
   /** Every endpoint, ready or not, same order. */
   readonly all: readonly EndpointView[];
+  /**
+   * What traffic is balanced over: the ready endpoints; when there are none, the serving-and-terminating
+   * ones (the fallback kube-proxy implements, so a Service whose pods are all shutting down still answers).
+   */
+  readonly rotation: readonly EndpointView[];
+  /** True when `rotation` is the terminating fallback. */
+  readonly terminatingFallback: boolean;
+  readonly policy: BackendPolicy;
 }
 
 export interface ServicePortView {

@@ -116,7 +116,8 @@ function spawnCli(args: readonly string[]): { child: ChildProcess; logs: LogLine
  * were logged. Rejects (with stderr) if the process exits or the deadline passes first.
  */
 export async function startSwitchyard(options: StartOptions): Promise<RunningSwitchyard> {
-  const args = [...manifestArgs(options.manifests), '--listen', '127.0.0.1:0', '--admin', '127.0.0.1:0', ...(options.args ?? [])];
+  // No shutdown delay unless a test asks for one (a later flag wins): most tests stop the proxy and want it gone at once.
+  const args = [...manifestArgs(options.manifests), '--listen', '127.0.0.1:0', '--admin', '127.0.0.1:0', '--shutdown-delay', '0s', ...(options.args ?? [])];
   const { child, logs, stderrText, exited, onLine } = spawnCli(args);
 
   const waitForLog = (pred: (line: LogLine) => boolean, timeoutMs = 5000): Promise<LogLine> => {

@@ -25,10 +25,21 @@ describe('parseFlags: defaults', () => {
       ingressClass: 'switchyard',
       logLevel: 'info',
       drainTimeoutMs: 10_000,
+      shutdownDelayMs: 5_000,
       upstreamConnectTimeoutMs: 5_000,
       upstreamTimeoutMs: 60_000,
+      upstreamIdleTimeoutMs: 60_000,
+      upstreamKeepAliveTimeoutMs: 4_000,
       upstreamMaxConnections: 128,
       maxHeaderSize: 16_384,
+      clientHeaderTimeoutMs: 15_000,
+      clientRequestTimeoutMs: 300_000,
+      clientKeepAliveTimeoutMs: 5_000,
+      healthCheckConcurrency: 64,
+      dns: undefined,
+      dnsTtlSeconds: 5,
+      serviceListen: undefined,
+      namespace: 'default',
     });
   });
 });
@@ -59,6 +70,18 @@ describe('parseFlags: every flag', () => {
     ['--upstream-max-connections upper bound', [...M, '--upstream-max-connections', '65536'], { upstreamMaxConnections: 65_536 }],
     ['--max-header-size lower bound', [...M, '--max-header-size', '1024'], { maxHeaderSize: 1024 }],
     ['--max-header-size upper bound', [...M, '--max-header-size', '1048576'], { maxHeaderSize: 1_048_576 }],
+    ['--shutdown-delay 0', [...M, '--shutdown-delay', '0'], { shutdownDelayMs: 0 }],
+    ['--upstream-idle-timeout', [...M, '--upstream-idle-timeout', '2s'], { upstreamIdleTimeoutMs: 2_000 }],
+    ['--upstream-keepalive-timeout', [...M, '--upstream-keepalive-timeout', '30s'], { upstreamKeepAliveTimeoutMs: 30_000 }],
+    ['--client-header-timeout', [...M, '--client-header-timeout', '500ms'], { clientHeaderTimeoutMs: 500 }],
+    ['--client-request-timeout', [...M, '--client-request-timeout', '1m'], { clientRequestTimeoutMs: 60_000 }],
+    ['--client-keepalive-timeout', [...M, '--client-keepalive-timeout', '1s'], { clientKeepAliveTimeoutMs: 1_000 }],
+    ['--health-check-concurrency', [...M, '--health-check-concurrency', '8'], { healthCheckConcurrency: 8 }],
+    ['--dns', [...M, '--dns', '127.0.0.1:0'], { dns: { host: '127.0.0.1', port: 0 } }],
+    ['--dns-ttl 0 (no caching)', [...M, '--dns-ttl', '0'], { dnsTtlSeconds: 0 }],
+    ['--dns-ttl 1m', [...M, '--dns-ttl', '1m'], { dnsTtlSeconds: 60 }],
+    ['--service-listen', [...M, '--service-listen', '[::1]:15001'], { serviceListen: { host: '::1', port: 15001 } }],
+    ['--namespace', [...M, '--namespace', 'shop'], { namespace: 'shop' }],
   ])('%s', (_name, argv, expected) => {
     expect(config(argv)).toMatchObject(expected);
   });
@@ -88,6 +111,12 @@ describe('parseFlags: bad values, each reported', () => {
     ['--upstream-max-connections not whole', [...M, '--upstream-max-connections', '1.5'], ['--upstream-max-connections: "1.5" is not a whole number from 1 to 65536']],
     ['--max-header-size below 1024', [...M, '--max-header-size', '1023'], ['--max-header-size: "1023" is not a whole number from 1024 to 1048576']],
     ['--max-header-size with a unit', [...M, '--max-header-size', '16k'], ['--max-header-size: "16k" is not a whole number from 1024 to 1048576']],
+    ['--dns without a port', [...M, '--dns', '127.0.0.1'], ['--dns: "127.0.0.1" is not HOST:PORT (port 0-65535; IPv6 as [::1]:PORT)']],
+    ['--dns-ttl not whole seconds', [...M, '--dns-ttl', '1500ms'], ['--dns-ttl: "1500ms" is not a whole number of seconds']],
+    ['--service-listen bad', [...M, '--service-listen', 'x'], ['--service-listen: "x" is not HOST:PORT (port 0-65535; IPv6 as [::1]:PORT)']],
+    ['--namespace upper case', [...M, '--namespace', 'Shop'], ['--namespace: "Shop" is not a namespace name (a lower-case RFC 1123 label)']],
+    ['--client-header-timeout above --client-request-timeout', [...M, '--client-header-timeout', '2m', '--client-request-timeout', '1m'], ['--client-header-timeout: must not exceed --client-request-timeout']],
+    ['--health-check-concurrency 0', [...M, '--health-check-concurrency', '0'], ['--health-check-concurrency: "0" is not a whole number from 1 to 10000']],
   ])('%s', (_name, argv, expected) => {
     expect(errors(argv)).toEqual(expected);
   });

@@ -8,7 +8,20 @@ function ep(address: string, port = 8080, ready = true): EndpointView {
 
 function backendOf(key: string, addresses: readonly string[], notReady: readonly string[] = []): Backend {
   const all = [...addresses.map((a) => ep(a)), ...notReady.map((a) => ep(a, 8080, false))].sort((x, y) => (x.address < y.address ? -1 : 1));
-  return { key, namespace: 'default', service: key.split(/[/:]/)[1]!, port: 80, portName: '', protocol: 'TCP', ready: all.filter((e) => e.ready), all };
+  const ready = all.filter((e) => e.ready);
+  return {
+    key,
+    namespace: 'default',
+    service: key.split(/[/:]/)[1]!,
+    port: 80,
+    portName: '',
+    protocol: 'TCP',
+    ready,
+    all,
+    rotation: ready,
+    terminatingFallback: false,
+    policy: { retries: 2, retryBudgetPercent: 20, connectTimeoutMs: undefined, responseTimeoutMs: undefined, idleTimeoutMs: undefined, outlier: undefined, healthCheck: undefined },
+  };
 }
 
 const picks = (rr: RoundRobin, b: Backend, n: number) => Array.from({ length: n }, () => rr.pick(b)?.key ?? 'none');

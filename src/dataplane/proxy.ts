@@ -1,0 +1,176 @@
+/**
+ * Proxies one routed request to a backend: picks an endpoint (round-robin, skipping unhealthy ones),
+ * streams the request up and the response down with backpressure both ways, reports each outcome to
+ * the endpoint health, and retries on another endpoint when that is safe:
+ * - the connection failed before any byte of the request was written (refused, unreachable, connect
+ *   timeout): whatever the method;
+ * - the connection was reset before response headers, for GET, HEAD and OPTIONS without a body.
+ * Never once response headers went to the client. Retries are bounded per request (the Service's
+ * `retries`) and per backend (the retry budget).
+ */
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import type { Dispatcher } from 'undici';
+import { ErrorCode } from '../errors.ts';
+import type { EndpointHealth, FailureKind } from '../health/endpoint-health.ts';
+import type { Logger } from '../log.ts';
+import type { Backend, EndpointView } from '../snapshot/types.ts';
+import type { RoundRobin } from './balancer.ts';
+import { clientResponseHeaders } from './headers.ts';
+import { RequestBody } from './request-body.ts';
+import type { RetryBudget } from './retry-budget.ts';
+import { classifyUpstreamError, sendFailure, type FailureCode } from './status.ts';
+import type { UpstreamPools } from './upstream-pools.ts';
+
+export interface ProxyDefaults {
+  /** Wait for response headers, ms. */
+  readonly responseTimeoutMs: number;
+  /** Longest pause inside a response body, ms. */
+  readonly idleTimeoutMs: number;
+}
+
+/** Shared by every exchange of a listener. */
+export interface ProxyContext {
+  readonly pools: UpstreamPools;
+  readonly balancer: RoundRobin;
+  readonly health: EndpointHealth;
+  readonly budget: RetryBudget;
+  readonly defaults: ProxyDefaults;
+  readonly log: Logger;
+}
+
+const REPLAYABLE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+const RESET_CODES = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED']);
+
+/** Starts proxying; answers the client itself in every case (response, or a coded failure). */
+export function proxyRequest(ctx: ProxyContext, req: IncomingMessage, res: ServerResponse, backend: Backend, path: string, headers: string[]): void {
+  const endpoint = ctx.balancer.pick(backend, ctx.health);
+  ctx.health.setPanic(backend, ctx.balancer.panicked);
+  if (endpoint === undefined) {
+    sendFailure(res, ErrorCode.NO_READY_ENDPOINT);
+    return;
+  }
+  new Exchange(ctx, req, res, backend, path, headers).start(endpoint);
+}
+
+class Exchange implements Dispatcher.DispatchHandler {
+  readonly #ctx: ProxyContext;
+  readonly #req: IncomingMessage;
+  readonly #res: ServerResponse;
+  readonly #backend: Backend;
+  readonly #options: Dispatcher.DispatchOptions;
+  readonly #hasBody: boolean;
+  #endpoint: EndpointView | undefined;
+  #tried: string[] | undefined;
+  #body: RequestBody | undefined;
+  #controller: Dispatcher.DispatchController | undefined;
+  /** The current attempt was written to a connection (undici's onRequestStart). */
+  #started = false;
+  #responded = false;
+  #clientGone = false;
+
+  constructor(ctx: ProxyContext, req: IncomingMessage, res: ServerResponse, backend: Backend, path: string, headers: string[]) {
+    this.#ctx = ctx;
+    this.#req = req;
+    this.#res = res;
+    this.#backend = backend;
+    const length = req.headers['content-length'];
+    this.#hasBody = length !== undefined ? length !== '0' : req.headers['transfer-encoding'] !== undefined;
+    const policy = backend.policy;
+    this.#options = {
+      method: req.method as Dispatcher.HttpMethod,
+      path,
+      headers,
+      body: null,
+      headersTimeout: policy.responseTimeoutMs ?? ctx.defaults.responseTimeoutMs,
+      bodyTimeout: policy.idleTimeoutMs ?? ctx.defaults.idleTimeoutMs,
+    };
+    ctx.budget.recordRequest(backend.key);
+    res.once('close', this.#onClientClose);
+  }
+
+  start(endpoint: EndpointView): void {
+    this.#endpoint = endpoint;
+    this.#started = false;
+    this.#controller = undefined;
+    if (this.#hasBody) this.#body = new RequestBody(this.#req);
+    const pool = this.#ctx.pools.get(endpoint.key, this.#backend.policy.connectTimeoutMs);
+    pool.dispatch(this.#hasBody ? { ...this.#options, body: this.#body } : this.#options, this);
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.#started = true;
+    this.#controller = controller;
+    if (this.#clientGone) controller.abort(new Error('client closed the connection'));
+  }
+
+  onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
+    this.#controller = controller;
+    const key = this.#endpoint!.key;
+    if (statusCode >= 500) this.#ctx.health.recordFailure(key, '5xx', this.#backend);
+    else this.#ctx.health.recordSuccess(key);
+    this.#responded = true;
+    this.#res.writeHead(statusCode, clientResponseHeaders(headers));
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (!this.#res.write(chunk)) {
+      controller.pause();
+      this.#res.once('drain', () => controller.resume());
+    }
+  }
+
+  onResponseEnd(): void {
+    this.#res.end();
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController | undefined, err: Error): void {
+    if (this.#clientGone) return;
+    if (this.#responded) {
+      // Headers went out: nothing can be retried or reported to the client but a broken response.
+      this.#ctx.log.debug({ err, endpoint: this.#endpoint!.key }, 'upstream response broke off');
+      this.#res.destroy(err);
+      return;
+    }
+    const code = classifyUpstreamError(err);
+    const key = this.#endpoint!.key;
+    this.#ctx.health.recordFailure(key, failureKind(code), this.#backend);
+    if (this.#retryable(err) && this.#retry(key)) return;
+    this.#ctx.log.debug({ err, endpoint: key, code }, 'upstream request failed');
+    // Part of the body may be unread: the connection cannot carry another request.
+    if (this.#hasBody) this.#res.shouldKeepAlive = false;
+    sendFailure(this.#res, code);
+  }
+
+  #retryable(err: Error): boolean {
+    if (this.#body?.consumed) return false;
+    if (!this.#started) return true; // nothing was written
+    const code = (err as { code?: unknown }).code;
+    return !this.#hasBody && REPLAYABLE_METHODS.has(this.#options.method) && typeof code === 'string' && RESET_CODES.has(code);
+  }
+
+  #retry(failedKey: string): boolean {
+    const policy = this.#backend.policy;
+    const tried = (this.#tried ??= []);
+    tried.push(failedKey);
+    if (tried.length > policy.retries) return false;
+    const next = this.#ctx.balancer.pick(this.#backend, this.#ctx.health, tried);
+    if (next === undefined) return false;
+    if (!this.#ctx.budget.tryAcquire(this.#backend.key, policy.retryBudgetPercent)) {
+      this.#ctx.log.debug({ backend: this.#backend.key }, 'retry budget exhausted');
+      return false;
+    }
+    this.#ctx.log.debug({ from: failedKey, to: next.key, attempt: tried.length + 1 }, 'retrying on another endpoint');
+    this.start(next);
+    return true;
+  }
+
+  readonly #onClientClose = (): void => {
+    if (this.#res.writableFinished) return;
+    this.#clientGone = true;
+    this.#controller?.abort(new Error('client closed the connection'));
+  };
+}
+
+function failureKind(code: FailureCode): FailureKind {
+  return code === ErrorCode.UPSTREAM_TIMEOUT ? 'timeout' : 'connect';
+}
