@@ -55,14 +55,19 @@ export function classifyUpstreamError(err: unknown): FailureCode {
   return ErrorCode.UPSTREAM_PROTOCOL;
 }
 
+const CLIENT_FAILURES = new Map<string, readonly [status: string, reason: string, body: string]>([
+  ['HPE_HEADER_OVERFLOW', ['431 Request Header Fields Too Large', 'header-too-large', 'request header fields too large\n']],
+  // --client-header-timeout / --client-request-timeout ran out (a slow or stalled client).
+  ['ERR_HTTP_REQUEST_TIMEOUT', ['408 Request Timeout', 'request-timeout', 'request timeout\n']],
+]);
+const BAD_REQUEST = ['400 Bad Request', 'bad-request', 'bad request\n'] as const;
+
 /**
- * A raw response for a request Node's parser rejected before any handler ran (no ServerResponse exists):
- * 400 for malformed requests, 431 for oversized headers. The connection is closed after it.
+ * A raw response for a request Node's server rejected before any handler ran (no ServerResponse exists):
+ * 400 for malformed requests, 431 for oversized headers, 408 for a client too slow to send its request.
+ * The connection is closed after it.
  */
 export function rawParserFailure(parserCode: string | undefined): string {
-  const tooLarge = parserCode === 'HPE_HEADER_OVERFLOW';
-  const status = tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request';
-  const reason = tooLarge ? 'header-too-large' : 'bad-request';
-  const body = tooLarge ? 'request header fields too large\n' : 'bad request\n';
+  const [status, reason, body] = (parserCode !== undefined ? CLIENT_FAILURES.get(parserCode) : undefined) ?? BAD_REQUEST;
   return `HTTP/1.1 ${status}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${body.length}\r\n${ERROR_HEADER}: ${reason}\r\nconnection: close\r\n\r\n${body}`;
 }

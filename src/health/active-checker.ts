@@ -23,7 +23,8 @@ interface Target {
   readonly endpointKey: string;
   readonly host: string;
   readonly port: number;
-  readonly policy: HealthCheckPolicy;
+  /** Refreshed on every snapshot, so a changed status list or threshold applies to a running check. */
+  policy: HealthCheckPolicy;
   timer: NodeJS.Timeout | undefined;
   running: boolean;
 }
@@ -58,7 +59,7 @@ export class ActiveChecker {
       if (policy === undefined) continue;
       for (const ep of backend.all) {
         const port = policy.port || ep.port;
-        const key = `${ep.key}|${port}|${policy.path}|${policy.intervalMs}|${policy.timeoutMs}`;
+        const key = `${ep.key}|${port}|${policy.path}`;
         if (!wanted.has(key)) wanted.set(key, { key, endpointKey: ep.key, host: ep.address, port, policy });
       }
     }
@@ -68,7 +69,11 @@ export class ActiveChecker {
       this.#targets.delete(key);
     }
     for (const [key, w] of wanted) {
-      if (this.#targets.has(key)) continue;
+      const existing = this.#targets.get(key);
+      if (existing !== undefined) {
+        existing.policy = w.policy;
+        continue;
+      }
       const t: Target = { ...w, timer: undefined, running: false };
       this.#targets.set(key, t);
       this.#schedule(t, this.#random() * w.policy.intervalMs);

@@ -14,6 +14,8 @@ interface State {
   active: 'unknown' | 'healthy' | 'unhealthy';
   activeReason: string;
   activeSince: number;
+  /** Result of the latest check, and how many in a row gave it. */
+  activeLast: boolean | undefined;
   activeStreak: number;
   ejectedUntil: number;
   ejectedSince: number;
@@ -65,13 +67,18 @@ export class EndpointHealth {
     return true;
   }
 
-  /** Follows a new snapshot: records configuration-state changes and forgets endpoints that left. */
+  /**
+   * Follows a new snapshot: records configuration-state changes, forgets endpoints that left, and drops
+   * the active verdict of endpoints no Service checks any more (nothing would ever lift it).
+   */
   observe(snapshot: Snapshot): void {
     const now = this.#now();
     const live = new Set<string>();
+    const checked = new Set<string>();
     for (const backend of snapshot.backends.values()) {
       for (const ep of backend.all) {
         live.add(ep.key);
+        if (backend.policy.healthCheck !== undefined) checked.add(ep.key);
         const config = configState(ep);
         const s = this.#state(ep.key, now);
         if (s.config !== config) {
@@ -80,7 +87,16 @@ export class EndpointHealth {
         }
       }
     }
-    for (const key of this.#states.keys()) if (!live.has(key)) this.#states.delete(key);
+    for (const [key, s] of this.#states) {
+      if (!live.has(key)) {
+        this.#states.delete(key);
+      } else if (!checked.has(key) && s.active !== 'unknown') {
+        s.active = 'unknown';
+        s.activeLast = undefined;
+        s.activeStreak = 0;
+        s.activeSince = now;
+      }
+    }
     for (const key of this.#panicking) if (!snapshot.backends.has(key)) this.#panicking.delete(key);
   }
 
@@ -122,18 +138,18 @@ export class EndpointHealth {
     const now = this.#now();
     const s = this.#state(key, now);
     const want = ok ? 'healthy' : 'unhealthy';
-    if (s.active === want) {
+    if (s.activeLast !== ok) {
+      s.activeLast = ok;
       s.activeStreak = 0;
-      return;
     }
     s.activeStreak++;
+    if (s.active === want) return;
     const threshold = ok ? policy.healthyThreshold : policy.unhealthyThreshold;
     if (s.activeStreak < threshold) return;
     const previous = s.active;
     s.active = want;
     s.activeReason = reason;
     s.activeSince = now;
-    s.activeStreak = 0;
     if (want === 'unhealthy') this.#log.warn({ endpoint: key, reason }, 'endpoint failed its health check; out of rotation');
     else if (previous === 'unhealthy') this.#log.info({ endpoint: key }, 'endpoint passed its health check; back in rotation');
   }
@@ -177,6 +193,7 @@ export class EndpointHealth {
         active: 'unknown',
         activeReason: '',
         activeSince: now,
+        activeLast: undefined,
         activeStreak: 0,
         ejectedUntil: 0,
         ejectedSince: 0,

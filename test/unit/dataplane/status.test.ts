@@ -84,6 +84,8 @@ describe('rawParserFailure', () => {
   it.each([
     ['HPE_HEADER_OVERFLOW', '431 Request Header Fields Too Large', 'header-too-large', 'request header fields too large\n'],
     ['HPE_INVALID_METHOD', '400 Bad Request', 'bad-request', 'bad request\n'],
+    ['ERR_HTTP_REQUEST_TIMEOUT', '408 Request Timeout', 'request-timeout', 'request timeout\n'],
+    ['toString', '400 Bad Request', 'bad-request', 'bad request\n'],
     [undefined, '400 Bad Request', 'bad-request', 'bad request\n'],
   ])('%s → %s', (code, statusLine, reason, body) => {
     const raw = rawParserFailure(code);
