@@ -19,6 +19,12 @@ export const ErrorCode = {
   NO_ROUTE: 'SWY_ERR_NO_ROUTE',
   /** The route's backend Service (or its port) does not exist. */
   UNKNOWN_SERVICE: 'SWY_ERR_UNKNOWN_SERVICE',
+  /** Service listener: the name looks like a Service of this cluster, but no such Service exists. */
+  SERVICE_NOT_FOUND: 'SWY_ERR_SERVICE_NOT_FOUND',
+  /** Service listener: the Service has no port of that number, or no default port to choose. */
+  SERVICE_PORT_NOT_FOUND: 'SWY_ERR_SERVICE_PORT_NOT_FOUND',
+  /** Service listener: the name is outside the cluster domain; Switchyard is never an open proxy. */
+  NOT_A_SERVICE: 'SWY_ERR_NOT_A_SERVICE',
   /** The backend exists but has no ready endpoint. */
   NO_READY_ENDPOINT: 'SWY_ERR_NO_READY_ENDPOINT',
   /** The upstream refused, reset or could not be reached. */
@@ -27,6 +33,8 @@ export const ErrorCode = {
   UPSTREAM_PROTOCOL: 'SWY_ERR_UPSTREAM_PROTOCOL',
   /** The upstream did not connect or answer within its timeout. */
   UPSTREAM_TIMEOUT: 'SWY_ERR_UPSTREAM_TIMEOUT',
+  /** An admin API request has a missing or bad query parameter. */
+  ADMIN_BAD_QUERY: 'SWY_ERR_ADMIN_BAD_QUERY',
   /** A listener could not bind its address. */
   LISTEN_FAILED: 'SWY_ERR_LISTEN_FAILED',
 } as const;

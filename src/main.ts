@@ -7,7 +7,11 @@ import type { AddressInfo } from 'node:net';
 import { createAdminServer } from './admin/server.ts';
 import { emptySnapshot } from './compile/compile.ts';
 import { RoundRobin } from './dataplane/balancer.ts';
-import { createIngressListener, type ClientLimits } from './dataplane/ingress-listener.ts';
+import type { ClientLimits, Listener } from './dataplane/http-listener.ts';
+import { createIngressListener } from './dataplane/ingress-listener.ts';
+import { createServiceListener } from './dataplane/service-listener.ts';
+import { answerQuestion } from './dns/answer-view.ts';
+import { startDnsServer, type DnsServer } from './dns/server.ts';
 import type { ProxyContext } from './dataplane/proxy.ts';
 import { RetryBudget } from './dataplane/retry-budget.ts';
 import { UpstreamPools } from './dataplane/upstream-pools.ts';
@@ -22,8 +26,8 @@ import { FileSource } from './sources/file-source.ts';
 import { Store } from './store/store.ts';
 
 export interface Switchyard {
-  /** Bound addresses, `host:port`. */
-  readonly addresses: { readonly ingress: string; readonly admin: string };
+  /** Bound addresses, `host:port`, by role: ingress, admin, and service and dns when enabled. */
+  readonly addresses: Readonly<Record<string, string>>;
   readonly holder: SnapshotHolder;
   /**
    * Graceful stop: /readyz turns 503; after `delayMs` (so a load balancer in front notices) the
@@ -59,7 +63,15 @@ export async function startSwitchyard(config: Config, log: Logger): Promise<Swit
   });
 
   let ready = false;
-  const admin = createAdminServer({ holder, health, draining: () => pools.draining(), ready: () => ready, sources: () => [source.status()], startedAt });
+  const admin = createAdminServer({
+    holder,
+    health,
+    draining: () => pools.draining(),
+    ready: () => ready,
+    sources: () => [source.status()],
+    dnsAnswer: (name, type) => answerQuestion(holder.current(), name, type, config.dnsTtlSeconds),
+    startedAt,
+  });
   const proxy: ProxyContext = {
     pools,
     balancer,
@@ -74,7 +86,19 @@ export async function startSwitchyard(config: Config, log: Logger): Promise<Swit
     requestTimeoutMs: config.clientRequestTimeoutMs,
     keepAliveTimeoutMs: config.clientKeepAliveTimeoutMs,
   };
-  const ingress = createIngressListener({ holder, proxy, limits, log: log.child({ component: 'ingress' }) });
+  const httpListeners: { role: string; at: HostPort; listener: Listener }[] = [
+    { role: 'ingress', at: config.listen, listener: createIngressListener({ holder, proxy, limits, log: log.child({ component: 'ingress' }) }) },
+  ];
+  if (config.serviceListen) {
+    const listener = createServiceListener({ holder, proxy, limits, namespace: config.namespace, log: log.child({ component: 'service' }) });
+    httpListeners.push({ role: 'service', at: config.serviceListen, listener });
+  }
+  let dns: DnsServer | undefined;
+  const addresses: Record<string, string> = {};
+  const announce = (role: string, address: string): void => {
+    addresses[role] = address;
+    log.info({ role, address }, `listening role=${role} address=${address}`);
+  };
 
   const cleanup: (() => Promise<unknown> | void)[] = [];
   try {
@@ -82,23 +106,28 @@ export async function startSwitchyard(config: Config, log: Logger): Promise<Swit
       throw listenError('admin', config.admin, err);
     });
     cleanup.push(() => admin.close());
-    const adminAddress = formatAddress(admin.server.address() as AddressInfo);
-    log.info({ role: 'admin', address: adminAddress }, `listening role=admin address=${adminAddress}`);
+    announce('admin', formatAddress(admin.server.address() as AddressInfo));
 
     cleanup.push(() => source.close());
     await source.start();
     reconciler.rebuildNow();
 
-    await listen(ingress.server, config.listen).catch((err: unknown) => {
-      throw listenError('ingress', config.listen, err);
-    });
-    const ingressAddress = formatAddress(ingress.server.address() as AddressInfo);
-    log.info({ role: 'ingress', address: ingressAddress }, `listening role=ingress address=${ingressAddress}`);
+    for (const { role, at, listener } of httpListeners) {
+      await listen(listener.server, at).catch((err: unknown) => {
+        throw listenError(role, at, err);
+      });
+      cleanup.push(() => listener.drain(0));
+      announce(role, formatAddress(listener.server.address() as AddressInfo));
+    }
+    if (config.dns) {
+      dns = await startDnsServer({ holder, host: config.dns.host, port: config.dns.port, ttlSeconds: config.dnsTtlSeconds, log: log.child({ component: 'dns' }) });
+      announce('dns', formatAddress(dns.udpAddress));
+    }
     ready = true;
 
     let stopping: Promise<void> | undefined;
     return {
-      addresses: { ingress: ingressAddress, admin: adminAddress },
+      addresses,
       holder,
       stop(options = {}) {
         stopping ??= (async () => {
@@ -108,9 +137,12 @@ export async function startSwitchyard(config: Config, log: Logger): Promise<Swit
             log.info({ delayMs }, 'stopping: /readyz is 503; still serving during the shutdown delay');
             await new Promise((resolve) => setTimeout(resolve, delayMs));
           }
-          log.info({ inFlight: ingress.inFlight(), drainTimeoutMs: config.drainTimeoutMs }, 'stopping: no longer accepting; draining in-flight requests');
-          const { cut } = await ingress.drain(config.drainTimeoutMs);
+          const inFlight = httpListeners.reduce((n, l) => n + l.listener.inFlight(), 0);
+          log.info({ inFlight, drainTimeoutMs: config.drainTimeoutMs }, 'stopping: no longer accepting; draining in-flight requests');
+          const drained = await Promise.all(httpListeners.map((l) => l.listener.drain(config.drainTimeoutMs)));
+          const cut = drained.reduce((n, d) => n + d.cut, 0);
           if (cut > 0) log.warn({ cut }, 'drain timeout reached; cut requests still in flight');
+          await dns?.close();
           checker.stop();
           reconciler.stop();
           source.close();

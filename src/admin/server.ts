@@ -3,6 +3,7 @@
  * configuration. It reads the current snapshot and the sources' status; it changes nothing.
  */
 import Fastify, { type FastifyInstance } from 'fastify';
+import { ErrorCode } from '../errors.ts';
 import type { EndpointHealth } from '../health/endpoint-health.ts';
 import type { SnapshotHolder } from '../snapshot/holder.ts';
 import { endpointsView, routesView, servicesView } from './views.ts';
@@ -16,8 +17,13 @@ export interface AdminOptions {
   readonly ready: () => boolean;
   /** Status of each source (last reload, errors), as JSON-ready objects. */
   readonly sources: () => readonly unknown[];
+  /** What the DNS server answers for a question (JSON view). */
+  readonly dnsAnswer: (name: string, type: string) => unknown;
   readonly startedAt: string;
 }
+
+/** Question types the DNS server knows; anything else is a 400 rather than a silent empty answer. */
+const DNS_TYPES = new Set(['A', 'AAAA', 'SRV', 'CNAME', 'PTR', 'TXT', 'SOA', 'NS', 'ANY']);
 
 export function createAdminServer(options: AdminOptions): FastifyInstance {
   const app = Fastify({ logger: false });
@@ -36,6 +42,20 @@ export function createAdminServer(options: AdminOptions): FastifyInstance {
   app.get('/api/v1/endpoints', async () => endpointsView(holder.current(), options.health, options.draining()));
 
   app.get('/api/v1/routes', async () => routesView(holder.current()));
+
+  app.get<{ Querystring: { name?: string; type?: string } }>('/api/v1/dns', async (req, reply) => {
+    const name = req.query.name;
+    const type = (req.query.type ?? 'A').toUpperCase();
+    if (!name) {
+      reply.code(400);
+      return { error: ErrorCode.ADMIN_BAD_QUERY, message: 'query parameter name is required, e.g. /api/v1/dns?name=web.default.svc.cluster.local&type=A' };
+    }
+    if (!DNS_TYPES.has(type)) {
+      reply.code(400);
+      return { error: ErrorCode.ADMIN_BAD_QUERY, message: `type ${JSON.stringify(req.query.type)} is not one of ${[...DNS_TYPES].join(', ')}` };
+    }
+    return options.dnsAnswer(name, type);
+  });
 
   app.get('/api/v1/config', async () => {
     const snapshot = holder.current();

@@ -17,6 +17,9 @@ const failure = (status: number, reason: string, body: string): Failure => ({ st
 export const FAILURES = {
   [ErrorCode.NO_ROUTE]: failure(404, 'no-route', 'no route for this host and path'),
   [ErrorCode.UNKNOWN_SERVICE]: failure(503, 'unknown-service', 'backend service unavailable'),
+  [ErrorCode.SERVICE_NOT_FOUND]: failure(502, 'unknown-service', 'no such service'),
+  [ErrorCode.SERVICE_PORT_NOT_FOUND]: failure(502, 'unknown-service-port', 'no such service port'),
+  [ErrorCode.NOT_A_SERVICE]: failure(403, 'not-a-service', 'not a service of this cluster'),
   [ErrorCode.NO_READY_ENDPOINT]: failure(503, 'no-ready-endpoint', 'no ready endpoint for this service'),
   [ErrorCode.UPSTREAM_CONNECT]: failure(502, 'upstream-connect-failed', 'upstream connection failed'),
   [ErrorCode.UPSTREAM_PROTOCOL]: failure(502, 'upstream-protocol-error', 'upstream protocol error'),

@@ -28,7 +28,7 @@ const ALLOWED: Record<string, readonly string[] | '*'> = {
   health: ['snapshot', 'model', 'log'],
   dataplane: ['snapshot', 'health', 'errors', 'log', 'model'],
   dns: ['snapshot', 'model', 'errors', 'log'],
-  admin: ['snapshot', 'store', 'health', 'model'],
+  admin: ['snapshot', 'store', 'health', 'model', 'errors'],
   flags: ['log'],
   main: '*',
   cli: '*',
