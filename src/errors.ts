@@ -35,8 +35,18 @@ export const ErrorCode = {
   UPSTREAM_TIMEOUT: 'SWY_ERR_UPSTREAM_TIMEOUT',
   /** An admin API request has a missing or bad query parameter. */
   ADMIN_BAD_QUERY: 'SWY_ERR_ADMIN_BAD_QUERY',
+  /** A data-plane worker process failed to start. */
+  WORKER_FAILED: 'SWY_ERR_WORKER_FAILED',
   /** A listener could not bind its address. */
   LISTEN_FAILED: 'SWY_ERR_LISTEN_FAILED',
+  /** The kubeconfig cannot be read or used (file, context, cluster, user), or the in-cluster environment is incomplete. */
+  KUBE_CONFIG: 'SWY_ERR_KUBE_CONFIG',
+  /** The Kubernetes API server cannot be reached, or answered a list or watch with an error. */
+  KUBE_UNAVAILABLE: 'SWY_ERR_KUBE_UNAVAILABLE',
+  /** The Kubernetes API server refused the credentials (401) or the permission (403, RBAC). */
+  KUBE_FORBIDDEN: 'SWY_ERR_KUBE_FORBIDDEN',
+  /** Writing an Ingress's status.loadBalancer failed (logged; never fatal). */
+  KUBE_STATUS_WRITE: 'SWY_ERR_KUBE_STATUS_WRITE',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -2,6 +2,7 @@
  * Command-line flags → validated configuration. Every problem is collected, so a user fixes them all
  * in one go; the caller prints them with the usage and exits 2.
  */
+import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { LOG_LEVELS, type LevelWithSilent } from './log.ts';
 
@@ -36,6 +37,8 @@ export interface Config {
   readonly serviceListen: HostPort | undefined;
   /** Namespace a bare Service name (`web`) resolves in, on the service listener. */
   readonly namespace: string;
+  /** Data-plane worker processes; 1 runs everything in one process. */
+  readonly workers: number;
 }
 
 export const USAGE = `Usage: switchyard --manifests PATH [--manifests PATH ...] [options]
@@ -50,6 +53,8 @@ Options:
   --cluster-domain DOMAIN       cluster DNS domain of Service names         [default: cluster.local]
   --ingress-class NAME          serve Ingresses of this class (and unset)   [default: switchyard]
   --log-level LEVEL             fatal|error|warn|info|debug|trace|silent    [default: info]
+  --workers N                   data-plane worker processes sharing the
+                                listeners; 1 runs all in one process  [default: cores available]
   --dns HOST:PORT               serve the registry over DNS (UDP and TCP)   [default: off]
   --dns-ttl DURATION            TTL of DNS answers (whole seconds)          [default: 5s]
   --service-listen HOST:PORT    HTTP listener routing by Service name
@@ -103,6 +108,7 @@ const OPTIONS = {
   'dns-ttl': { type: 'string', default: '5s' },
   'service-listen': { type: 'string' },
   namespace: { type: 'string', default: 'default' },
+  workers: { type: 'string' },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
@@ -153,6 +159,7 @@ export function parseFlags(argv: readonly string[]): ParseResult {
     dnsTtlSeconds: parseTtl(values['dns-ttl'], errors),
     serviceListen: values['service-listen'] === undefined ? undefined : parseHostPort('--service-listen', values['service-listen'], errors),
     namespace: values.namespace,
+    workers: values.workers === undefined ? availableParallelism() : parseInteger('--workers', values.workers, 1, 256, errors),
   };
   if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(config.namespace) || config.namespace.length > 63) {
     errors.push(`--namespace: ${JSON.stringify(config.namespace)} is not a namespace name (a lower-case RFC 1123 label)`);

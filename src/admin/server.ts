@@ -17,6 +17,8 @@ export interface AdminOptions {
   readonly ready: () => boolean;
   /** Status of each source (last reload, errors), as JSON-ready objects. */
   readonly sources: () => readonly unknown[];
+  /** The data-plane worker processes (empty in single-process mode). */
+  readonly workers: () => readonly unknown[];
   /** What the DNS server answers for a question (JSON view). */
   readonly dnsAnswer: (name: string, type: string) => unknown;
   readonly startedAt: string;
@@ -38,6 +40,8 @@ export function createAdminServer(options: AdminOptions): FastifyInstance {
   });
 
   app.get('/api/v1/services', async () => servicesView(holder.current(), options.health));
+
+  app.get('/api/v1/workers', async () => ({ workers: options.workers() }));
 
   app.get('/api/v1/endpoints', async () => endpointsView(holder.current(), options.health, options.draining()));
 

@@ -13,8 +13,17 @@ export interface Availability {
 
 export class RoundRobin {
   readonly #cursors = new Map<string, number>();
+  readonly #offset: number;
   /** Whether the last pick had to ignore health (every candidate unavailable). */
   panicked = false;
+
+  /**
+   * `offset`: where a new backend's cursor starts. Each data-plane worker process starts at its own
+   * index, so W workers that each get a request start on W different endpoints rather than all on the first.
+   */
+  constructor(offset = 0) {
+    this.#offset = offset;
+  }
 
   /**
    * The next endpoint, skipping unavailable ones and those in `exclude` (already tried by this request).
@@ -25,7 +34,7 @@ export class RoundRobin {
     const eps = backend.rotation;
     const n = eps.length;
     if (n === 0) return undefined;
-    const start = (this.#cursors.get(backend.key) ?? 0) % n;
+    const start = (this.#cursors.get(backend.key) ?? this.#offset) % n;
     let firstUnavailable = -1;
     for (let i = 0; i < n; i++) {
       const index = start + i < n ? start + i : start + i - n;

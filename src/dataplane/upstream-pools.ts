@@ -14,6 +14,8 @@ export interface PoolOptions {
   readonly maxConnections: number;
   /** How long an idle keep-alive connection is kept, ms. */
   readonly keepAliveTimeoutMs: number;
+  /** Called whenever the set of draining endpoints changes (for reporting across processes). */
+  readonly onDrainingChange?: (draining: ReadonlyMap<string, number>) => void;
 }
 
 export class UpstreamPools {
@@ -61,10 +63,12 @@ export class UpstreamPools {
       if (live.has(endpointKey)) continue;
       this.#pools.delete(key);
       this.#draining.set(endpointKey, Date.now());
-      pool.close().then(
-        () => this.#draining.delete(endpointKey),
-        () => this.#draining.delete(endpointKey),
-      );
+      this.#options.onDrainingChange?.(this.#draining);
+      const done = (): void => {
+        this.#draining.delete(endpointKey);
+        this.#options.onDrainingChange?.(this.#draining);
+      };
+      pool.close().then(done, done);
     }
   }
 

@@ -39,10 +39,18 @@ export interface EndpointHealthView {
   readonly active: 'unknown' | 'healthy' | 'unhealthy' | 'off';
 }
 
+/** A health decision, as sent between processes so every data-plane worker applies it. */
+export type HealthEvent =
+  | { readonly type: 'ejected'; readonly key: string; readonly since: number; readonly until: number; readonly reason: string; readonly ejections: number }
+  | { readonly type: 'active'; readonly key: string; readonly state: 'unknown' | 'healthy' | 'unhealthy'; readonly reason: string; readonly since: number }
+  | { readonly type: 'panic'; readonly backend: string; readonly on: boolean };
+
 export interface HealthOptions {
   readonly log: Logger;
   /** Milliseconds since the epoch; injectable for tests. */
   readonly now?: () => number;
+  /** Called for every decision this instance takes (not for those applied with apply()). */
+  readonly onEvent?: (event: HealthEvent) => void;
 }
 
 export class EndpointHealth {
@@ -50,10 +58,40 @@ export class EndpointHealth {
   readonly #panicking = new Set<string>();
   readonly #log: Logger;
   readonly #now: () => number;
+  readonly #onEvent: ((event: HealthEvent) => void) | undefined;
 
   constructor(options: HealthOptions) {
     this.#log = options.log;
     this.#now = options.now ?? Date.now;
+    this.#onEvent = options.onEvent;
+  }
+
+  /**
+   * Applies a decision taken elsewhere (another worker's ejection, the control plane's active-check
+   * verdict), without logging or re-announcing it.
+   */
+  apply(event: HealthEvent): void {
+    if (event.type === 'panic') {
+      if (event.on) this.#panicking.add(event.backend);
+      else this.#panicking.delete(event.backend);
+      return;
+    }
+    const s = this.#state(event.key, this.#now());
+    if (event.type === 'ejected') {
+      if (event.until <= s.ejectedUntil) return;
+      s.ejectedSince = event.since;
+      s.ejectedUntil = event.until;
+      s.ejectReason = event.reason;
+      s.ejections = Math.max(s.ejections, event.ejections);
+      s.consecutive5xx = 0;
+      s.consecutiveConnect = 0;
+    } else {
+      s.active = event.state;
+      s.activeReason = event.reason;
+      s.activeSince = event.since;
+      s.activeLast = undefined;
+      s.activeStreak = 0;
+    }
   }
 
   /** May this endpoint take traffic? False while ejected or failing its active check. */
@@ -65,6 +103,18 @@ export class EndpointHealth {
     if (s.ejectedUntil > this.#now()) return false;
     this.#endEjection(key, s);
     return true;
+  }
+
+  /** The decisions in force (ejections not yet over, active verdicts, panics), to bring a new worker up to date. */
+  currentEvents(): HealthEvent[] {
+    const now = this.#now();
+    const events: HealthEvent[] = [];
+    for (const [key, s] of this.#states) {
+      if (s.ejectedUntil > now) events.push({ type: 'ejected', key, since: s.ejectedSince, until: s.ejectedUntil, reason: s.ejectReason, ejections: s.ejections });
+      if (s.active !== 'unknown') events.push({ type: 'active', key, state: s.active, reason: s.activeReason, since: s.activeSince });
+    }
+    for (const backend of this.#panicking) events.push({ type: 'panic', backend, on: true });
+    return events;
   }
 
   /**
@@ -152,6 +202,7 @@ export class EndpointHealth {
     s.activeSince = now;
     if (want === 'unhealthy') this.#log.warn({ endpoint: key, reason }, 'endpoint failed its health check; out of rotation');
     else if (previous === 'unhealthy') this.#log.info({ endpoint: key }, 'endpoint passed its health check; back in rotation');
+    this.#onEvent?.({ type: 'active', key, state: want, reason, since: now });
   }
 
   /** Remembers whether a backend is in panic mode (no available endpoint); logs transitions. */
@@ -164,6 +215,7 @@ export class EndpointHealth {
       this.#panicking.delete(backend.key);
       this.#log.info({ backend: backend.key }, 'panic mode over: healthy endpoints available');
     }
+    this.#onEvent?.({ type: 'panic', backend: backend.key, on: panic });
   }
 
   isPanicking(backendKey: string): boolean {
@@ -230,6 +282,7 @@ export class EndpointHealth {
     s.consecutive5xx = 0;
     s.consecutiveConnect = 0;
     this.#log.warn({ endpoint: key, reason, ejectedForMs: duration, ejections: s.ejections }, 'endpoint ejected');
+    this.#onEvent?.({ type: 'ejected', key, since: now, until: s.ejectedUntil, reason, ejections: s.ejections });
   }
 
   #endEjection(key: string, s: State): void {

@@ -31,6 +31,7 @@ const ALLOWED: Record<string, readonly string[] | '*'> = {
   admin: ['snapshot', 'store', 'health', 'model', 'errors'],
   flags: ['log'],
   main: '*',
+  runtime: '*',
   cli: '*',
 };
 

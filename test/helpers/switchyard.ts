@@ -117,7 +117,9 @@ function spawnCli(args: readonly string[]): { child: ChildProcess; logs: LogLine
  */
 export async function startSwitchyard(options: StartOptions): Promise<RunningSwitchyard> {
   // No shutdown delay unless a test asks for one (a later flag wins): most tests stop the proxy and want it gone at once.
-  const args = [...manifestArgs(options.manifests), '--listen', '127.0.0.1:0', '--admin', '127.0.0.1:0', '--shutdown-delay', '0s', ...(options.args ?? [])];
+  // One process unless a test asks for workers: these tests assert the exact pick sequences of one balancer;
+  // test/integration/workers.test.ts covers the multi-process data plane.
+  const args = [...manifestArgs(options.manifests), '--listen', '127.0.0.1:0', '--admin', '127.0.0.1:0', '--shutdown-delay', '0s', '--workers', '1', ...(options.args ?? [])];
   const { child, logs, stderrText, exited, onLine } = spawnCli(args);
 
   const waitForLog = (pred: (line: LogLine) => boolean, timeoutMs = 5000): Promise<LogLine> => {

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { parseDuration, parseFlags, parseHostPort, USAGE, type Config } from '../../src/flags.ts';
 
@@ -40,6 +41,7 @@ describe('parseFlags: defaults', () => {
       dnsTtlSeconds: 5,
       serviceListen: undefined,
       namespace: 'default',
+      workers: availableParallelism(),
     });
   });
 });

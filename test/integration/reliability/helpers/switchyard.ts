@@ -29,7 +29,8 @@ export interface SwitchyardProcess {
  * Defaults added unless overridden: --shutdown-delay 0s, --drain-timeout 3s.
  */
 export function startSwitchyard(manifestDir: string, extraArgs: readonly string[] = []): Promise<SwitchyardProcess> {
-  const args = ['bin/switchyard.js', '--manifests', manifestDir, '--listen', '127.0.0.1:0', '--admin', '127.0.0.1:0'];
+  // One process (exact pick sequences); a test's own flags come later and win.
+  const args = ['bin/switchyard.js', '--manifests', manifestDir, '--listen', '127.0.0.1:0', '--admin', '127.0.0.1:0', '--workers', '1'];
   if (!extraArgs.includes('--shutdown-delay')) args.push('--shutdown-delay', '0s');
   if (!extraArgs.includes('--drain-timeout')) args.push('--drain-timeout', '3s');
   args.push(...extraArgs);

@@ -1,0 +1,105 @@
+/**
+ * The control plane, which runs once whatever the number of data-plane workers: sources → store →
+ * reconcile → snapshot holder, the authoritative endpoint health (active checks run here; workers'
+ * ejections are applied here), the admin API and the DNS server.
+ */
+import type { AddressInfo } from 'node:net';
+import { createAdminServer } from '../admin/server.ts';
+import { emptySnapshot } from '../compile/compile.ts';
+import { answerQuestion } from '../dns/answer-view.ts';
+import { startDnsServer, type DnsServer } from '../dns/server.ts';
+import type { Config } from '../flags.ts';
+import { ActiveChecker } from '../health/active-checker.ts';
+import { EndpointHealth, type HealthEvent } from '../health/endpoint-health.ts';
+import type { Logger } from '../log.ts';
+import { startReconciler } from '../reconcile.ts';
+import { SnapshotHolder } from '../snapshot/holder.ts';
+import { FileSource } from '../sources/file-source.ts';
+import { Store } from '../store/store.ts';
+import { formatAddress, listenError } from './data-plane.ts';
+
+export interface ControlPlaneOptions {
+  readonly config: Config;
+  readonly log: Logger;
+  /** Endpoints draining in the data plane (all workers), for the admin API. */
+  readonly draining: () => ReadonlyMap<string, number>;
+  /** The data-plane workers, for the admin API. */
+  readonly workers: () => readonly unknown[];
+  /** Health decisions taken here (active-check verdicts), to pass on to workers. */
+  readonly onHealthEvent?: (event: HealthEvent) => void;
+}
+
+export interface ControlPlane {
+  readonly holder: SnapshotHolder;
+  readonly health: EndpointHealth;
+  /** Binds the admin API, loads every source once and builds the first snapshot. Returns the admin address. */
+  start(): Promise<string>;
+  /** Binds the DNS server when configured; returns its address. */
+  startDns(): Promise<string | undefined>;
+  setReady(ready: boolean): void;
+  stop(): Promise<void>;
+}
+
+export function createControlPlane(options: ControlPlaneOptions): ControlPlane {
+  const { config, log } = options;
+  const startedAt = new Date().toISOString();
+  const store = new Store();
+  const holder = new SnapshotHolder(emptySnapshot(config.clusterDomain));
+  const reconciler = startReconciler(store, holder, { clusterDomain: config.clusterDomain, ingressClass: config.ingressClass }, log.child({ component: 'reconcile' }));
+  const source = new FileSource({ paths: config.manifests, log: log.child({ component: 'file-source' }) });
+  source.onUpdate((records) => store.replace(source.name, records));
+  const health = new EndpointHealth({ log: log.child({ component: 'health' }), ...(options.onHealthEvent ? { onEvent: options.onHealthEvent } : {}) });
+  const checker = new ActiveChecker({ health, log: log.child({ component: 'health-check' }), concurrency: config.healthCheckConcurrency });
+  holder.onSwap((next) => {
+    health.observe(next);
+    checker.update(next);
+  });
+
+  let ready = false;
+  let dns: DnsServer | undefined;
+  const admin = createAdminServer({
+    holder,
+    health,
+    draining: options.draining,
+    workers: options.workers,
+    ready: () => ready,
+    sources: () => [source.status()],
+    dnsAnswer: (name, type) => answerQuestion(holder.current(), name, type, config.dnsTtlSeconds),
+    startedAt,
+  });
+
+  const stop = async (): Promise<void> => {
+    checker.stop();
+    reconciler.stop();
+    source.close();
+    await dns?.close();
+    await admin.close();
+  };
+
+  return {
+    holder,
+    health,
+    async start() {
+      await admin.listen({ host: config.admin.host, port: config.admin.port }).catch((err: unknown) => {
+        throw listenError('admin', config.admin, err);
+      });
+      try {
+        await source.start();
+      } catch (err) {
+        await stop();
+        throw err;
+      }
+      reconciler.rebuildNow();
+      return formatAddress(admin.server.address() as AddressInfo);
+    },
+    async startDns() {
+      if (!config.dns) return undefined;
+      dns = await startDnsServer({ holder, host: config.dns.host, port: config.dns.port, ttlSeconds: config.dnsTtlSeconds, log: log.child({ component: 'dns' }) });
+      return formatAddress(dns.udpAddress);
+    },
+    setReady(value) {
+      ready = value;
+    },
+    stop,
+  };
+}

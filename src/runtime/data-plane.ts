@@ -1,0 +1,126 @@
+/**
+ * The data plane of one process: upstream pools, balancer, retry budget, endpoint health (its local
+ * view) and the HTTP listeners. Built the same way in the single-process mode and in each worker
+ * process; it reads snapshots from a holder and knows nothing of where they come from.
+ */
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { RoundRobin } from '../dataplane/balancer.ts';
+import type { ClientLimits, Listener } from '../dataplane/http-listener.ts';
+import { createIngressListener } from '../dataplane/ingress-listener.ts';
+import type { ProxyContext } from '../dataplane/proxy.ts';
+import { RetryBudget } from '../dataplane/retry-budget.ts';
+import { createServiceListener } from '../dataplane/service-listener.ts';
+import { UpstreamPools } from '../dataplane/upstream-pools.ts';
+import { ErrorCode, SwyError } from '../errors.ts';
+import type { Config, HostPort } from '../flags.ts';
+import type { EndpointHealth } from '../health/endpoint-health.ts';
+import type { Logger } from '../log.ts';
+import type { SnapshotHolder } from '../snapshot/holder.ts';
+
+export interface DataPlaneOptions {
+  readonly config: Config;
+  readonly holder: SnapshotHolder;
+  readonly health: EndpointHealth;
+  readonly log: Logger;
+  /** Where round-robin cursors start: the worker's index. */
+  readonly rrOffset: number;
+  /** Whether this data plane follows snapshots into `health` (false when the control plane in the same process does). */
+  readonly observeHealth: boolean;
+  readonly onDrainingChange?: (draining: ReadonlyMap<string, number>) => void;
+}
+
+export interface DataPlane {
+  readonly pools: UpstreamPools;
+  /** Binds every listener; returns `role → host:port`. */
+  listen(): Promise<Record<string, string>>;
+  inFlight(): number;
+  /** Stops accepting and lets in-flight requests finish, cutting them at `timeoutMs`. */
+  drain(timeoutMs: number): Promise<{ cut: number }>;
+  /** Closes the upstream pools (at once when `force`). */
+  close(force: boolean): Promise<void>;
+}
+
+export function createDataPlane(options: DataPlaneOptions): DataPlane {
+  const { config, holder, health, log } = options;
+  const pools = new UpstreamPools({
+    connectTimeoutMs: config.upstreamConnectTimeoutMs,
+    maxConnections: config.upstreamMaxConnections,
+    keepAliveTimeoutMs: config.upstreamKeepAliveTimeoutMs,
+    ...(options.onDrainingChange ? { onDrainingChange: options.onDrainingChange } : {}),
+  });
+  const balancer = new RoundRobin(options.rrOffset);
+  const budget = new RetryBudget();
+  holder.onSwap((next) => {
+    if (options.observeHealth) health.observe(next);
+    pools.retain(next);
+    balancer.retain(next.backends);
+    budget.retain(next.backends);
+  });
+  if (options.observeHealth) health.observe(holder.current());
+
+  const proxy: ProxyContext = {
+    pools,
+    balancer,
+    health,
+    budget,
+    defaults: { responseTimeoutMs: config.upstreamTimeoutMs, idleTimeoutMs: config.upstreamIdleTimeoutMs },
+    log: log.child({ component: 'proxy' }),
+  };
+  const limits: ClientLimits = {
+    maxHeaderSize: config.maxHeaderSize,
+    headerTimeoutMs: config.clientHeaderTimeoutMs,
+    requestTimeoutMs: config.clientRequestTimeoutMs,
+    keepAliveTimeoutMs: config.clientKeepAliveTimeoutMs,
+  };
+  const listeners: { role: string; at: HostPort; listener: Listener }[] = [
+    { role: 'ingress', at: config.listen, listener: createIngressListener({ holder, proxy, limits, log: log.child({ component: 'ingress' }) }) },
+  ];
+  if (config.serviceListen) {
+    const listener = createServiceListener({ holder, proxy, limits, namespace: config.namespace, log: log.child({ component: 'service' }) });
+    listeners.push({ role: 'service', at: config.serviceListen, listener });
+  }
+
+  return {
+    pools,
+    async listen() {
+      const addresses: Record<string, string> = {};
+      for (const { role, at, listener } of listeners) {
+        await listenOn(listener.server, at).catch((err: unknown) => {
+          throw listenError(role, at, err);
+        });
+        addresses[role] = formatAddress(listener.server.address() as AddressInfo);
+      }
+      return addresses;
+    },
+    inFlight: () => listeners.reduce((n, l) => n + l.listener.inFlight(), 0),
+    async drain(timeoutMs) {
+      const drained = await Promise.all(listeners.map((l) => l.listener.drain(timeoutMs)));
+      return { cut: drained.reduce((n, d) => n + d.cut, 0) };
+    },
+    close: (force) => pools.closeAll(force),
+  };
+}
+
+function listenOn(server: Server, at: HostPort): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(at.port, at.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+export function listenError(role: string, at: HostPort, err: unknown): SwyError {
+  const code = (err as NodeJS.ErrnoException).code ?? 'unknown';
+  return new SwyError(ErrorCode.LISTEN_FAILED, `cannot listen for ${role} on ${formatHostPort(at)}: ${code}`, { cause: err });
+}
+
+export function formatHostPort(at: HostPort): string {
+  return at.host.includes(':') ? `[${at.host}]:${at.port}` : `${at.host}:${at.port}`;
+}
+
+export function formatAddress(a: AddressInfo): string {
+  return formatHostPort({ host: a.address, port: a.port });
+}

@@ -1,0 +1,23 @@
+/**
+ * Messages between the primary (control plane) and the data-plane worker processes. Sent over the
+ * cluster IPC channel with 'advanced' serialization (structured clone), so snapshots — plain data with
+ * Maps — cross as they are.
+ */
+import type { HealthEvent } from '../health/endpoint-health.ts';
+import type { Snapshot } from '../snapshot/types.ts';
+
+export type ToWorker =
+  | { readonly t: 'snapshot'; readonly snapshot: Snapshot }
+  | { readonly t: 'health'; readonly events: readonly HealthEvent[] }
+  | { readonly t: 'stop'; readonly drainTimeoutMs: number };
+
+export type FromWorker =
+  /** Ready for its first snapshot. */
+  | { readonly t: 'hello' }
+  | { readonly t: 'listening'; readonly addresses: Readonly<Record<string, string>> }
+  | { readonly t: 'health'; readonly event: HealthEvent }
+  | { readonly t: 'draining'; readonly entries: readonly (readonly [string, number])[] }
+  | { readonly t: 'fatal'; readonly code: string; readonly message: string };
+
+/** Environment variables a worker is started with. */
+export const WORKER_ENV = { config: 'SWITCHYARD_CONFIG', index: 'SWITCHYARD_WORKER_INDEX' } as const;

@@ -1,0 +1,112 @@
+/**
+ * The multi-process data plane (--workers 2): snapshots reach every worker, a killed worker is
+ * replaced while the listener stays up and only its own requests are lost, one worker's ejection
+ * applies in all, and round-robin stays fair across workers.
+ */
+import autocannon from 'autocannon';
+import { afterEach, describe, expect, it } from 'vitest';
+import { cleanupAll } from '../helpers/cleanup.ts';
+import { get, getJson } from '../helpers/http.ts';
+import { endpointSlice, ingress, podEndpoints, service, serviceWithPods, tempManifestDir, writeManifest, type Manifest } from '../helpers/manifests.ts';
+import { countsByPod, startPods, type Pod } from '../helpers/pods.ts';
+import { startSwitchyard, type RunningSwitchyard } from '../helpers/switchyard.ts';
+import { waitFor } from '../helpers/wait.ts';
+
+afterEach(cleanupAll);
+
+const WORKERS = 2;
+
+interface WorkerView {
+  index: number;
+  pid: number;
+  state: string;
+  restarts: number;
+}
+
+async function workersOf(sy: RunningSwitchyard): Promise<WorkerView[]> {
+  return (await getJson<{ workers: WorkerView[] }>(sy.admin, '/api/v1/workers')).body.workers;
+}
+
+async function start(manifests: Manifest[], args: string[] = []): Promise<{ sy: RunningSwitchyard; dir: string }> {
+  const dir = await tempManifestDir();
+  await writeManifest(dir, 'app.yaml', manifests);
+  const sy = await startSwitchyard({ manifests: dir, args: ['--workers', String(WORKERS), ...args] });
+  const workers = await workersOf(sy);
+  expect(workers.map((w) => w.state)).toEqual(Array(WORKERS).fill('ready'));
+  return { sy, dir };
+}
+
+const appIngress = (hosts: string[]): Manifest => ingress({ name: 'app', namespace: 'w', rules: hosts.map((host) => ({ host, paths: [{ path: '/', service: 'app' }] })) });
+
+describe('worker processes', () => {
+  it('a snapshot change reaches every worker within 1 s', async () => {
+    const pods = await startPods(['app-a'], { hosts: [2] });
+    const { sy, dir } = await start([...serviceWithPods('app', 'w', pods), appIngress(['one.example'])]);
+    expect((await get(sy.ingress, 'two.example', '/')).status).toBe(404);
+
+    await writeManifest(dir, 'app.yaml', [...serviceWithPods('app', 'w', pods), appIngress(['one.example', 'two.example'])]);
+    const edited = Date.now();
+    // Fresh connections are spread over the workers by the primary: 20 in a row all answered 200 means every worker has the route.
+    await waitFor(
+      async () => {
+        const statuses = await Promise.all(Array.from({ length: 20 }, () => get(sy.ingress, 'two.example', '/').then((r) => r.status)));
+        return statuses.every((s) => s === 200);
+      },
+      { timeoutMs: 1500, intervalMs: 25, what: 'every worker routing two.example' },
+    );
+    expect(Date.now() - edited).toBeLessThanOrEqual(1000 + 250); // the edit's own ≤ 1 s, plus one probe round
+  });
+
+  it('killing a worker under load loses at most the requests it held; the listener stays up and the worker is replaced', async () => {
+    const pods = await startPods(['app-a', 'app-b'], { hosts: [2, 3] });
+    const { sy } = await start([...serviceWithPods('app', 'w', pods), appIngress(['load.example'])]);
+    const victim = (await workersOf(sy))[0]!;
+    const CONNECTIONS = 20;
+    const load = autocannon({ url: `http://${sy.ingress.host}:${sy.ingress.port}/`, headers: { host: 'load.example' }, connections: CONNECTIONS, duration: 3 });
+    setTimeout(() => process.kill(victim.pid, 'SIGKILL'), 1000);
+    const result = await load;
+    const failed = result.errors + result.non2xx;
+    console.log(`[workers] killed worker ${victim.index} under load: requests=${result.requests.total} failed=${failed} (connections=${CONNECTIONS})`);
+    expect(result.requests.total).toBeGreaterThan(1000);
+    // Only what the dead worker held: at most one request per connection it owned.
+    expect(failed).toBeLessThanOrEqual(CONNECTIONS);
+    const after = await waitFor(
+      async () => {
+        const ws = await workersOf(sy);
+        return ws.every((w) => w.state === 'ready') && ws.some((w) => w.restarts === 1) ? ws : undefined;
+      },
+      { timeoutMs: 5000, what: 'the replacement worker ready' },
+    );
+    expect(after.find((w) => w.index === victim.index)!.pid).not.toBe(victim.pid);
+    const statuses = await Promise.all(Array.from({ length: 10 }, () => get(sy.ingress, 'load.example', '/').then((r) => r.status)));
+    expect(statuses).toEqual(Array(10).fill(200));
+  });
+
+  it('an ejection seen by one worker applies in all', async () => {
+    const pods = await startPods(['app-a'], { hosts: [2] });
+    const port = pods[0]!.port;
+    // 127.0.0.9 on the pods' port: nobody listens there. No retries, so a worker that still picked it would answer 502.
+    const svc = { ...service({ name: 'app', namespace: 'w' }), metadata: { name: 'app', namespace: 'w', annotations: { 'switchyard.dev/retries': '0' } } };
+    const { sy } = await start([svc, endpointSlice({ service: 'app', namespace: 'w', port, endpoints: [...podEndpoints(pods), { ip: '127.0.0.9' }] }), appIngress(['eject.example'])]);
+    await waitFor(
+      async () => {
+        await get(sy.ingress, 'eject.example', '/');
+        const eps = await getJson<{ endpoints: { key: string; state: string }[] }>(sy.admin, '/api/v1/endpoints');
+        return eps.body.endpoints.some((e) => e.key === `127.0.0.9:${port}` && e.state === 'ejected');
+      },
+      { timeoutMs: 3000, what: 'the dead endpoint ejected' },
+    );
+    const statuses = await Promise.all(Array.from({ length: 30 }, () => get(sy.ingress, 'eject.example', '/').then((r) => r.status)));
+    expect(statuses).toEqual(Array(30).fill(200));
+  });
+
+  it('round-robin stays fair across workers: each pod within W of N/k', async () => {
+    const pods: Pod[] = await startPods(['app-a', 'app-b', 'app-c'], { hosts: [2, 3, 4] });
+    const { sy } = await start([...serviceWithPods('app', 'w', pods), appIngress(['rr.example'])]);
+    const N = 60;
+    for (let i = 0; i < N; i += 10) await Promise.all(Array.from({ length: 10 }, () => get(sy.ingress, 'rr.example', '/')));
+    const counts = Object.values(countsByPod(pods));
+    expect(counts.reduce((a, b) => a + b, 0)).toBe(N);
+    for (const c of counts) expect(Math.abs(c - N / 3)).toBeLessThanOrEqual(WORKERS);
+  });
+});
