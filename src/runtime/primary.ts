@@ -17,6 +17,12 @@ import type { Logger } from '../log.ts';
 import type { SnapshotHolder } from '../snapshot/holder.ts';
 import { WORKER_ENV, type FromWorker, type ToWorker } from './messages.ts';
 
+/**
+ * V8's young generation per worker, in MB per semi-space. Node's default lets it grow to 16 MB×3 under
+ * load, which the proxy's short-lived garbage never needs: 4 MB measured ≈ 45 MB less peak RSS per
+ * process at the same req/s. NODE_OPTIONS or the primary's own flags still apply, after this one.
+ */
+const WORKER_SEMI_SPACE_MB = 4;
 /** A replacement for a worker that died this soon after it started waits before being forked again. */
 const CRASH_LOOP_MS = 5_000;
 const MAX_RESTART_DELAY_MS = 5_000;
@@ -54,6 +60,7 @@ export interface WorkerPool {
 export function startWorkerPool(config: Config, holder: SnapshotHolder, health: EndpointHealth, log: Logger): WorkerPool {
   cluster.setupPrimary({
     exec: fileURLToPath(new URL('./worker-main.ts', import.meta.url)),
+    execArgv: [`--max-semi-space-size=${WORKER_SEMI_SPACE_MB}`, ...process.execArgv],
     serialization: 'advanced',
   });
   const slots: Slot[] = [];
