@@ -11,8 +11,24 @@ export interface HostPort {
   readonly port: number;
 }
 
+/** Where Kubernetes objects come from besides manifest files. */
+export interface KubeConfigOptions {
+  /** Path of a kubeconfig file; undefined with inCluster. */
+  readonly kubeconfig: string | undefined;
+  /** Context of the kubeconfig; undefined: its current-context. */
+  readonly context: string | undefined;
+  readonly inCluster: boolean;
+  /** Namespaces to watch; empty: all. */
+  readonly namespaces: readonly string[];
+  readonly labelSelector: string | undefined;
+  /** Address written to the served Ingresses' status.loadBalancer; undefined: no write-back. */
+  readonly ingressStatusAddress: string | undefined;
+}
+
 export interface Config {
   readonly manifests: readonly string[];
+  /** The Kubernetes API source; undefined when only manifests are read. */
+  readonly kube: KubeConfigOptions | undefined;
   readonly listen: HostPort;
   readonly admin: HostPort;
   readonly clusterDomain: string;
@@ -41,13 +57,22 @@ export interface Config {
   readonly workers: number;
 }
 
-export const USAGE = `Usage: switchyard --manifests PATH [--manifests PATH ...] [options]
+export const USAGE = `Usage: switchyard (--manifests PATH ... | --kubeconfig PATH | --in-cluster) [options]
 
-Routes HTTP by Kubernetes Ingress rules, round-robin across ready endpoints, from manifest files.
+Routes HTTP by Kubernetes Ingress rules, round-robin across ready endpoints, from manifest files
+and/or a Kubernetes API server.
+
+Sources (at least one; manifests and a cluster combine):
+  --manifests PATH              manifest file or directory (*.yaml, *.yml, *.json, read recursively);
+                                repeatable; watched for changes
+  --kubeconfig PATH             watch the cluster of this kubeconfig
+  --context NAME                kubeconfig context          [default: the file's current-context]
+  --in-cluster                  watch the cluster this pod runs in (service-account token)
+  --watch-namespace NS          only these namespaces; repeatable              [default: all]
+  --selector LABELS             label selector for Services, EndpointSlices, Ingresses
+  --ingress-status-address A    write A to served Ingresses' status.loadBalancer [default: off]
 
 Options:
-  --manifests PATH              manifest file or directory (*.yaml, *.yml, *.json, read recursively);
-                                repeatable, at least one; watched for changes
   --listen HOST:PORT            ingress (edge) listener                     [default: 0.0.0.0:8080]
   --admin HOST:PORT             admin API listener                          [default: 127.0.0.1:9901]
   --cluster-domain DOMAIN       cluster DNS domain of Service names         [default: cluster.local]
@@ -87,6 +112,12 @@ export type ParseResult = { readonly kind: 'help' } | { readonly kind: 'config';
 
 const OPTIONS = {
   manifests: { type: 'string', multiple: true },
+  kubeconfig: { type: 'string' },
+  context: { type: 'string' },
+  'in-cluster': { type: 'boolean', default: false },
+  'watch-namespace': { type: 'string', multiple: true },
+  selector: { type: 'string' },
+  'ingress-status-address': { type: 'string' },
   listen: { type: 'string', default: '0.0.0.0:8080' },
   admin: { type: 'string', default: '127.0.0.1:9901' },
   'cluster-domain': { type: 'string', default: 'cluster.local' },
@@ -122,8 +153,9 @@ export function parseFlags(argv: readonly string[]): ParseResult {
   if (values.help) return { kind: 'help' };
   const errors: string[] = [];
   const manifests = values.manifests ?? [];
-  if (manifests.length === 0) errors.push('--manifests: at least one PATH is required');
   for (const m of manifests) if (m.trim() === '') errors.push('--manifests: empty path');
+  const kube = parseKubeFlags(values, errors);
+  if (manifests.length === 0 && kube === undefined) errors.push('--manifests: at least one PATH is required (or --kubeconfig PATH, or --in-cluster)');
 
   const listen = parseHostPort('--listen', values.listen, errors);
   const admin = parseHostPort('--admin', values.admin, errors);
@@ -138,6 +170,7 @@ export function parseFlags(argv: readonly string[]): ParseResult {
 
   const config: Config = {
     manifests,
+    kube,
     listen,
     admin,
     clusterDomain,
@@ -169,6 +202,35 @@ export function parseFlags(argv: readonly string[]): ParseResult {
     errors.push('--client-header-timeout: must not exceed --client-request-timeout');
   }
   return errors.length > 0 ? { kind: 'error', errors } : { kind: 'config', config };
+}
+
+function parseKubeFlags(
+  values: { kubeconfig?: string; context?: string; 'in-cluster': boolean; 'watch-namespace'?: string[]; selector?: string; 'ingress-status-address'?: string },
+  errors: string[],
+): KubeConfigOptions | undefined {
+  const inCluster = values['in-cluster'];
+  const kubeconfig = values.kubeconfig;
+  const namespaces = values['watch-namespace'] ?? [];
+  const selector = values.selector;
+  const statusAddress = values['ingress-status-address'];
+  if (inCluster && kubeconfig !== undefined) errors.push('--in-cluster: not together with --kubeconfig (pick one cluster)');
+  if (kubeconfig !== undefined && kubeconfig.trim() === '') errors.push('--kubeconfig: empty path');
+  if (values.context !== undefined && kubeconfig === undefined) errors.push('--context: needs --kubeconfig');
+  for (const ns of namespaces) {
+    if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(ns) || ns.length > 63) errors.push(`--watch-namespace: ${JSON.stringify(ns)} is not a namespace name`);
+  }
+  if (selector !== undefined && !/^\s*[^\s,]/.test(selector)) errors.push(`--selector: ${JSON.stringify(selector)} is not a label selector (e.g. app=web,tier!=db)`);
+  if (statusAddress !== undefined && statusAddress.trim() === '') errors.push('--ingress-status-address: empty address');
+  const kubeFlagsWithoutCluster = [
+    namespaces.length > 0 && '--watch-namespace',
+    selector !== undefined && '--selector',
+    statusAddress !== undefined && '--ingress-status-address',
+  ].filter((f): f is string => typeof f === 'string');
+  if (!inCluster && kubeconfig === undefined) {
+    for (const f of kubeFlagsWithoutCluster) errors.push(`${f}: needs --kubeconfig or --in-cluster`);
+    return undefined;
+  }
+  return { kubeconfig, context: values.context, inCluster, namespaces, labelSelector: selector, ingressStatusAddress: statusAddress };
 }
 
 /** `HOST:PORT`, `[IPv6]:PORT` or `:PORT` (all interfaces). */

@@ -42,6 +42,7 @@ describe('parseFlags: defaults', () => {
       serviceListen: undefined,
       namespace: 'default',
       workers: availableParallelism(),
+      kube: undefined,
     });
   });
 });
@@ -84,6 +85,14 @@ describe('parseFlags: every flag', () => {
     ['--dns-ttl 1m', [...M, '--dns-ttl', '1m'], { dnsTtlSeconds: 60 }],
     ['--service-listen', [...M, '--service-listen', '[::1]:15001'], { serviceListen: { host: '::1', port: 15001 } }],
     ['--namespace', [...M, '--namespace', 'shop'], { namespace: 'shop' }],
+    ['--workers', [...M, '--workers', '3'], { workers: 3 }],
+    ['no manifests, --kubeconfig', ['--kubeconfig', 'k.yaml'], { manifests: [], kube: { kubeconfig: 'k.yaml', context: undefined, inCluster: false, namespaces: [], labelSelector: undefined, ingressStatusAddress: undefined } }],
+    [
+      'every kube flag',
+      [...M, '--kubeconfig', 'k.yaml', '--context', 'dev', '--watch-namespace', 'a', '--watch-namespace', 'b', '--selector', 'app=web', '--ingress-status-address', '203.0.113.10'],
+      { manifests: ['manifests/'], kube: { kubeconfig: 'k.yaml', context: 'dev', inCluster: false, namespaces: ['a', 'b'], labelSelector: 'app=web', ingressStatusAddress: '203.0.113.10' } },
+    ],
+    ['--in-cluster alone', ['--in-cluster'], { kube: { kubeconfig: undefined, context: undefined, inCluster: true, namespaces: [], labelSelector: undefined, ingressStatusAddress: undefined } }],
   ])('%s', (_name, argv, expected) => {
     expect(config(argv)).toMatchObject(expected);
   });
@@ -92,7 +101,7 @@ describe('parseFlags: every flag', () => {
 describe('parseFlags: bad values, each reported', () => {
   // [description, argv, the exact errors expected]
   it.each([
-    ['no --manifests', [], ['--manifests: at least one PATH is required']],
+    ['no --manifests', [], ['--manifests: at least one PATH is required (or --kubeconfig PATH, or --in-cluster)']],
     ['an empty --manifests path', ['--manifests', ''], ['--manifests: empty path']],
     ['a blank --manifests path among good ones', ['--manifests', 'a', '--manifests', '  '], ['--manifests: empty path']],
     ['--listen without a port', [...M, '--listen', '127.0.0.1'], ['--listen: "127.0.0.1" is not HOST:PORT (port 0-65535; IPv6 as [::1]:PORT)']],
@@ -119,6 +128,12 @@ describe('parseFlags: bad values, each reported', () => {
     ['--namespace upper case', [...M, '--namespace', 'Shop'], ['--namespace: "Shop" is not a namespace name (a lower-case RFC 1123 label)']],
     ['--client-header-timeout above --client-request-timeout', [...M, '--client-header-timeout', '2m', '--client-request-timeout', '1m'], ['--client-header-timeout: must not exceed --client-request-timeout']],
     ['--health-check-concurrency 0', [...M, '--health-check-concurrency', '0'], ['--health-check-concurrency: "0" is not a whole number from 1 to 10000']],
+    ['--workers 0', [...M, '--workers', '0'], ['--workers: "0" is not a whole number from 1 to 256']],
+    ['--in-cluster with --kubeconfig', ['--in-cluster', '--kubeconfig', 'k'], ['--in-cluster: not together with --kubeconfig (pick one cluster)']],
+    ['--context without --kubeconfig', [...M, '--context', 'dev'], ['--context: needs --kubeconfig']],
+    ['--watch-namespace without a cluster', [...M, '--watch-namespace', 'a'], ['--watch-namespace: needs --kubeconfig or --in-cluster']],
+    ['--selector and status address without a cluster', [...M, '--selector', 'a=b', '--ingress-status-address', '1.2.3.4'], ['--selector: needs --kubeconfig or --in-cluster', '--ingress-status-address: needs --kubeconfig or --in-cluster']],
+    ['--watch-namespace not a name', ['--in-cluster', '--watch-namespace', 'Bad_NS'], ['--watch-namespace: "Bad_NS" is not a namespace name']],
   ])('%s', (_name, argv, expected) => {
     expect(errors(argv)).toEqual(expected);
   });
@@ -127,7 +142,7 @@ describe('parseFlags: bad values, each reported', () => {
     expect(
       errors(['--listen', 'nope', '--admin', 'x:99999', '--cluster-domain=-bad', '--log-level', 'loud', '--drain-timeout', 'soon', '--upstream-connect-timeout', '0ms', '--upstream-timeout', '1y', '--upstream-max-connections', 'many', '--max-header-size', '1']),
     ).toEqual([
-      '--manifests: at least one PATH is required',
+      '--manifests: at least one PATH is required (or --kubeconfig PATH, or --in-cluster)',
       '--listen: "nope" is not HOST:PORT (port 0-65535; IPv6 as [::1]:PORT)',
       '--admin: "x:99999" is not HOST:PORT (port 0-65535; IPv6 as [::1]:PORT)',
       '--cluster-domain: "-bad" is not a DNS domain',
