@@ -20,8 +20,12 @@ export function compile(view: StoreView, options: CompileOptions): CompiledState
   const { services, backends, diagnostics: serviceDiagnostics } = compileServices(view, options.clusterDomain);
   const registry = compileRegistry(services);
   const { routes, diagnostics: routeDiagnostics } = compileRoutes(view.ingresses.values(), services, options);
+  const conflictDiagnostics = view.conflicts.map((c): Diagnostic => {
+    const [kind = '', namespace = '', name = ''] = c.key.split('/');
+    return { severity: 'warning', code: 'SOURCE_CONFLICT', kind, namespace, name, message: `defined by source ${c.winner} and by source ${c.loser}; using ${c.winner}'s` };
+  });
   // Sorted, so the same objects in another file or document order hash the same.
-  const diagnostics = [...serviceDiagnostics, ...routeDiagnostics].sort(compareDiagnostics);
+  const diagnostics = [...serviceDiagnostics, ...routeDiagnostics, ...conflictDiagnostics].sort(compareDiagnostics);
   const hash = createHash('sha256')
     .update(
       JSON.stringify({

@@ -12,4 +12,6 @@ export interface StoreView {
   readonly ingresses: ReadonlyMap<string, IngressRec>;
   readonly ingressClasses: ReadonlyMap<string, IngressClassRec>;
   readonly secrets: ReadonlyMap<string, SecretRec>;
+  /** Keys defined by more than one source: which source's object is used, and which is ignored. */
+  readonly conflicts: readonly { readonly key: string; readonly winner: string; readonly loser: string }[];
 }

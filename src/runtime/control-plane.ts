@@ -15,6 +15,8 @@ import type { Logger } from '../log.ts';
 import { startReconciler } from '../reconcile.ts';
 import { SnapshotHolder } from '../snapshot/holder.ts';
 import { FileSource } from '../sources/file-source.ts';
+import { KubeSource } from '../sources/kube-source.ts';
+import type { Source } from '../sources/source.ts';
 import { Store } from '../store/store.ts';
 import { formatAddress, listenError } from './data-plane.ts';
 
@@ -27,6 +29,28 @@ export interface ControlPlaneOptions {
   readonly workers: () => readonly unknown[];
   /** Health decisions taken here (active-check verdicts), to pass on to workers. */
   readonly onHealthEvent?: (event: HealthEvent) => void;
+}
+
+/** The sources the flags ask for: manifest files, a cluster, or both. */
+function createSources(config: Config, log: Logger): Source[] {
+  const sources: Source[] = [];
+  if (config.manifests.length > 0) sources.push(new FileSource({ paths: config.manifests, log: log.child({ component: 'file-source' }) }));
+  const kube = config.kube;
+  if (kube !== undefined) {
+    sources.push(
+      new KubeSource({
+        ...(kube.kubeconfig !== undefined ? { kubeconfigPath: kube.kubeconfig } : {}),
+        ...(kube.context !== undefined ? { context: kube.context } : {}),
+        inCluster: kube.inCluster,
+        namespaces: kube.namespaces,
+        ...(kube.labelSelector !== undefined ? { labelSelector: kube.labelSelector } : {}),
+        ...(kube.ingressStatusAddress !== undefined ? { statusAddress: kube.ingressStatusAddress } : {}),
+        ingressClass: config.ingressClass,
+        log: log.child({ component: 'kube-source' }),
+      }),
+    );
+  }
+  return sources;
 }
 
 export interface ControlPlane {
@@ -43,11 +67,12 @@ export interface ControlPlane {
 export function createControlPlane(options: ControlPlaneOptions): ControlPlane {
   const { config, log } = options;
   const startedAt = new Date().toISOString();
-  const store = new Store();
+  const sources = createSources(config, log);
+  // Listed first, manifests win a clash with the cluster: a local file is the deliberate override.
+  const store = new Store(sources.map((s) => s.name));
+  for (const source of sources) source.onUpdate((records) => store.replace(source.name, records));
   const holder = new SnapshotHolder(emptySnapshot(config.clusterDomain));
   const reconciler = startReconciler(store, holder, { clusterDomain: config.clusterDomain, ingressClass: config.ingressClass }, log.child({ component: 'reconcile' }));
-  const source = new FileSource({ paths: config.manifests, log: log.child({ component: 'file-source' }) });
-  source.onUpdate((records) => store.replace(source.name, records));
   const health = new EndpointHealth({ log: log.child({ component: 'health' }), ...(options.onHealthEvent ? { onEvent: options.onHealthEvent } : {}) });
   const checker = new ActiveChecker({ health, log: log.child({ component: 'health-check' }), concurrency: config.healthCheckConcurrency });
   holder.onSwap((next) => {
@@ -63,7 +88,7 @@ export function createControlPlane(options: ControlPlaneOptions): ControlPlane {
     draining: options.draining,
     workers: options.workers,
     ready: () => ready,
-    sources: () => [source.status()],
+    sources: () => sources.map((s) => s.status()),
     dnsAnswer: (name, type) => answerQuestion(holder.current(), name, type, config.dnsTtlSeconds),
     startedAt,
   });
@@ -71,7 +96,7 @@ export function createControlPlane(options: ControlPlaneOptions): ControlPlane {
   const stop = async (): Promise<void> => {
     checker.stop();
     reconciler.stop();
-    source.close();
+    for (const source of sources) source.close();
     await dns?.close();
     await admin.close();
   };
@@ -84,7 +109,7 @@ export function createControlPlane(options: ControlPlaneOptions): ControlPlane {
         throw listenError('admin', config.admin, err);
       });
       try {
-        await source.start();
+        await Promise.all(sources.map((s) => s.start()));
       } catch (err) {
         await stop();
         throw err;

@@ -1,6 +1,7 @@
 /**
- * Raw Kubernetes objects → Switchyard records. Validation happens here, object by object, and every
- * problem names the file, the document index and the field path.
+ * Raw Kubernetes objects → Switchyard records, for manifest files (parseManifest) and the API server
+ * (normalizeObject) alike. Validation happens here, object by object, and every problem names the file
+ * and document index (or, for an API object, the object) and the field path.
  */
 import { loadAll, YAMLException } from 'js-yaml';
 import type { z } from 'zod';
@@ -98,46 +99,65 @@ export function countDocumentSeparators(text: string, position: number): number 
   return Math.max(doc, 0);
 }
 
+/** What one raw object yields: a record, a problem, or the name of a kind Switchyard does not read. */
+export interface NormalizedObject {
+  readonly record?: Rec;
+  readonly error?: SwyError;
+  /** The object's kind, when Switchyard does not read that kind. */
+  readonly skipped?: string;
+}
+
+/**
+ * Validates and normalises one raw Kubernetes object (not a List), as the manifest files' objects are.
+ * `where` names the object in messages and in the error's location (as its `file`; an API object has
+ * no document index), e.g. `Ingress shop/web`: `Ingress shop/web field spec.rules[0].host: …`.
+ */
+export function normalizeObject(raw: unknown, origin: Origin, where: string): NormalizedObject {
+  return normalizeAt(raw, { file: where }, '', origin);
+}
+
+function isMapping(raw: unknown): raw is Record<string, unknown> {
+  return typeof raw === 'object' && raw !== null && !Array.isArray(raw);
+}
+
 function collectObject(raw: unknown, loc: { file: string; document: number }, prefix: string, source: string, out: ParsedManifest): void {
-  const at = (path: string): ManifestLocation => ({ ...loc, path: prefix + path });
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    const here: ManifestLocation = { ...loc, path: prefix ? prefix.slice(0, -1) : '(document)' };
-    out.errors.push(invalid(here, 'expected a Kubernetes object (a mapping with apiVersion and kind)'));
-    return;
-  }
-  const obj = raw as Record<string, unknown>;
-  const kind = obj['kind'];
-  if (typeof kind !== 'string' || kind === '') {
-    out.errors.push(invalid(at('kind'), 'required string field is missing'));
-    return;
-  }
-  if (kind === 'List' || kind.endsWith('List')) {
-    const items = obj['items'];
+  const kind = isMapping(raw) ? raw['kind'] : undefined;
+  if (typeof kind === 'string' && (kind === 'List' || kind.endsWith('List'))) {
+    const items = (raw as Record<string, unknown>)['items'];
     if (!Array.isArray(items)) {
-      out.errors.push(invalid(at('items'), 'a List needs an items array'));
+      out.errors.push(invalid({ ...loc, path: `${prefix}items` }, 'a List needs an items array'));
       return;
     }
     items.forEach((item, i) => collectObject(item, loc, `${prefix}items[${i}].`, source, out));
     return;
   }
-  if (!(kind in KIND_API_VERSIONS)) {
-    out.skipped.push({ kind, document: loc.document });
-    return;
+  const result = normalizeAt(raw, loc, prefix, { source, file: loc.file, document: loc.document });
+  if (result.record) out.records.push(result.record);
+  else if (result.error) out.errors.push(result.error);
+  else if (result.skipped !== undefined) out.skipped.push({ kind: result.skipped, document: loc.document });
+}
+
+/** The one validation path of a single object, shared by manifest files and the API server. */
+function normalizeAt(raw: unknown, loc: { file: string; document?: number }, prefix: string, origin: Origin): NormalizedObject {
+  const at = (path: string): ManifestLocation => ({ ...loc, path: prefix + path });
+  if (!isMapping(raw)) {
+    const here: ManifestLocation = { ...loc, path: prefix ? prefix.slice(0, -1) : '(document)' };
+    return { error: invalid(here, 'expected a Kubernetes object (a mapping with apiVersion and kind)') };
   }
+  const kind = raw['kind'];
+  if (typeof kind !== 'string' || kind === '') return { error: invalid(at('kind'), 'required string field is missing') };
+  // Own properties only: `constructor` or `toString` is no Kubernetes kind.
+  if (!Object.hasOwn(KIND_API_VERSIONS, kind)) return { skipped: kind };
   const known = kind as KnownKind;
-  const apiVersion = obj['apiVersion'];
+  const apiVersion = raw['apiVersion'];
   if (apiVersion !== KIND_API_VERSIONS[known]) {
-    out.errors.push(
-      invalid(at('apiVersion'), `${kind} must have apiVersion ${KIND_API_VERSIONS[known]}, got ${JSON.stringify(apiVersion ?? null)}`),
-    );
-    return;
+    return { error: invalid(at('apiVersion'), `${kind} must have apiVersion ${KIND_API_VERSIONS[known]}, got ${JSON.stringify(apiVersion ?? null)}`) };
   }
-  const origin: Origin = { source, file: loc.file, document: loc.document };
   try {
-    out.records.push(normalizeKnown(known, obj, origin, at));
+    return { record: normalizeKnown(known, raw, origin, at) };
   } catch (err) {
-    if (err instanceof SwyError) out.errors.push(err);
-    else throw err;
+    if (err instanceof SwyError) return { error: err };
+    throw err;
   }
 }
 

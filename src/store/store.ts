@@ -9,13 +9,20 @@ type ChangeListener = (version: number) => void;
 /**
  * The current set of normalised records, per source. A source hands over its whole current set;
  * the store keeps it only if something differs, and then bumps its version and signals.
- * Where two sources define the same key, the source registered first wins.
+ * Where two sources define the same key, the one earlier in `priority` wins (sources not listed come
+ * after, by name), and the clash is listed in the view's `conflicts`, whatever order updates came in.
  */
 export class Store {
   readonly #bySource = new Map<string, Map<string, { rec: Rec; json: string }>>();
+  readonly #priority: readonly string[];
   readonly #listeners: ChangeListener[] = [];
   #version = 0;
   #view: StoreView | undefined;
+
+  /** `priority`: source names, the winner of a clash first. */
+  constructor(priority: readonly string[] = []) {
+    this.#priority = priority;
+  }
 
   get version(): number {
     return this.#version;
@@ -32,6 +39,15 @@ export class Store {
     this.#view = undefined;
     for (const fn of this.#listeners) fn(this.#version);
     return true;
+  }
+
+  /** Registered priority first, then any other source by name: never the order updates arrived in. */
+  #sourceOrder(): string[] {
+    const rank = (s: string): number => {
+      const i = this.#priority.indexOf(s);
+      return i < 0 ? this.#priority.length : i;
+    };
+    return [...this.#bySource.keys()].sort((a, b) => rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0));
   }
 
   onChange(fn: ChangeListener): void {
@@ -55,13 +71,21 @@ export class Store {
       IngressClass: ingressClasses,
       Secret: secrets,
     };
-    for (const entries of this.#bySource.values()) {
-      for (const [key, { rec }] of entries) {
+    const owner = new Map<string, string>();
+    const conflicts: { key: string; winner: string; loser: string }[] = [];
+    for (const source of this.#sourceOrder()) {
+      for (const [key, { rec }] of this.#bySource.get(source)!) {
         const map = byKind[rec.kind] as Map<string, Rec>;
-        if (!map.has(key)) map.set(key, rec);
+        const winner = owner.get(key);
+        if (winner !== undefined) {
+          conflicts.push({ key, winner, loser: source });
+          continue;
+        }
+        owner.set(key, source);
+        map.set(key, rec);
       }
     }
-    this.#view = { version: this.#version, services, endpointSlices, endpoints, ingresses, ingressClasses, secrets };
+    this.#view = { version: this.#version, services, endpointSlices, endpoints, ingresses, ingressClasses, secrets, conflicts };
     return this.#view;
   }
 }

@@ -43,6 +43,7 @@ const LIBRARY_OWNERS: Record<string, readonly string[]> = {
   'js-yaml': ['sources'],
   zod: ['sources'],
   'dns-packet': ['dns'],
+  '@kubernetes/client-node': ['sources'],
 };
 
 function sourceFiles(dir: string): string[] {

@@ -41,6 +41,7 @@ export function storeView(records: (ServiceRec | EndpointSliceRec)[]): StoreView
     services: new Map(records.filter((r): r is ServiceRec => r.kind === 'Service').map((r) => [key(r), r])),
     endpointSlices: new Map(records.filter((r): r is EndpointSliceRec => r.kind === 'EndpointSlice').map((r) => [key(r), r])),
     endpoints: new Map(),
+    conflicts: [],
     ingresses: new Map(),
     ingressClasses: new Map(),
     secrets: new Map(),
