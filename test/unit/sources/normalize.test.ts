@@ -119,6 +119,9 @@ items:
     ['Pod', 'v1'],
     ['HTTPRoute', 'gateway.networking.k8s.io/v1'],
     ['CustomThing', 'example.com/v1alpha1'],
+    // Regression: kinds named like Object.prototype members were taken for known kinds.
+    ['constructor', 'v1'],
+    ['toString', 'v1'],
   ])('skips the unsupported kind %s (result.skipped), no error', (kind, apiVersion) => {
     const r = parse(`${SVC('a')}---\napiVersion: ${apiVersion}\nkind: ${kind}\nmetadata: {name: x}\n`);
     expect(r.errors).toEqual([]);

@@ -60,5 +60,27 @@ describe('Store', () => {
     expect(view.services.get('Service/default/web')!.ports[0]!.port).toBe(80);
     expect(view.services.get('Service/default/only-second')!.ports[0]!.port).toBe(1);
     expect([...view.services.keys()]).toEqual(['Service/default/web', 'Service/default/only-second']);
+    expect(view.conflicts).toEqual([{ key: 'Service/default/web', winner: 'first', loser: 'second' }]);
+  });
+
+  it.each([
+    ['in priority order', ['manifests', 'kubernetes']],
+    ['in the reverse order', ['kubernetes', 'manifests']],
+  ])('the priority decides a clash whatever order updates arrive in (%s)', (_label, order) => {
+    const store = new Store(['manifests', 'kubernetes']);
+    const ports: Record<string, number> = { manifests: 80, kubernetes: 9999 };
+    for (const source of order) store.replace(source, records([service('web', [{ port: ports[source]! }])]));
+    const view = store.view();
+    expect(view.services.get('Service/default/web')!.ports[0]!.port).toBe(80);
+    expect(view.conflicts).toEqual([{ key: 'Service/default/web', winner: 'manifests', loser: 'kubernetes' }]);
+  });
+
+  it('sources outside the priority list come after it, by name', () => {
+    const store = new Store(['manifests']);
+    store.replace('zeta', records([service('web', [{ port: 3 }])]));
+    store.replace('alpha', records([service('web', [{ port: 2 }])]));
+    store.replace('manifests', records([service('web', [{ port: 1 }])]));
+    expect(store.view().services.get('Service/default/web')!.ports[0]!.port).toBe(1);
+    expect(store.view().conflicts.map((c) => c.loser)).toEqual(['alpha', 'zeta']);
   });
 });
