@@ -14,9 +14,12 @@ const HOP_BY_HOP = new Set(['connection', 'proxy-connection', 'keep-alive', 'te'
  */
 const REPLACED_ON_REQUEST = new Set(['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-port', 'expect']);
 
-/** Field names listed in a Connection header, lower-cased. Empty set when there is none (the common case). */
+/**
+ * Field names listed in a Connection header, lower-cased; undefined when it names nothing beyond the
+ * hop-by-hop fields already dropped. `keep-alive` and `close` — nearly every request — cost no allocation.
+ */
 function connectionTokens(value: string | string[] | undefined): ReadonlySet<string> | undefined {
-  if (value === undefined) return undefined;
+  if (value === undefined || value === 'keep-alive' || value === 'close' || value === 'Keep-Alive' || value === 'Close') return undefined;
   const tokens = new Set<string>();
   for (const part of Array.isArray(value) ? value : [value]) {
     for (const t of part.split(',')) {
