@@ -1,22 +1,14 @@
 /** Slow clients: a request head that never completes is cut by --client-header-timeout. */
 import { connect } from 'node:net';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useManifestDir } from './helpers/fixture.ts';
 import { request, splitAddress } from './helpers/http.ts';
-import { ManifestDir } from './helpers/manifests.ts';
 import { startPods } from './helpers/pod.ts';
-import { killAll } from './helpers/processes.ts';
 import { startSwitchyard } from './helpers/switchyard.ts';
 
 const NET = '127.0.107.';
 
-let dir: ManifestDir;
-beforeEach(async () => {
-  dir = await ManifestDir.create();
-});
-afterEach(async () => {
-  await killAll();
-  await dir.remove();
-});
+const manifestDir = useManifestDir();
 
 /** Sends `head` and then nothing; resolves with what came back and when the connection closed. */
 function stall(address: string, head: string): Promise<{ data: string; closedAfterMs: number }> {
@@ -42,8 +34,8 @@ function stall(address: string, head: string): Promise<{ data: string; closedAft
 describe('client limits', () => {
   it('slowloris: a partial request head is answered 408 or closed within ~2 s (--client-header-timeout 500ms)', async () => {
     const [a] = await startPods(NET, ['a']);
-    await dir.write([{ name: 'web', port: a!.port, endpoints: [{ address: a!.address }] }]);
-    const sy = await startSwitchyard(dir.dir, ['--client-header-timeout', '500ms']);
+    await manifestDir().write([{ name: 'web', port: a!.port, endpoints: [{ address: a!.address }] }]);
+    const sy = await startSwitchyard(manifestDir().dir, ['--client-header-timeout', '500ms']);
 
     const stalled = stall(sy.ingress, 'GET / HTTP/1.1\r\nHost: web.test\r\nX-Slow: 1');
     // A well-behaved client meanwhile is served.

@@ -3,23 +3,15 @@
  * serving+terminating endpoints are the fallback when none is ready, not-serving ones never; a pod
  * failing its /healthz leaves the rotation while it still answers, and comes back when it passes.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useManifestDir } from './helpers/fixture.ts';
 import { request, sequence, tally } from './helpers/http.ts';
-import { ManifestDir } from './helpers/manifests.ts';
 import { requestCounts, startPods } from './helpers/pod.ts';
-import { killAll } from './helpers/processes.ts';
 import { endpointsOf, startSwitchyard, stateOf, waitFor, type AdminServices } from './helpers/switchyard.ts';
 
 const NET = '127.0.105.';
 
-let dir: ManifestDir;
-beforeEach(async () => {
-  dir = await ManifestDir.create();
-});
-afterEach(async () => {
-  await killAll();
-  await dir.remove();
-});
+const manifestDir = useManifestDir();
 
 describe('EndpointSlice conditions', () => {
   it('serves from serving+terminating endpoints when none is ready; never from not-serving terminating ones', async () => {
@@ -27,12 +19,12 @@ describe('EndpointSlice conditions', () => {
     const [fa, fb, ga, gb, ready, term] = pods as [typeof pods[0], typeof pods[0], typeof pods[0], typeof pods[0], typeof pods[0], typeof pods[0]];
     const serving = { ready: false, serving: true, terminating: true };
     const notServing = { ready: false, serving: false, terminating: true };
-    await dir.write([
+    await manifestDir().write([
       { name: 'fallback', port: fa.port, endpoints: [{ address: fa.address, ...serving }, { address: fb.address, ...serving }] },
       { name: 'gone', port: fa.port, endpoints: [{ address: ga.address, ...notServing }, { address: gb.address, ...notServing }] },
       { name: 'mixed', port: fa.port, endpoints: [{ address: ready.address }, { address: term.address, ...serving }] },
     ]);
-    const sy = await startSwitchyard(dir.dir);
+    const sy = await startSwitchyard(manifestDir().dir);
 
     const fallback = await sequence(sy.ingress, 4, { host: 'fallback.test' });
     expect(fallback.map((r) => [r.status, r.pod])).toEqual([[200, 'fa'], [200, 'fb'], [200, 'fa'], [200, 'fb']]);
@@ -56,7 +48,7 @@ describe('active health checks', () => {
   it('takes a pod whose /healthz answers 503 out of the rotation (state unhealthy) while it still answers, and back when it passes', async () => {
     const pods = await startPods(NET, ['a', 'b', 'c']);
     const b = pods[1]!;
-    await dir.write([
+    await manifestDir().write([
       {
         name: 'web',
         port: b.port,
@@ -69,7 +61,7 @@ describe('active health checks', () => {
         },
       },
     ]);
-    const sy = await startSwitchyard(dir.dir);
+    const sy = await startSwitchyard(manifestDir().dir);
     await waitFor('every pod to pass its checks', 3000, async () => (await endpointsOf(sy, 'web')).every((e) => e.activeCheck === 'healthy'));
     expect(tally(await sequence(sy.ingress, 6, { host: 'web.test' }))).toEqual({ a: 2, b: 2, c: 2 });
 
@@ -103,13 +95,13 @@ describe('active health checks', () => {
       'switchyard.dev/health-check-unhealthy-threshold': '2',
     };
     const eps = pods.map((p) => ({ address: p.address }));
-    await dir.write([{ name: 'web', port: b.port, endpoints: eps, annotations: checked }]);
-    const sy = await startSwitchyard(dir.dir);
+    await manifestDir().write([{ name: 'web', port: b.port, endpoints: eps, annotations: checked }]);
+    const sy = await startSwitchyard(manifestDir().dir);
     await b.set({ health: 503 });
     await waitFor('b unhealthy', 3000, async () => (await stateOf(sy, 'web', b.key)) === 'unhealthy', 20);
 
     // No active check any more: nothing will ever mark b healthy again, so its old verdict must not count.
-    await dir.write([{ name: 'web', port: b.port, endpoints: eps }]);
+    await manifestDir().write([{ name: 'web', port: b.port, endpoints: eps }]);
     await waitFor('the active check to be off', 3000, async () => (await endpointsOf(sy, 'web')).every((e) => e.activeCheck === 'off'));
     expect(await stateOf(sy, 'web', b.key)).toBe('ready');
     const after = await sequence(sy.ingress, 6, { host: 'web.test' });
@@ -128,15 +120,15 @@ describe('active health checks', () => {
       'switchyard.dev/health-check-expected-statuses': expected,
     });
     const eps = pods.map((p) => ({ address: p.address }));
-    await dir.write([{ name: 'web', port: b.port, endpoints: eps, annotations: policy('200') }]);
-    const sy = await startSwitchyard(dir.dir);
+    await manifestDir().write([{ name: 'web', port: b.port, endpoints: eps, annotations: policy('200') }]);
+    const sy = await startSwitchyard(manifestDir().dir);
     await b.set({ health: 503 });
     await waitFor('b unhealthy', 3000, async () => (await stateOf(sy, 'web', b.key)) === 'unhealthy', 20);
 
     // The operator accepts 503 as healthy now: two passing checks (~0.4 s) should bring b back.
     const version = async () => (await sy.adminJson<{ snapshot: { version: number } }>('/api/v1/config')).snapshot.version;
     const before = await version();
-    await dir.write([{ name: 'web', port: b.port, endpoints: eps, annotations: policy('200,503') }]);
+    await manifestDir().write([{ name: 'web', port: b.port, endpoints: eps, annotations: policy('200,503') }]);
     await waitFor('the new snapshot', 3000, async () => (await version()) > before);
     let state = '';
     const backMs = await waitFor('b ready under the new expected statuses', 2500, async () => (state = await stateOf(sy, 'web', b.key)) === 'ready', 50).catch(() => -1);

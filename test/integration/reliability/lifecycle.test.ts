@@ -3,30 +3,22 @@
  * serving through --shutdown-delay, lets the slow request finish and exits 0; an endpoint removed from
  * its slice drains (its request in flight completes) while new requests go elsewhere.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useManifestDir } from './helpers/fixture.ts';
 import { request, sequence, tally } from './helpers/http.ts';
-import { ManifestDir } from './helpers/manifests.ts';
 import { startPods } from './helpers/pod.ts';
-import { killAll } from './helpers/processes.ts';
 import { sleep, startSwitchyard, stateOf, waitFor, waitForEndpoints } from './helpers/switchyard.ts';
 
 const NET = '127.0.103.';
 const HOST = 'web.test';
 
-let dir: ManifestDir;
-beforeEach(async () => {
-  dir = await ManifestDir.create();
-});
-afterEach(async () => {
-  await killAll();
-  await dir.remove();
-});
+const manifestDir = useManifestDir();
 
 describe('graceful shutdown', () => {
   it('SIGTERM with --shutdown-delay 1s: /readyz 503 at once, still serving during the delay, slow request completes, exit 0', async () => {
     const [a] = await startPods(NET, ['a']);
-    await dir.write([{ name: 'web', port: a!.port, endpoints: [{ address: a!.address }] }]);
-    const sy = await startSwitchyard(dir.dir, ['--shutdown-delay', '1s', '--drain-timeout', '5s']);
+    await manifestDir().write([{ name: 'web', port: a!.port, endpoints: [{ address: a!.address }] }]);
+    const sy = await startSwitchyard(manifestDir().dir, ['--shutdown-delay', '1s', '--drain-timeout', '5s']);
     expect((await request(sy.admin, { path: '/readyz' })).status).toBe(200);
 
     const slow = request(sy.ingress, { host: HOST, path: '/slow?ms=1500' });
@@ -67,13 +59,13 @@ describe('draining', () => {
   it('an endpoint removed from the slice finishes its request in flight, shows draining, and gets no new requests', async () => {
     const pods = await startPods(NET, ['a', 'b']);
     const [a, b] = pods as [typeof pods[0], typeof pods[0]];
-    await dir.write([{ name: 'web', port: a.port, endpoints: [{ address: a.address }, { address: b.address }] }]);
-    const sy = await startSwitchyard(dir.dir);
+    await manifestDir().write([{ name: 'web', port: a.port, endpoints: [{ address: a.address }, { address: b.address }] }]);
+    const sy = await startSwitchyard(manifestDir().dir);
 
     // First pick: a (lowest address).
     const slow = request(sy.ingress, { host: HOST, path: '/slow?ms=1500' });
     await waitFor('the slow request to reach a', 2000, async () => (await a.requests()) === 1, 10);
-    await dir.write([{ name: 'web', port: a.port, endpoints: [{ address: b.address }] }]);
+    await manifestDir().write([{ name: 'web', port: a.port, endpoints: [{ address: b.address }] }]);
     await waitForEndpoints(sy, 'web', [b.key]);
     expect(await stateOf(sy, 'web', a.key)).toBe('draining');
 

@@ -3,26 +3,19 @@
  * rolling update of three replicas. The client must see ZERO failed requests: no connection errors,
  * no timeouts, no non-2xx answers.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useManifestDir } from './helpers/fixture.ts';
 import { sequence, tally } from './helpers/http.ts';
 import { startLoad, summary } from './helpers/load.ts';
-import { ManifestDir, type EndpointSpec, type ServiceSpec } from './helpers/manifests.ts';
+import type { EndpointSpec, ServiceSpec } from './helpers/manifests.ts';
 import { requestCounts, startPod, startPods, type Pod } from './helpers/pod.ts';
-import { killAll } from './helpers/processes.ts';
 import { endpointsOf, sleep, startSwitchyard, stateOf, waitFor, waitForEndpoints, type SwitchyardProcess } from './helpers/switchyard.ts';
 
 const NET = '127.0.101.';
 const HOST = 'web.test';
 const CONNECTIONS = 50;
 
-let dir: ManifestDir;
-beforeEach(async () => {
-  dir = await ManifestDir.create();
-});
-afterEach(async () => {
-  await killAll();
-  await dir.remove();
-});
+const manifestDir = useManifestDir();
 
 const countLogs = (sy: SwitchyardProcess, msg: string): number => sy.logs.filter((l) => l['msg'] === msg).length;
 
@@ -31,8 +24,8 @@ describe('faults under load', () => {
     const pods = await startPods(NET, ['a', 'b', 'c']);
     const [a, b, c] = pods as [Pod, Pod, Pod];
     const svc: ServiceSpec = { name: 'web', port: a.port, endpoints: pods.map((p) => ({ address: p.address, pod: p.name })), annotations: { 'switchyard.dev/outlier-base-ejection-time': '1s' } };
-    await dir.write([svc]);
-    const sy = await startSwitchyard(dir.dir, ['--log-level', 'debug']);
+    await manifestDir().write([svc]);
+    const sy = await startSwitchyard(manifestDir().dir, ['--log-level', 'debug']);
     expect(tally(await sequence(sy.ingress, 3, { host: HOST }))).toEqual({ a: 1, b: 1, c: 1 });
 
     const load = startLoad({ address: sy.ingress, host: HOST, connections: CONNECTIONS, durationSec: 6 });
@@ -92,9 +85,9 @@ describe('faults under load', () => {
     const old = await startPods(NET, ['old-1', 'old-2', 'old-3']);
     const port = old[0]!.port;
     const slice = new Map<string, EndpointSpec>(old.map((p) => [p.name, { address: p.address, pod: p.name }]));
-    const apply = async (): Promise<void> => dir.write([{ name: 'web', port, endpoints: [...slice.values()] }]);
+    const apply = async (): Promise<void> => manifestDir().write([{ name: 'web', port, endpoints: [...slice.values()] }]);
     await apply();
-    const sy = await startSwitchyard(dir.dir, ['--log-level', 'debug']);
+    const sy = await startSwitchyard(manifestDir().dir, ['--log-level', 'debug']);
     const keys = () => [...slice.values()].map((e) => `${e.address}:${port}`);
 
     const load = startLoad({ address: sy.ingress, host: HOST, connections: CONNECTIONS, durationSec: 30 });

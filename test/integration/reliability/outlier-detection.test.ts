@@ -4,24 +4,16 @@
  * request a 504 after the Service's response timeout and is ejected; when every pod fails, panic mode
  * keeps spreading traffic over all of them.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useManifestDir } from './helpers/fixture.ts';
 import { request, sequence, tally } from './helpers/http.ts';
-import { ManifestDir } from './helpers/manifests.ts';
 import { startPods, requestCounts, type Pod } from './helpers/pod.ts';
-import { killAll } from './helpers/processes.ts';
 import { endpointsOf, startSwitchyard, stateOf, waitFor, type AdminServices } from './helpers/switchyard.ts';
 
 const NET = '127.0.102.';
 const HOST = 'web.test';
 
-let dir: ManifestDir;
-beforeEach(async () => {
-  dir = await ManifestDir.create();
-});
-afterEach(async () => {
-  await killAll();
-  await dir.remove();
-});
+const manifestDir = useManifestDir();
 
 const endpoints = (pods: readonly Pod[]) => pods.map((p) => ({ address: p.address, pod: p.name }));
 
@@ -29,8 +21,8 @@ describe('outlier detection', () => {
   it('ejects a pod answering 500 after 5 consecutive 5xx and takes it back after its ejection time (1s)', async () => {
     const pods = await startPods(NET, ['a', 'bad', 'c']);
     await pods[1]!.set({ status: 500 });
-    await dir.write([{ name: 'web', port: pods[0]!.port, endpoints: endpoints(pods), annotations: { 'switchyard.dev/outlier-base-ejection-time': '1s' } }]);
-    const sy = await startSwitchyard(dir.dir);
+    await manifestDir().write([{ name: 'web', port: pods[0]!.port, endpoints: endpoints(pods), annotations: { 'switchyard.dev/outlier-base-ejection-time': '1s' } }]);
+    const sy = await startSwitchyard(manifestDir().dir);
     const bad = pods[1]!.key;
 
     // Round-robin: the bad pod gets every third request; its 5th 500 in a row ejects it.
@@ -57,8 +49,8 @@ describe('outlier detection', () => {
 
   it('answers 504 upstream-timeout for a pod that never answers (response-timeout 500ms), ejects it, other pods unaffected', async () => {
     const pods = await startPods(NET, [{ name: 'hang', kind: 'hang' }, 'a', 'b']);
-    await dir.write([{ name: 'web', port: pods[0]!.port, endpoints: endpoints(pods), annotations: { 'switchyard.dev/response-timeout': '500ms' } }]);
-    const sy = await startSwitchyard(dir.dir);
+    await manifestDir().write([{ name: 'web', port: pods[0]!.port, endpoints: endpoints(pods), annotations: { 'switchyard.dev/response-timeout': '500ms' } }]);
+    const sy = await startSwitchyard(manifestDir().dir);
     const hang = pods[0]!;
 
     // The first pick of the rotation is the hanging pod (lowest address).
@@ -90,8 +82,8 @@ describe('outlier detection', () => {
 
   it('panic mode: with every pod failing, traffic keeps being spread over all pods and /api/v1/services shows panic', async () => {
     const pods = await startPods(NET, ['a', 'b', 'c'], { status: 500 });
-    await dir.write([{ name: 'web', port: pods[0]!.port, endpoints: endpoints(pods), annotations: { 'switchyard.dev/outlier-max-ejection-percent': '100' } }]);
-    const sy = await startSwitchyard(dir.dir);
+    await manifestDir().write([{ name: 'web', port: pods[0]!.port, endpoints: endpoints(pods), annotations: { 'switchyard.dev/outlier-max-ejection-percent': '100' } }]);
+    const sy = await startSwitchyard(manifestDir().dir);
     const panicOf = async () => (await sy.adminJson<AdminServices>('/api/v1/services')).services.find((s) => s.name === 'web')!.ports[0]!.panic;
     expect(await panicOf()).toBe(false);
 

@@ -4,31 +4,23 @@
  * retried only for a GET without a body; `switchyard.dev/retries: "0"` turns retries off.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useManifestDir } from './helpers/fixture.ts';
 import { request } from './helpers/http.ts';
-import { ManifestDir } from './helpers/manifests.ts';
 import { startPod } from './helpers/pod.ts';
-import { killAll } from './helpers/processes.ts';
 import { endpointsOf, startSwitchyard } from './helpers/switchyard.ts';
 
 const NET = '127.0.104.';
 const HOST = 'web.test';
 
-let dir: ManifestDir;
-beforeEach(async () => {
-  dir = await ManifestDir.create();
-});
-afterEach(async () => {
-  await killAll();
-  await dir.remove();
-});
+const manifestDir = useManifestDir();
 
 describe('retries', () => {
   it('retries a POST whose first endpoint refuses the connection on another endpoint; the body arrives intact', async () => {
     // .11 is listed but nothing listens there; it is first in the rotation.
     const ok = await startPod({ name: 'ok', address: `${NET}12`, port: 0 });
-    await dir.write([{ name: 'web', port: ok.port, endpoints: [{ address: `${NET}11` }, { address: ok.address }] }]);
-    const sy = await startSwitchyard(dir.dir);
+    await manifestDir().write([{ name: 'web', port: ok.port, endpoints: [{ address: `${NET}11` }, { address: ok.address }] }]);
+    const sy = await startSwitchyard(manifestDir().dir);
 
     const body = randomBytes(256 * 1024);
     const r = await request(sy.ingress, { host: HOST, method: 'POST', path: '/upload', body });
@@ -43,8 +35,8 @@ describe('retries', () => {
   it('retries a GET whose pod resets the connection after reading the request on another endpoint', async () => {
     const reset = await startPod({ name: 'reset', address: `${NET}11`, port: 0, kind: 'reset' });
     const ok = await startPod({ name: 'ok', address: `${NET}12`, port: reset.port });
-    await dir.write([{ name: 'web', port: reset.port, endpoints: [{ address: reset.address }, { address: ok.address }] }]);
-    const sy = await startSwitchyard(dir.dir);
+    await manifestDir().write([{ name: 'web', port: reset.port, endpoints: [{ address: reset.address }, { address: ok.address }] }]);
+    const sy = await startSwitchyard(manifestDir().dir);
 
     const r = await request(sy.ingress, { host: HOST, path: '/item' });
     expect(r.status).toBe(200);
@@ -56,8 +48,8 @@ describe('retries', () => {
   it('does not retry a POST with a body whose pod reset the connection: 502 upstream-connect-failed', async () => {
     const reset = await startPod({ name: 'reset', address: `${NET}11`, port: 0, kind: 'reset' });
     const ok = await startPod({ name: 'ok', address: `${NET}12`, port: reset.port });
-    await dir.write([{ name: 'web', port: reset.port, endpoints: [{ address: reset.address }, { address: ok.address }] }]);
-    const sy = await startSwitchyard(dir.dir);
+    await manifestDir().write([{ name: 'web', port: reset.port, endpoints: [{ address: reset.address }, { address: ok.address }] }]);
+    const sy = await startSwitchyard(manifestDir().dir);
 
     const r = await request(sy.ingress, { host: HOST, method: 'POST', path: '/order', body: '{"item":42}' });
     expect(r.status).toBe(502);
@@ -71,11 +63,11 @@ describe('retries', () => {
     const ok = await startPod({ name: 'ok', address: `${NET}12`, port: reset.port });
     const ok2 = await startPod({ name: 'ok2', address: `${NET}14`, port: reset.port });
     const noRetry = { 'switchyard.dev/retries': '0' };
-    await dir.write([
+    await manifestDir().write([
       { name: 'refused', port: reset.port, endpoints: [{ address: `${NET}11` }, { address: ok.address }], annotations: noRetry },
       { name: 'resets', port: reset.port, endpoints: [{ address: reset.address }, { address: ok2.address }], annotations: noRetry },
     ]);
-    const sy = await startSwitchyard(dir.dir);
+    const sy = await startSwitchyard(manifestDir().dir);
 
     const refused = await request(sy.ingress, { host: 'refused.test' });
     expect([refused.status, refused.error]).toEqual([502, 'upstream-connect-failed']);
