@@ -36,6 +36,11 @@ export async function startSwitchyard(config: Config, log: Logger): Promise<Swit
     log,
     draining: () => pool?.draining() ?? local?.pools.draining() ?? new Map(),
     workers: () => pool?.views() ?? [],
+    traffic: () => {
+      if (pool !== undefined) return { ...pool.counters(), inFlight: pool.inFlight() };
+      if (local !== undefined) return { ...local.counters.view(), inFlight: local.inFlight() };
+      return { responses: {}, retries: 0, inFlight: 0 };
+    },
     onHealthEvent: (event) => pool?.broadcastHealth(event),
   });
   announce('admin', await cp.start());

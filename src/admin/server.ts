@@ -6,6 +6,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { ErrorCode } from '../errors.ts';
 import type { EndpointHealth } from '../health/endpoint-health.ts';
 import type { SnapshotHolder } from '../snapshot/holder.ts';
+import { renderMetrics } from './metrics.ts';
 import { endpointsView, routesView, servicesView } from './views.ts';
 
 export interface AdminOptions {
@@ -19,6 +20,8 @@ export interface AdminOptions {
   readonly sources: () => readonly unknown[];
   /** The data-plane worker processes (empty in single-process mode). */
   readonly workers: () => readonly unknown[];
+  /** Traffic figures of the data plane (every worker), for /metrics. */
+  readonly traffic: () => { readonly responses: Readonly<Record<string, readonly number[]>>; readonly retries: number; readonly inFlight: number };
   /** What the DNS server answers for a question (JSON view). */
   readonly dnsAnswer: (name: string, type: string) => unknown;
   readonly startedAt: string;
@@ -42,6 +45,25 @@ export function createAdminServer(options: AdminOptions): FastifyInstance {
   app.get('/api/v1/services', async () => servicesView(holder.current(), options.health));
 
   app.get('/api/v1/workers', async () => ({ workers: options.workers() }));
+
+  app.get('/metrics', async (_req, reply) => {
+    const snapshot = holder.current();
+    const endpoints: Record<string, number> = {};
+    for (const e of endpointsView(snapshot, options.health, options.draining()).endpoints) endpoints[e.state] = (endpoints[e.state] ?? 0) + 1;
+    const workers = options.workers() as readonly { restarts?: number }[];
+    reply.type('text/plain; version=0.0.4; charset=utf-8');
+    return renderMetrics({
+      ...options.traffic(),
+      ejections: options.health.ejectionsTotal,
+      snapshotVersion: snapshot.version,
+      routes: snapshot.routes.list.length,
+      services: snapshot.services.size,
+      diagnostics: snapshot.diagnostics.length,
+      endpoints,
+      workers: workers.length,
+      workerRestarts: workers.reduce((n, w) => n + (w.restarts ?? 0), 0),
+    });
+  });
 
   app.get('/api/v1/endpoints', async () => endpointsView(holder.current(), options.health, options.draining()));
 

@@ -35,13 +35,23 @@ const CONNECT_REFUSED =
   'HTTP/1.1 405 Method Not Allowed\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: 20\r\n' +
   'allow: GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS\r\nx-switchyard-error: connect-not-allowed\r\nconnection: close\r\n\r\nCONNECT not allowed\n';
 
-/** An HTTP listener that hands each request to `route`, which must answer it. */
-export function createHttpListener(limits: ClientLimits, log: Logger, route: (req: IncomingMessage, res: ServerResponse) => void): Listener {
+/**
+ * An HTTP listener that hands each request to `route`, which must answer it. `counts` gets one
+ * increment per response, at the index of its status class (0 when the connection was cut first).
+ */
+export function createHttpListener(
+  limits: ClientLimits,
+  log: Logger,
+  counts: number[],
+  route: (req: IncomingMessage, res: ServerResponse) => void,
+): Listener {
   let inFlight = 0;
   let draining = false;
-  const onClose = (): void => {
+  function onClose(this: ServerResponse): void {
     inFlight--;
-  };
+    const statusClass = this.writableFinished ? Math.floor(this.statusCode / 100) : 0;
+    counts[statusClass > 0 && statusClass < 6 ? statusClass : 0]!++;
+  }
 
   const server = createServer(
     {

@@ -18,11 +18,13 @@ export interface IngressListenerOptions {
   readonly proxy: ProxyContext;
   readonly log: Logger;
   readonly limits: ClientLimits;
+  /** Response counts by status class (see createHttpListener). */
+  readonly counts: number[];
 }
 
 export function createIngressListener(options: IngressListenerOptions): Listener {
   const { holder, proxy } = options;
-  return createHttpListener(options.limits, options.log, (req: IncomingMessage, res: ServerResponse): void => {
+  return createHttpListener(options.limits, options.log, options.counts, (req: IncomingMessage, res: ServerResponse): void => {
     const target = parseTarget(req.url ?? '/');
     const snapshot = holder.current();
     if (!target) return sendFailure(res, ErrorCode.NO_ROUTE);

@@ -15,6 +15,7 @@ import type { EndpointHealth, FailureKind } from '../health/endpoint-health.ts';
 import type { Logger } from '../log.ts';
 import type { Backend, EndpointView } from '../snapshot/types.ts';
 import type { RoundRobin } from './balancer.ts';
+import type { TrafficCounters } from './counters.ts';
 import { clientResponseHeaders } from './headers.ts';
 import { RequestBody } from './request-body.ts';
 import type { RetryBudget } from './retry-budget.ts';
@@ -34,6 +35,7 @@ export interface ProxyContext {
   readonly balancer: RoundRobin;
   readonly health: EndpointHealth;
   readonly budget: RetryBudget;
+  readonly counters: TrafficCounters;
   readonly defaults: ProxyDefaults;
   readonly log: Logger;
 }
@@ -159,6 +161,7 @@ class Exchange implements Dispatcher.DispatchHandler {
       this.#ctx.log.debug({ backend: this.#backend.key }, 'retry budget exhausted');
       return false;
     }
+    this.#ctx.counters.retries++;
     this.#ctx.log.debug({ from: failedKey, to: next.key, attempt: tried.length + 1 }, 'retrying on another endpoint');
     this.start(next);
     return true;

@@ -22,11 +22,13 @@ export interface ServiceListenerOptions {
   readonly limits: ClientLimits;
   /** Namespace a bare Service name resolves in. */
   readonly namespace: string;
+  /** Response counts by status class (see createHttpListener). */
+  readonly counts: number[];
 }
 
 export function createServiceListener(options: ServiceListenerOptions): Listener {
   const { holder, proxy, namespace } = options;
-  return createHttpListener(options.limits, options.log, (req: IncomingMessage, res: ServerResponse): void => {
+  return createHttpListener(options.limits, options.log, options.counts, (req: IncomingMessage, res: ServerResponse): void => {
     const target = parseTarget(req.url ?? '/');
     if (!target) return sendFailure(res, ErrorCode.NOT_A_SERVICE);
     const resolved = resolveServiceTarget(holder.current(), target.host ?? req.headers.host, namespace);

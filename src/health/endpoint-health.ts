@@ -59,6 +59,8 @@ export class EndpointHealth {
   readonly #log: Logger;
   readonly #now: () => number;
   readonly #onEvent: ((event: HealthEvent) => void) | undefined;
+  /** Ejections decided here or applied from elsewhere, since start (for /metrics). */
+  ejectionsTotal = 0;
 
   constructor(options: HealthOptions) {
     this.#log = options.log;
@@ -79,6 +81,7 @@ export class EndpointHealth {
     const s = this.#state(event.key, this.#now());
     if (event.type === 'ejected') {
       if (event.until <= s.ejectedUntil) return;
+      this.ejectionsTotal++;
       s.ejectedSince = event.since;
       s.ejectedUntil = event.until;
       s.ejectReason = event.reason;
@@ -276,6 +279,7 @@ export class EndpointHealth {
     if (s.lastEjectionEnd > 0 && now - s.lastEjectionEnd > policy.maxEjectionMs) s.ejections = 0;
     s.ejections++;
     const duration = Math.min(policy.baseEjectionMs * s.ejections, policy.maxEjectionMs);
+    this.ejectionsTotal++;
     s.ejectedSince = now;
     s.ejectedUntil = now + duration;
     s.ejectReason = reason;

@@ -27,6 +27,8 @@ export interface ControlPlaneOptions {
   readonly draining: () => ReadonlyMap<string, number>;
   /** The data-plane workers, for the admin API. */
   readonly workers: () => readonly unknown[];
+  /** Traffic counters of the data plane, for /metrics. */
+  readonly traffic: () => { readonly responses: Readonly<Record<string, readonly number[]>>; readonly retries: number; readonly inFlight: number };
   /** Health decisions taken here (active-check verdicts), to pass on to workers. */
   readonly onHealthEvent?: (event: HealthEvent) => void;
 }
@@ -87,6 +89,7 @@ export function createControlPlane(options: ControlPlaneOptions): ControlPlane {
     health,
     draining: options.draining,
     workers: options.workers,
+    traffic: options.traffic,
     ready: () => ready,
     sources: () => sources.map((s) => s.status()),
     dnsAnswer: (name, type) => answerQuestion(holder.current(), name, type, config.dnsTtlSeconds),

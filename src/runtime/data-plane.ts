@@ -9,6 +9,7 @@ import { RoundRobin } from '../dataplane/balancer.ts';
 import type { ClientLimits, Listener } from '../dataplane/http-listener.ts';
 import { createIngressListener } from '../dataplane/ingress-listener.ts';
 import type { ProxyContext } from '../dataplane/proxy.ts';
+import { TrafficCounters } from '../dataplane/counters.ts';
 import { RetryBudget } from '../dataplane/retry-budget.ts';
 import { createServiceListener } from '../dataplane/service-listener.ts';
 import { UpstreamPools } from '../dataplane/upstream-pools.ts';
@@ -32,6 +33,7 @@ export interface DataPlaneOptions {
 
 export interface DataPlane {
   readonly pools: UpstreamPools;
+  readonly counters: TrafficCounters;
   /** Binds every listener; returns `role → host:port`. */
   listen(): Promise<Record<string, string>>;
   inFlight(): number;
@@ -51,6 +53,7 @@ export function createDataPlane(options: DataPlaneOptions): DataPlane {
   });
   const balancer = new RoundRobin(options.rrOffset);
   const budget = new RetryBudget();
+  const counters = new TrafficCounters();
   holder.onSwap((next) => {
     if (options.observeHealth) health.observe(next);
     pools.retain(next);
@@ -64,6 +67,7 @@ export function createDataPlane(options: DataPlaneOptions): DataPlane {
     balancer,
     health,
     budget,
+    counters,
     defaults: { responseTimeoutMs: config.upstreamTimeoutMs, idleTimeoutMs: config.upstreamIdleTimeoutMs },
     log: log.child({ component: 'proxy' }),
   };
@@ -74,15 +78,16 @@ export function createDataPlane(options: DataPlaneOptions): DataPlane {
     keepAliveTimeoutMs: config.clientKeepAliveTimeoutMs,
   };
   const listeners: { role: string; at: HostPort; listener: Listener }[] = [
-    { role: 'ingress', at: config.listen, listener: createIngressListener({ holder, proxy, limits, log: log.child({ component: 'ingress' }) }) },
+    { role: 'ingress', at: config.listen, listener: createIngressListener({ holder, proxy, limits, counts: counters.forRole('ingress'), log: log.child({ component: 'ingress' }) }) },
   ];
   if (config.serviceListen) {
-    const listener = createServiceListener({ holder, proxy, limits, namespace: config.namespace, log: log.child({ component: 'service' }) });
+    const listener = createServiceListener({ holder, proxy, limits, namespace: config.namespace, counts: counters.forRole('service'), log: log.child({ component: 'service' }) });
     listeners.push({ role: 'service', at: config.serviceListen, listener });
   }
 
   return {
     pools,
+    counters,
     async listen() {
       const addresses: Record<string, string> = {};
       for (const { role, at, listener } of listeners) {

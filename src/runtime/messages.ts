@@ -3,6 +3,7 @@
  * cluster IPC channel with 'advanced' serialization (structured clone), so snapshots — plain data with
  * Maps — cross as they are.
  */
+import type { CountersView } from '../dataplane/counters.ts';
 import type { HealthEvent } from '../health/endpoint-health.ts';
 import type { Snapshot } from '../snapshot/types.ts';
 
@@ -17,7 +18,12 @@ export type FromWorker =
   | { readonly t: 'listening'; readonly addresses: Readonly<Record<string, string>> }
   | { readonly t: 'health'; readonly event: HealthEvent }
   | { readonly t: 'draining'; readonly entries: readonly (readonly [string, number])[] }
+  /** Sent every STATS_INTERVAL_MS. */
+  | { readonly t: 'stats'; readonly counters: CountersView; readonly inFlight: number }
   | { readonly t: 'fatal'; readonly code: string; readonly message: string };
+
+/** How often a worker reports its counters (so /metrics lags by at most this). */
+export const STATS_INTERVAL_MS = 1000;
 
 /** Environment variables a worker is started with. */
 export const WORKER_ENV = { config: 'SWITCHYARD_CONFIG', index: 'SWITCHYARD_WORKER_INDEX' } as const;

@@ -15,6 +15,7 @@ import type { Config } from '../flags.ts';
 import type { EndpointHealth, HealthEvent } from '../health/endpoint-health.ts';
 import type { Logger } from '../log.ts';
 import type { SnapshotHolder } from '../snapshot/holder.ts';
+import { addCounters, NO_COUNTS, type CountersView } from '../dataplane/counters.ts';
 import { WORKER_ENV, type FromWorker, type ToWorker } from './messages.ts';
 
 /**
@@ -34,6 +35,7 @@ export interface WorkerView {
   readonly startedAt: string;
   readonly restarts: number;
   readonly draining: number;
+  readonly inFlight: number;
 }
 
 interface Slot {
@@ -44,6 +46,8 @@ interface Slot {
   restarts: number;
   quickDeaths: number;
   draining: Map<string, number>;
+  counters: CountersView;
+  inFlight: number;
 }
 
 export interface WorkerPool {
@@ -53,6 +57,9 @@ export interface WorkerPool {
   broadcastHealth(event: HealthEvent): void;
   draining(): ReadonlyMap<string, number>;
   views(): WorkerView[];
+  /** Counters summed over every worker, past ones included (as of their last report). */
+  counters(): CountersView;
+  inFlight(): number;
   /** Tells every worker to drain (bounded by `drainTimeoutMs`), waits for them to exit. */
   stop(drainTimeoutMs: number): Promise<void>;
 }
@@ -64,6 +71,7 @@ export function startWorkerPool(config: Config, holder: SnapshotHolder, health: 
     serialization: 'advanced',
   });
   const slots: Slot[] = [];
+  let retired: CountersView = NO_COUNTS;
   let stopping = false;
   let resolveReady: (addresses: Record<string, string>) => void;
   let rejectReady: (err: Error) => void;
@@ -83,7 +91,7 @@ export function startWorkerPool(config: Config, holder: SnapshotHolder, health: 
 
   const fork = (index: number, restarts: number, quickDeaths: number): void => {
     const worker = cluster.fork({ [WORKER_ENV.config]: JSON.stringify(config), [WORKER_ENV.index]: String(index) });
-    const slot: Slot = { index, worker, state: 'starting', startedAt: Date.now(), restarts, quickDeaths, draining: new Map() };
+    const slot: Slot = { index, worker, state: 'starting', startedAt: Date.now(), restarts, quickDeaths, draining: new Map(), counters: NO_COUNTS, inFlight: 0 };
     slots[index] = slot;
     worker.on('message', (m: FromWorker) => onMessage(slot, m));
     worker.on('exit', (code, signal) => onExit(slot, code, signal));
@@ -113,6 +121,10 @@ export function startWorkerPool(config: Config, holder: SnapshotHolder, health: 
       case 'draining':
         slot.draining = new Map(m.entries);
         break;
+      case 'stats':
+        slot.counters = m.counters;
+        slot.inFlight = m.inFlight;
+        break;
       case 'fatal':
         if (!readySettled) {
           readySettled = true;
@@ -124,6 +136,10 @@ export function startWorkerPool(config: Config, holder: SnapshotHolder, health: 
 
   const onExit = (slot: Slot, code: number | null, signal: string | null): void => {
     if (slots[slot.index] !== slot) return;
+    // What the dead worker counted stays counted (Prometheus counters must not go down).
+    retired = addCounters(retired, slot.counters);
+    slot.counters = NO_COUNTS;
+    slot.inFlight = 0;
     if (stopping) return;
     if (!readySettled) {
       readySettled = true;
@@ -158,7 +174,10 @@ export function startWorkerPool(config: Config, holder: SnapshotHolder, health: 
         startedAt: new Date(s.startedAt).toISOString(),
         restarts: s.restarts,
         draining: s.draining.size,
+        inFlight: s.inFlight,
       })),
+    counters: () => slots.reduce((sum, s) => addCounters(sum, s.counters), retired),
+    inFlight: () => slots.reduce((n, s) => n + s.inFlight, 0),
     async stop(drainTimeoutMs) {
       stopping = true;
       const exits = slots.map(

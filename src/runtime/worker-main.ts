@@ -10,7 +10,7 @@ import { EndpointHealth } from '../health/endpoint-health.ts';
 import { createRootLogger } from '../log.ts';
 import { SnapshotHolder } from '../snapshot/holder.ts';
 import { createDataPlane } from './data-plane.ts';
-import { WORKER_ENV, type FromWorker, type ToWorker } from './messages.ts';
+import { STATS_INTERVAL_MS, WORKER_ENV, type FromWorker, type ToWorker } from './messages.ts';
 
 const config = JSON.parse(process.env[WORKER_ENV.config] ?? '{}') as Config;
 const index = Number(process.env[WORKER_ENV.index] ?? '0');
@@ -73,5 +73,7 @@ process.on('SIGINT', () => undefined);
 process.on('SIGTERM', () => undefined);
 // The primary is gone (killed): finish what is in flight and leave.
 process.on('disconnect', () => void stop(config.drainTimeoutMs));
+
+setInterval(() => send({ t: 'stats', counters: dataPlane.counters.view(), inFlight: dataPlane.inFlight() }), STATS_INTERVAL_MS).unref();
 
 send({ t: 'hello' });

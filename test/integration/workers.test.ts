@@ -108,5 +108,14 @@ describe('worker processes', () => {
     const counts = Object.values(countsByPod(pods));
     expect(counts.reduce((a, b) => a + b, 0)).toBe(N);
     for (const c of counts) expect(Math.abs(c - N / 3)).toBeLessThanOrEqual(WORKERS);
+    // /metrics shows the whole group: both workers' responses, summed (reported every second).
+    await waitFor(
+      async () => {
+        const text = (await get(sy.admin, `${sy.admin.host}:${sy.admin.port}`, '/metrics')).body;
+        const m = /^switchyard_responses_total\{listener="ingress",code="2xx"\} (\d+)$/m.exec(text);
+        return m !== null && Number(m[1]) === N;
+      },
+      { timeoutMs: 3000, what: '/metrics counting all 60 responses' },
+    );
   });
 });
