@@ -2,8 +2,10 @@
  * A bench "pod": the smallest useful node:http server, run as its own process by proxy-bench.ts so it
  * never shares an event loop with the proxy or the load generator.
  *
- *   node bench/pod-server.ts NAME HOST PORT
+ *   node bench/pod-server.ts NAME HOST PORT [reuse-port]
  *
+ * With `reuse-port` it binds with SO_REUSEPORT, so two pods can share one port (the scale run binds two
+ * to 0.0.0.0:PORT, where they answer for every 127.x.y.z address and the kernel spreads connections).
  * Answers every request with 200 and `ok NAME\n`. Once listening it prints one JSON line on stdout,
  * `{"listening":{"address":"127.0.0.2","port":41234}}`; if it cannot listen it prints
  * `{"error":"EADDRINUSE"}` and exits 1. It exits on SIGTERM/SIGINT and when its stdin closes, so a
@@ -11,7 +13,7 @@
  */
 import { createServer } from 'node:http';
 
-const [name = 'pod', host = '127.0.0.1', portArg = '0'] = process.argv.slice(2);
+const [name = 'pod', host = '127.0.0.1', portArg = '0', mode = ''] = process.argv.slice(2);
 const port = Number(portArg);
 if (!Number.isInteger(port) || port < 0 || port > 65535) {
   process.stderr.write(`pod-server: bad port ${JSON.stringify(portArg)}\n`);
@@ -37,7 +39,7 @@ server.once('error', (err: NodeJS.ErrnoException) => {
   process.stderr.write(`pod-server ${name}: cannot listen on ${host}:${port}: ${err.code ?? err.message}\n`);
   process.exit(1);
 });
-server.listen(port, host, () => {
+server.listen({ port, host, reusePort: mode === 'reuse-port' }, () => {
   const a = server.address();
   if (a === null || typeof a === 'string') throw new Error('pod-server: not a TCP address');
   process.stdout.write(`${JSON.stringify({ listening: { address: a.address, port: a.port } })}\n`);

@@ -1,9 +1,11 @@
 /**
- * CPU time and peak memory of another process, from Linux /proc. Elsewhere every reading is null and the
- * report says "n/a" rather than guessing.
+ * CPU time and peak memory of a process and its descendants, from Linux /proc. A proxy may be several
+ * processes (Switchyard's primary and workers, nginx's master and worker): its cost is the sum over the
+ * whole tree, found by walking the ppid of every /proc/<pid>/stat. Elsewhere every reading is null and
+ * the report says "n/a" rather than guessing.
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 /** Clock ticks per second of /proc/<pid>/stat times (`getconf CLK_TCK`; 100 on practically every Linux). */
 export function clockTicksPerSecond(): number {
@@ -15,8 +17,8 @@ export function clockTicksPerSecond(): number {
   }
 }
 
-/** utime + stime of a process, in clock ticks; null when /proc cannot be read. */
-export function cpuTicks(pid: number): number | null {
+/** Fields of /proc/<pid>/stat after the command name; index 0 is field 3 (state). */
+function statFields(pid: number): string[] | null {
   let stat: string;
   try {
     stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -24,14 +26,67 @@ export function cpuTicks(pid: number): number | null {
     return null;
   }
   // The command name (field 2) is in parentheses and may hold spaces: count fields after the last ')'.
-  // There, index 0 is field 3 (state), so utime (field 14) is index 11 and stime (field 15) is index 12.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
+/** `root` and every descendant of it that is alive now; [] when /proc cannot be read. */
+export function processTree(root: number): number[] {
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return [];
+  }
+  const childrenOf = new Map<number, number[]>();
+  for (const entry of entries) {
+    const pid = Number(entry);
+    if (!Number.isInteger(pid)) continue;
+    const ppid = Number(statFields(pid)?.[1]); // field 4
+    if (!Number.isInteger(ppid)) continue;
+    const list = childrenOf.get(ppid);
+    if (list) list.push(pid);
+    else childrenOf.set(ppid, [pid]);
+  }
+  if (statFields(root) === null) return [];
+  const tree = [root];
+  for (let i = 0; i < tree.length; i++) tree.push(...(childrenOf.get(tree[i]!) ?? []));
+  return tree;
+}
+
+/** utime + stime of one process, in clock ticks; null when /proc cannot be read. */
+export function cpuTicks(pid: number): number | null {
+  const fields = statFields(pid);
+  if (fields === null) return null;
+  // utime is field 14 (index 11), stime field 15 (index 12).
   const utime = Number(fields[11]);
   const stime = Number(fields[12]);
   return Number.isFinite(utime) && Number.isFinite(stime) ? utime + stime : null;
 }
 
-/** Peak resident set size (VmHWM) in KiB; null when /proc cannot be read. */
+/** CPU ticks of every process of a tree, by pid. */
+export type TreeTicks = ReadonlyMap<number, number>;
+
+export function treeCpuTicks(root: number): TreeTicks {
+  const ticks = new Map<number, number>();
+  for (const pid of processTree(root)) {
+    const t = cpuTicks(pid);
+    if (t !== null) ticks.set(pid, t);
+  }
+  return ticks;
+}
+
+/**
+ * Ticks spent by the tree between two readings: a process that appeared in between counts from zero;
+ * one that exited in between is lost (a proxy does not fork per request). null when nothing was read.
+ */
+export function cpuTicksBetween(before: TreeTicks, after: TreeTicks): number | null {
+  if (after.size === 0) return null;
+  let total = 0;
+  for (const [pid, t] of after) total += t - (before.get(pid) ?? 0);
+  return total;
+}
+
+/** Peak resident set size (VmHWM) of one process in KiB; null when /proc cannot be read. */
 export function peakRssKiB(pid: number): number | null {
   try {
     const m = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -39,4 +94,15 @@ export function peakRssKiB(pid: number): number | null {
   } catch {
     return null;
   }
+}
+
+/** The largest VmHWM of any process of the tree (KiB) and how many processes it has. */
+export function treePeakRss(root: number): { maxKiB: number | null; processes: number } {
+  const tree = processTree(root);
+  let maxKiB: number | null = null;
+  for (const pid of tree) {
+    const kib = peakRssKiB(pid);
+    if (kib !== null && (maxKiB === null || kib > maxKiB)) maxKiB = kib;
+  }
+  return { maxKiB, processes: tree.length };
 }

@@ -1,0 +1,43 @@
+/**
+ * The node baselines (http-proxy, @fastify/http-proxy): each its own process running a server from
+ * bench/baselines/, in front of both pods.
+ */
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import { startChild } from '../children.ts';
+import { START_TIMEOUT_MS } from '../pods.ts';
+import type { CandidateSpec, RunningCandidate, StartContext } from './types.ts';
+
+const baselinesDir = path.join(path.dirname(path.dirname(fileURLToPath(import.meta.url))), 'baselines');
+
+async function startBaseline(name: string, script: string, { pods, host }: StartContext): Promise<RunningCandidate> {
+  const { child, value } = await startChild({
+    name,
+    command: process.execPath,
+    args: [path.join(baselinesDir, script), '127.0.0.1', '0', ...pods.map((p) => `http://${p.address}:${p.port}`)],
+    timeoutMs: START_TIMEOUT_MS,
+    readyLine: (line) => {
+      try {
+        return (JSON.parse(line) as { listening?: { address: string; port: number } }).listening;
+      } catch {
+        return undefined;
+      }
+    },
+    onLine: (line) => process.stderr.write(`[${name}] ${line}\n`),
+  });
+  return { target: { url: `http://${value.address}:${value.port}/`, headers: { host } }, proxyPid: child.pid, spreadsOverPods: true, stop: () => child.stop() };
+}
+
+export const httpProxy: CandidateSpec = {
+  id: 'http-proxy',
+  label: 'node http-proxy 1.18',
+  setup: 'http.createServer + httpProxy.createProxyServer({ agent: keep-alive, 128 sockets/pod, xfwd }), round-robin per request over both pods; own process',
+  start: (context) => startBaseline('http-proxy', 'http-proxy-server.ts', context),
+};
+
+export const fastifyProxy: CandidateSpec = {
+  id: 'fastify',
+  label: '@fastify/http-proxy 11',
+  setup: "fastify 5 + @fastify/http-proxy with upstream '' and replyOptions.getUpstream round-robin over both pods (undici Agent, keep-alive pool per pod); own process",
+  start: (context) => startBaseline('fastify', 'fastify-proxy-server.ts', context),
+};

@@ -1,0 +1,105 @@
+/**
+ * Switchyard, the real CLI (bin/switchyard.js) as a child process, on a free loopback port. Ready once
+ * a request through it answers 200, whatever it logs, so this works with one process or with workers.
+ *
+ * `--workers` is being added to the CLI: while `switchyard --help` does not list it, there is one
+ * candidate (Switchyard's default); once it does, two: `--workers 1` and `--workers N` (N =
+ * os.availableParallelism()).
+ */
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import os from 'node:os';
+import path from 'node:path';
+import { startChild, type Child } from '../children.ts';
+import { comparisonManifests } from '../manifests.ts';
+import { answers200, freePort } from '../net.ts';
+import { START_TIMEOUT_MS } from '../pods.ts';
+import type { CandidateSpec } from './types.ts';
+
+const repoDir = path.dirname(path.dirname(path.dirname(fileURLToPath(import.meta.url))));
+const cli = path.join(repoDir, 'bin', 'switchyard.js');
+
+let workersFlag: boolean | undefined;
+
+/** Whether this Switchyard has `--workers` (its --help lists it); asked once per bench. */
+export function hasWorkersFlag(): boolean {
+  if (workersFlag === undefined) {
+    try {
+      workersFlag = /--workers\b/.test(execFileSync(process.execPath, [cli, '--help'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 10_000 }));
+    } catch {
+      workersFlag = false;
+    }
+  }
+  return workersFlag;
+}
+
+/** Warnings and errors of the proxy are worth seeing while the bench runs (pino: warn = 40). */
+function forwardLog(name: string, line: string): void {
+  let level = 100;
+  try {
+    level = (JSON.parse(line) as { level?: number }).level ?? 100;
+  } catch {
+    // not pino's: show it
+  }
+  if (level >= 40) process.stderr.write(`[${name}] ${line}\n`);
+}
+
+export interface SwitchyardOptions {
+  readonly name: string;
+  readonly manifestDir: string;
+  /** --workers N; null leaves the flag out. */
+  readonly workers: number | null;
+  /** The Host and path of a route that must answer 200 before the instance counts as started. */
+  readonly probeHost: string;
+  readonly probePath: string;
+}
+
+export interface SwitchyardInstance {
+  readonly child: Child;
+  /** Ingress listener, host:port. */
+  readonly address: string;
+  /** From spawn to the first 200 through it. */
+  readonly startupMs: number;
+}
+
+export async function startSwitchyard(options: SwitchyardOptions): Promise<SwitchyardInstance> {
+  const port = await freePort();
+  const address = `127.0.0.1:${port}`;
+  const args = [cli, '--manifests', options.manifestDir, '--listen', address, '--admin', '127.0.0.1:0', '--drain-timeout', '1s', '--shutdown-delay', '0s'];
+  if (options.workers !== null) args.push('--workers', String(options.workers));
+  const started = performance.now();
+  const { child } = await startChild({
+    name: options.name,
+    command: process.execPath,
+    args,
+    timeoutMs: START_TIMEOUT_MS,
+    probe: answers200(`http://${address}${options.probePath}`, { host: options.probeHost }),
+    onLine: (line) => forwardLog(options.name, line),
+  });
+  return { child, address, startupMs: performance.now() - started };
+}
+
+function candidate(id: string, label: string, workers: number | null): CandidateSpec {
+  return {
+    id,
+    label,
+    setup: `bin/switchyard.js${workers === null ? '' : ` --workers ${workers}`}, one Ingress (Host → Service over both pods, round-robin)`,
+    start: async ({ pods, scratchDir, host }) => {
+      writeFileSync(path.join(scratchDir, 'bench.yaml'), comparisonManifests(host, pods.map((p) => ({ address: p.address, port: p.port, podName: p.name }))));
+      const sy = await startSwitchyard({ name: id, manifestDir: scratchDir, workers, probeHost: host, probePath: '/' });
+      return { target: { url: `http://${sy.address}/`, headers: { host } }, proxyPid: sy.child.pid, spreadsOverPods: true, stop: () => sy.child.stop() };
+    },
+  };
+}
+
+/** The Switchyard candidates this CLI supports, and a note when it is only the default one. */
+export function switchyardCandidates(): { specs: CandidateSpec[]; note: string | null } {
+  if (!hasWorkersFlag()) {
+    return { specs: [candidate('switchyard', 'Switchyard (default)', null)], note: 'switchyard --help lists no --workers yet: only its default configuration runs' };
+  }
+  const n = os.availableParallelism();
+  const specs = [candidate('switchyard-1', 'Switchyard --workers 1', 1)];
+  if (n > 1) specs.push(candidate('switchyard-n', `Switchyard --workers ${n}`, n));
+  return { specs, note: n > 1 ? null : 'one core: switchyard-n would equal switchyard-1, so it is left out' };
+}

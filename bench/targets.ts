@@ -1,0 +1,58 @@
+/**
+ * The issue's targets, evaluated (reported, never asserted): each is met, not met, or not measured.
+ */
+import type { ScaleResult } from './scale.ts';
+import { runsOf, type ComparisonRun } from './summary.ts';
+import { medianOrNull, pairedRatio } from './stats.ts';
+
+export interface TargetCheck {
+  readonly description: string;
+  /** The load tool the figure comes from; null for the scale run (autocannon). */
+  readonly tool: string | null;
+  readonly measured: number | null;
+  readonly comparison: '≥' | '≤';
+  readonly threshold: number;
+  readonly unit: '×' | 'µs/req' | 'MB';
+  /** null when it could not be measured (a candidate skipped, no /proc). */
+  readonly met: boolean | null;
+}
+
+function check(description: string, tool: string | null, measured: number | null, comparison: '≥' | '≤', threshold: number, unit: TargetCheck['unit']): TargetCheck {
+  const met = measured === null || !Number.isFinite(measured) ? null : comparison === '≥' ? measured >= threshold : measured <= threshold;
+  return { description, tool, measured: met === null ? null : measured, comparison, threshold, unit, met };
+}
+
+/** Which runs stand for "Switchyard with 1 worker" and "with default workers" (N = cores). */
+function switchyardIds(candidates: readonly string[]): { one: string | null; many: string | null } {
+  const has = (id: string): string | null => (candidates.includes(id) ? id : null);
+  return { one: has('switchyard-1') ?? has('switchyard'), many: has('switchyard-n') ?? has('switchyard') };
+}
+
+export function evaluateTargets(runs: readonly ComparisonRun[], tools: readonly string[], candidates: readonly string[], labels: ReadonlyMap<string, string>, scale: ScaleResult | null): TargetCheck[] {
+  const checks: TargetCheck[] = [];
+  const { one, many } = switchyardIds(candidates);
+  const label = (id: string | null, fallback: string): string => (id === null ? fallback : (labels.get(id) ?? id));
+  const ratio = (tool: string, a: string | null, b: string, metric: (r: ComparisonRun) => number): number | null =>
+    a === null ? null : pairedRatio(runsOf(runs, tool, a), runsOf(runs, tool, b), metric).median;
+  const rps = (r: ComparisonRun): number => r.reqPerSec;
+  for (const tool of tools) {
+    const oneLabel = label(one, 'Switchyard 1 worker');
+    const manyLabel = label(many, 'Switchyard default workers');
+    checks.push(check(`${oneLabel} req/s ÷ node http-proxy`, tool, ratio(tool, one, 'http-proxy', rps), '≥', 2, '×'));
+    checks.push(check(`${oneLabel} req/s ÷ @fastify/http-proxy`, tool, ratio(tool, one, 'fastify', rps), '≥', 1.5, '×'));
+    checks.push(check(`${manyLabel} req/s ÷ nginx`, tool, ratio(tool, many, 'nginx', rps), '≥', 0.8, '×'));
+    checks.push(check(`${manyLabel} p99 ÷ nginx p99`, tool, ratio(tool, many, 'nginx', (r) => r.latencyMs.p99), '≤', 2, '×'));
+    for (const id of new Set([one, many])) {
+      if (id === null) continue;
+      checks.push(check(`${label(id, id)} proxy CPU per request`, tool, medianOrNull(runsOf(runs, tool, id).map((r) => r.proxyCpuUsPerRequest)), '≤', 50, 'µs/req'));
+    }
+  }
+  if (scale !== null) {
+    // The routes case as the target names it, and the corner with 1,000 endpoints as well.
+    for (const c of scale.cases.filter((x) => x.routes === 10_000)) {
+      const kib = c.proxyPeakRssKiB;
+      checks.push(check(`peak RSS per process, 10,000 routes × ${c.endpoints.toLocaleString('en-US')} endpoints, after load`, null, kib === null ? null : (kib * 1024) / 1e6, '≤', 150, 'MB'));
+    }
+  }
+  return checks;
+}
