@@ -31,7 +31,7 @@ export async function startSwitchyard(config: Config, log: Logger): Promise<Swit
 
   let pool: WorkerPool | undefined;
   let local: ReturnType<typeof createDataPlane> | undefined;
-  const cp = createControlPlane({
+  const cp = await createControlPlane({
     config,
     log,
     draining: () => pool?.draining() ?? local?.pools.draining() ?? new Map(),

@@ -15,7 +15,6 @@ import type { Logger } from '../log.ts';
 import { startReconciler } from '../reconcile.ts';
 import { SnapshotHolder } from '../snapshot/holder.ts';
 import { FileSource } from '../sources/file-source.ts';
-import { KubeSource } from '../sources/kube-source.ts';
 import type { Source } from '../sources/source.ts';
 import { Store } from '../store/store.ts';
 import { formatAddress, listenError } from './data-plane.ts';
@@ -33,12 +32,16 @@ export interface ControlPlaneOptions {
   readonly onHealthEvent?: (event: HealthEvent) => void;
 }
 
-/** The sources the flags ask for: manifest files, a cluster, or both. */
-function createSources(config: Config, log: Logger): Source[] {
+/**
+ * The sources the flags ask for: manifest files, a cluster, or both. The cluster source is imported only
+ * when asked for: @kubernetes/client-node alone costs about 90 MB of memory.
+ */
+async function createSources(config: Config, log: Logger): Promise<Source[]> {
   const sources: Source[] = [];
   if (config.manifests.length > 0) sources.push(new FileSource({ paths: config.manifests, log: log.child({ component: 'file-source' }) }));
   const kube = config.kube;
   if (kube !== undefined) {
+    const { KubeSource } = await import('../sources/kube-source.ts');
     sources.push(
       new KubeSource({
         ...(kube.kubeconfig !== undefined ? { kubeconfigPath: kube.kubeconfig } : {}),
@@ -66,10 +69,10 @@ export interface ControlPlane {
   stop(): Promise<void>;
 }
 
-export function createControlPlane(options: ControlPlaneOptions): ControlPlane {
+export async function createControlPlane(options: ControlPlaneOptions): Promise<ControlPlane> {
   const { config, log } = options;
   const startedAt = new Date().toISOString();
-  const sources = createSources(config, log);
+  const sources = await createSources(config, log);
   // Listed first, manifests win a clash with the cluster: a local file is the deliberate override.
   const store = new Store(sources.map((s) => s.name));
   for (const source of sources) source.onUpdate((records) => store.replace(source.name, records));
