@@ -106,7 +106,7 @@ Ctrl-C stops everything.
   const stop = (): void => {
     if (stopping) return;
     stopping = true;
-    child.kill('SIGTERM');
+    child.kill('SIGINT'); // SIGINT: no shutdown delay (that is for load balancers in front)
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
