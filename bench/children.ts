@@ -198,3 +198,12 @@ export function killAllNow(): void {
     killGroup(t.proc.pid, 'SIGKILL');
   }
 }
+
+/** The ready line of the bench's own children (pods, baseline proxies): `{"listening":{"address","port"}}`. */
+export function listeningLine(line: string): { address: string; port: number } | undefined {
+  try {
+    return (JSON.parse(line) as { listening?: { address: string; port: number } }).listening;
+  } catch {
+    return undefined;
+  }
+}

@@ -5,7 +5,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
-import { startChild, type Child } from './children.ts';
+import { listeningLine, startChild, type Child } from './children.ts';
 import { httpGet } from './net.ts';
 
 /** Loopback addresses of the comparison's pods (on Linux all of 127/8 is loopback). */
@@ -28,13 +28,7 @@ async function startPod(name: string, address: string, port: number, reusePort =
     command: process.execPath,
     args: [podScript, name, address, String(port), ...(reusePort ? ['reuse-port'] : [])],
     timeoutMs: START_TIMEOUT_MS,
-    readyLine: (line) => {
-      try {
-        return (JSON.parse(line) as { listening?: { address: string; port: number } }).listening;
-      } catch {
-        return undefined;
-      }
-    },
+    readyLine: listeningLine,
   });
   return { name, child, address: value.address, port: value.port };
 }

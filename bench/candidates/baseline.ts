@@ -4,7 +4,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
-import { startChild } from '../children.ts';
+import { listeningLine, startChild } from '../children.ts';
 import { START_TIMEOUT_MS } from '../pods.ts';
 import type { CandidateSpec, RunningCandidate, StartContext } from './types.ts';
 
@@ -16,13 +16,7 @@ async function startBaseline(name: string, script: string, { pods, host }: Start
     command: process.execPath,
     args: [path.join(baselinesDir, script), '127.0.0.1', '0', ...pods.map((p) => `http://${p.address}:${p.port}`)],
     timeoutMs: START_TIMEOUT_MS,
-    readyLine: (line) => {
-      try {
-        return (JSON.parse(line) as { listening?: { address: string; port: number } }).listening;
-      } catch {
-        return undefined;
-      }
-    },
+    readyLine: listeningLine,
     onLine: (line) => process.stderr.write(`[${name}] ${line}\n`),
   });
   return { target: { url: `http://${value.address}:${value.port}/`, headers: { host } }, proxyPid: child.pid, spreadsOverPods: true, stop: () => child.stop() };
