@@ -11,15 +11,20 @@ import { startSwitchyard } from '../helpers/switchyard.ts';
 
 afterEach(cleanupAll);
 
+/** One echo pod of Service shop/web behind an Ingress for headers.example. */
+async function echoBehindIngress() {
+  const [pod] = await startPods(['web-1'], { hosts: [2] });
+  const dir = await tempManifestDir();
+  await writeManifest(dir, 'web.yaml', [
+    ...serviceWithPods('web', 'shop', [pod!]),
+    ingress({ name: 'web', namespace: 'shop', rules: [{ host: 'headers.example', paths: [{ path: '/', service: 'web' }] }] }),
+  ]);
+  return { sy: await startSwitchyard({ manifests: dir }) };
+}
+
 describe('headers', () => {
   it('drops hop-by-hop request headers, passes Host as sent, and sets X-Forwarded-*', async () => {
-    const [pod] = await startPods(['web-1'], { hosts: [2] });
-    const dir = await tempManifestDir();
-    await writeManifest(dir, 'web.yaml', [
-      ...serviceWithPods('web', 'shop', [pod!]),
-      ingress({ name: 'web', namespace: 'shop', rules: [{ host: 'headers.example', paths: [{ path: '/', service: 'web' }] }] }),
-    ]);
-    const sy = await startSwitchyard({ manifests: dir });
+    const { sy } = await echoBehindIngress();
 
     const res = await get(sy.ingress, 'Headers.Example:8443', '/h?q=1', {
       connection: 'keep-alive, X-Secret',
@@ -55,13 +60,7 @@ describe('headers', () => {
   });
 
   it('sets X-Forwarded-For to the client address when the client sent none', async () => {
-    const [pod] = await startPods(['web-1'], { hosts: [2] });
-    const dir = await tempManifestDir();
-    await writeManifest(dir, 'web.yaml', [
-      ...serviceWithPods('web', 'shop', [pod!]),
-      ingress({ name: 'web', namespace: 'shop', rules: [{ host: 'headers.example', paths: [{ path: '/', service: 'web' }] }] }),
-    ]);
-    const sy = await startSwitchyard({ manifests: dir });
+    const { sy } = await echoBehindIngress();
     const seen = (await get(sy.ingress, 'headers.example', '/')).json<EchoBody>();
     expect(seen.headers['x-forwarded-for']).toBe('127.0.0.1');
     expect(seen.headers['host']).toBe('headers.example');
