@@ -9,6 +9,7 @@
  * differs from ⌊N/k⌋/⌈N/k⌉ by at most W − 1.
  */
 import cluster, { type Worker } from 'node:cluster';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ErrorCode, SwyError } from '../errors.ts';
 import type { Config } from '../flags.ts';
@@ -66,7 +67,8 @@ export interface WorkerPool {
 
 export function startWorkerPool(config: Config, holder: SnapshotHolder, health: EndpointHealth, log: Logger): WorkerPool {
   cluster.setupPrimary({
-    exec: fileURLToPath(new URL('./worker-main.ts', import.meta.url)),
+    // Beside this module, with its extension: worker-main.js when running the build in dist/, .ts from src/.
+    exec: fileURLToPath(new URL(`./worker-main${path.extname(fileURLToPath(import.meta.url))}`, import.meta.url)),
     execArgv: [`--max-semi-space-size=${WORKER_SEMI_SPACE_MB}`, ...process.execArgv],
     serialization: 'advanced',
   });

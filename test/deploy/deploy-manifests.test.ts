@@ -500,15 +500,21 @@ describe('deploy/Dockerfile and .dockerignore', () => {
     expect(dockerLines.some((l) => /\bnpm (install|i)\b/.test(l))).toBe(false);
   });
 
-  it('copies only package.json, package-lock.json, bin/, src/ and the built node_modules', () => {
+  it('copies only package.json, package-lock.json, the tsconfigs, bin/, src/ (to the build stage), the built node_modules and dist/', () => {
     const copies = dockerLines.filter((l) => /^(COPY|ADD)\s/.test(l));
     expect(copies.length).toBeGreaterThan(0);
-    const allowed = /^(package\.json|package-lock\.json|bin\/?|src\/?|\/app\/node_modules)$/;
+    const allowed = /^(package\.json|package-lock\.json|tsconfig(\.build)?\.json|bin\/?|src\/?|\/app\/node_modules|\/app\/dist)$/;
     for (const line of copies) {
       const parts = line.split(/\s+/).slice(1).filter((p) => !p.startsWith('--'));
       for (const source of parts.slice(0, -1)) expect(source, line).toMatch(allowed);
       expect(line).not.toMatch(/\b(test|bench|examples)\b/);
     }
+  });
+
+  it('runs the JavaScript build: dist/ compiled and marked complete in a build stage, no sources in the final stage', () => {
+    expect(dockerLines.some((l) => /^RUN\s.*\btsc -p tsconfig\.build\.json\b.*&& touch dist\/\.built$/.test(l))).toBe(true);
+    expect(finalStage.some((l) => /^COPY\s+--from=\S+\s+\/app\/dist\s/.test(l))).toBe(true);
+    expect(finalStage.some((l) => /^COPY\s.*\bsrc\//.test(l))).toBe(false);
   });
 
   it('runs as a non-root user, the CLI as entrypoint, in-cluster by default, ports exposed', () => {

@@ -1,0 +1,55 @@
+/**
+ * bin/switchyard.js picks the JavaScript build in dist/ only when it is current: a copy of the launcher
+ * beside stand-in dist/ and src/ entry points that say which one ran.
+ */
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+
+let dir: string;
+const at = (seconds: number): Date => new Date(Date.UTC(2026, 0, 1) + seconds * 1000);
+
+beforeEach(() => {
+  dir = mkdtempSync(path.join(os.tmpdir(), 'swy-launcher-'));
+  mkdirSync(path.join(dir, 'bin'));
+  mkdirSync(path.join(dir, 'dist'));
+  mkdirSync(path.join(dir, 'src', 'sub'), { recursive: true });
+  copyFileSync(path.join(import.meta.dirname, '..', '..', 'bin', 'switchyard.js'), path.join(dir, 'bin', 'switchyard.js'));
+  writeFileSync(path.join(dir, 'package.json'), '{"type":"module"}');
+  writeFileSync(path.join(dir, 'dist', 'cli.js'), 'export async function runCli() { console.log("dist"); return 0; }\n');
+  writeFileSync(path.join(dir, 'src', 'cli.ts'), 'export async function runCli(): Promise<number> { console.log("src"); return 0; }\n');
+  writeFileSync(path.join(dir, 'src', 'sub', 'deep.ts'), 'export {};\n');
+  for (const f of ['src/cli.ts', 'src/sub/deep.ts']) utimesSync(path.join(dir, f), at(100), at(100));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+const run = (): string => execFileSync(process.execPath, [path.join(dir, 'bin', 'switchyard.js')], { encoding: 'utf8', timeout: 10_000 }).trim();
+const markBuilt = (seconds: number): void => {
+  writeFileSync(path.join(dir, 'dist', '.built'), '');
+  utimesSync(path.join(dir, 'dist', '.built'), at(seconds), at(seconds));
+};
+
+describe('bin/switchyard.js', () => {
+  it('runs dist/ when the build is newer than every source file', () => {
+    markBuilt(200);
+    expect(run()).toBe('dist');
+  });
+
+  it('runs the sources when any source file, however deep, changed after the build', () => {
+    markBuilt(200);
+    utimesSync(path.join(dir, 'src', 'sub', 'deep.ts'), at(300), at(300));
+    expect(run()).toBe('src');
+  });
+
+  it('runs the sources when the build never finished (no dist/.built)', () => {
+    expect(run()).toBe('src');
+  });
+
+  it('runs dist/ when there are no sources (the image)', () => {
+    markBuilt(50);
+    rmSync(path.join(dir, 'src'), { recursive: true });
+    expect(run()).toBe('dist');
+  });
+});
