@@ -3,7 +3,7 @@
  * Proxy-Connection, Keep-Alive, TE, Transfer-Encoding, Upgrade, and every field the Connection
  * header names) are connection-scoped and never forwarded. `Host` passes as the client sent it.
  */
-import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 
 const HOP_BY_HOP = new Set(['connection', 'proxy-connection', 'keep-alive', 'te', 'transfer-encoding', 'upgrade']);
 
@@ -64,14 +64,27 @@ export function upstreamRequestHeaders(req: IncomingMessage, info: ForwardedInfo
   return out;
 }
 
-/** Upstream response headers for the client: hop-by-hop fields (and those the upstream's Connection names) dropped. */
-export function clientResponseHeaders(headers: IncomingHttpHeaders | Record<string, string | string[] | undefined>): Record<string, string | string[]> {
-  const named = connectionTokens(headers['connection']);
-  const out: Record<string, string | string[]> = {};
-  for (const name in headers) {
-    const value = headers[name];
-    if (value === undefined || HOP_BY_HOP.has(name) || named?.has(name)) continue;
-    out[name] = value;
+/**
+ * The upstream's raw response header fields (undici's [name, value, …] buffers) as a flat list for the
+ * client: names with their case, repeated fields (Set-Cookie) as repeated pairs, and hop-by-hop fields
+ * (and those the upstream's Connection names) dropped. Bytes pass through as latin1, the way Node writes
+ * header strings back out.
+ */
+export function clientResponseHeaders(raw: readonly Buffer[]): string[] {
+  const out: string[] = [];
+  let connection: string[] | undefined;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i]!.toString('latin1');
+    const lower = name.toLowerCase();
+    if (HOP_BY_HOP.has(lower)) {
+      if (lower === 'connection') (connection ??= []).push(raw[i + 1]!.toString('latin1'));
+      continue;
+    }
+    out.push(name, raw[i + 1]!.toString('latin1'));
   }
-  return out;
+  const named = connectionTokens(connection?.length === 1 ? connection[0] : connection);
+  if (named === undefined) return out;
+  const kept: string[] = [];
+  for (let i = 0; i < out.length; i += 2) if (!named.has(out[i]!.toLowerCase())) kept.push(out[i]!, out[i + 1]!);
+  return kept;
 }

@@ -64,8 +64,11 @@ class Exchange implements Dispatcher.DispatchHandler {
   #endpoint: EndpointView | undefined;
   #tried: string[] | undefined;
   #body: RequestBody | undefined;
-  #controller: Dispatcher.DispatchController | undefined;
-  /** The current attempt was written to a connection (undici's onRequestStart). */
+  /** Cuts the current attempt (undici's onConnect hands it over). */
+  #abort: ((err?: Error) => void) | undefined;
+  /** Restarts a paused response body (undici's onHeaders hands it over). */
+  #resume: (() => void) | undefined;
+  /** The current attempt was written to a connection (undici's onConnect). */
   #started = false;
   #responded = false;
   #clientGone = false;
@@ -93,39 +96,43 @@ class Exchange implements Dispatcher.DispatchHandler {
   start(endpoint: EndpointView): void {
     this.#endpoint = endpoint;
     this.#started = false;
-    this.#controller = undefined;
+    this.#abort = undefined;
     if (this.#hasBody) this.#body = new RequestBody(this.#req);
     const pool = this.#ctx.pools.get(endpoint.key, this.#backend.policy.connectTimeoutMs);
     pool.dispatch(this.#hasBody ? { ...this.#options, body: this.#body } : this.#options, this);
   }
 
-  onRequestStart(controller: Dispatcher.DispatchController): void {
+  // undici's own handler interface (onConnect … onComplete), the one its Client calls: the newer
+  // onRequestStart/onResponseStart interface is an adapter over it that allocates a controller and parses
+  // the raw headers into an object on every response, which this proxy only turns back into a list.
+
+  onConnect(abort: (err?: Error) => void): void {
     this.#started = true;
-    this.#controller = controller;
-    if (this.#clientGone) controller.abort(new Error('client closed the connection'));
+    this.#abort = abort;
+    if (this.#clientGone) abort(new Error('client closed the connection'));
   }
 
-  onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
-    this.#controller = controller;
+  onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void): boolean {
     const key = this.#endpoint!.key;
     if (statusCode >= 500) this.#ctx.health.recordFailure(key, '5xx', this.#backend);
     else this.#ctx.health.recordSuccess(key);
     this.#responded = true;
-    this.#res.writeHead(statusCode, clientResponseHeaders(headers));
+    this.#resume = resume;
+    this.#res.writeHead(statusCode, clientResponseHeaders(rawHeaders));
+    return true;
   }
 
-  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
-    if (!this.#res.write(chunk)) {
-      controller.pause();
-      this.#res.once('drain', () => controller.resume());
-    }
+  onData(chunk: Buffer): boolean {
+    if (this.#res.write(chunk)) return true;
+    this.#res.once('drain', this.#resume!);
+    return false;
   }
 
-  onResponseEnd(): void {
+  onComplete(): void {
     this.#res.end();
   }
 
-  onResponseError(_controller: Dispatcher.DispatchController | undefined, err: Error): void {
+  onError(err: Error): void {
     if (this.#clientGone) return;
     if (this.#responded) {
       // Headers went out: nothing can be retried or reported to the client but a broken response.
@@ -170,7 +177,7 @@ class Exchange implements Dispatcher.DispatchHandler {
   readonly #onClientClose = (): void => {
     if (this.#res.writableFinished) return;
     this.#clientGone = true;
-    this.#controller?.abort(new Error('client closed the connection'));
+    this.#abort?.(new Error('client closed the connection'));
   };
 }
 

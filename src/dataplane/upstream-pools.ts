@@ -4,7 +4,7 @@
  * requests (it is no longer in any rotation), its requests in flight complete, and its pool closes
  * once they are done; until then it is reported as draining.
  */
-import { Pool } from 'undici';
+import { EndpointPool } from './endpoint-pool.ts';
 import type { Snapshot } from '../snapshot/types.ts';
 
 export interface PoolOptions {
@@ -19,7 +19,7 @@ export interface PoolOptions {
 }
 
 export class UpstreamPools {
-  readonly #pools = new Map<string, Pool>();
+  readonly #pools = new Map<string, EndpointPool>();
   /** Endpoint key → since when it drains. */
   readonly #draining = new Map<string, number>();
   readonly #options: PoolOptions;
@@ -38,15 +38,15 @@ export class UpstreamPools {
   }
 
   /** The pool of an endpoint, created on first use. A Service's own connect timeout gets a pool of its own. */
-  get(endpointKey: string, connectTimeoutMs: number | undefined): Pool {
+  get(endpointKey: string, connectTimeoutMs: number | undefined): EndpointPool {
     const timeout = connectTimeoutMs ?? this.#options.connectTimeoutMs;
     const key = timeout === this.#options.connectTimeoutMs ? endpointKey : `${endpointKey}|${timeout}`;
     let pool = this.#pools.get(key);
     if (pool === undefined) {
-      pool = new Pool(`http://${endpointKey}`, {
-        connections: this.#options.maxConnections,
-        connect: { timeout },
-        keepAliveTimeout: this.#options.keepAliveTimeoutMs,
+      pool = new EndpointPool(`http://${endpointKey}`, {
+        maxConnections: this.#options.maxConnections,
+        connectTimeoutMs: timeout,
+        keepAliveTimeoutMs: this.#options.keepAliveTimeoutMs,
       });
       this.#pools.set(key, pool);
     }

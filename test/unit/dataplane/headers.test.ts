@@ -100,30 +100,44 @@ describe('upstreamRequestHeaders', () => {
 });
 
 describe('clientResponseHeaders', () => {
-  it('drops hop-by-hop fields and the fields the upstream Connection names, keeps the rest', () => {
-    const out = clientResponseHeaders({
-      'content-type': 'text/plain',
-      'content-length': '5',
-      'set-cookie': ['a=1', 'b=2'],
-      connection: 'keep-alive, x-upstream-secret',
-      'keep-alive': 'timeout=5',
-      'proxy-connection': 'keep-alive',
-      'transfer-encoding': 'chunked',
-      te: 'trailers',
-      upgrade: 'h2c',
-      'x-upstream-secret': 'hop',
-      'x-request-id': 'r1',
-      'x-missing': undefined,
-    });
-    expect(out).toEqual({ 'content-type': 'text/plain', 'content-length': '5', 'set-cookie': ['a=1', 'b=2'], 'x-request-id': 'r1' });
+  /** undici's raw form: [name, value, …] as buffers, as the upstream sent them. */
+  const raw = (...fields: string[]): Buffer[] => fields.map((f) => Buffer.from(f, 'latin1'));
+
+  it('drops hop-by-hop fields and the fields the upstream Connection names, keeps the rest in order with their case', () => {
+    const out = clientResponseHeaders(
+      raw(
+        'Content-Type', 'text/plain',
+        'Content-Length', '5',
+        'Set-Cookie', 'a=1',
+        'Connection', 'keep-alive, X-Upstream-Secret',
+        'Keep-Alive', 'timeout=5',
+        'Proxy-Connection', 'keep-alive',
+        'Transfer-Encoding', 'chunked',
+        'TE', 'trailers',
+        'Upgrade', 'h2c',
+        'x-upstream-secret', 'hop',
+        'Set-Cookie', 'b=2',
+        'X-Request-Id', 'r1',
+      ),
+    );
+    expect(pairs(out)).toEqual([
+      ['Content-Type', 'text/plain'],
+      ['Content-Length', '5'],
+      ['Set-Cookie', 'a=1'],
+      ['Set-Cookie', 'b=2'],
+      ['X-Request-Id', 'r1'],
+    ]);
   });
 
   it.each([
-    ['no Connection header', { a: '1', b: '2' }, { a: '1', b: '2' }],
-    ['Connection: close only', { connection: 'close', a: '1' }, { a: '1' }],
-    ['Connection naming a field in upper case', { connection: 'X-Debug', 'x-debug': 'on', a: '1' }, { a: '1' }],
-    ['an empty object', {}, {}],
+    ['no Connection header', raw('a', '1', 'b', '2'), [['a', '1'], ['b', '2']]],
+    ['Connection: close only', raw('connection', 'close', 'a', '1'), [['a', '1']]],
+    ['Connection naming a field in upper case', raw('Connection', 'X-Debug', 'x-debug', 'on', 'a', '1'), [['a', '1']]],
+    ['two Connection fields, each naming one', raw('Connection', 'x-one', 'x-one', '1', 'connection', 'X-Two', 'X-TWO', '2', 'a', '1'), [['a', '1']]],
+    ['a value with bytes above 0x7f, passed through as latin1', [Buffer.from('X-Name'), Buffer.from([0x63, 0x61, 0x66, 0xe9])], [['X-Name', 'caf\u00e9']]],
+    ['an odd trailing name without a value', raw('a', '1', 'dangling'), [['a', '1']]],
+    ['nothing', [], []],
   ])('%s', (_name, headers, expected) => {
-    expect(clientResponseHeaders(headers)).toEqual(expected);
+    expect(pairs(clientResponseHeaders(headers))).toEqual(expected);
   });
 });

@@ -1,0 +1,138 @@
+/**
+ * The keep-alive connections to one endpoint: up to `maxConnections` undici Clients (one HTTP/1.1
+ * connection each, one request at a time), the most recently freed reused first, and a FIFO queue for
+ * requests that arrive while every connection is busy.
+ *
+ * Why not undici's Pool: a Pool carries a fixed 2,048-slot queue (16 KB) and its own dispatch layer on
+ * top of the Client's; with a pool per endpoint, a Service of 1,000 endpoints paid 16 MB for queues that
+ * are nearly always empty. undici's package entry loads all of undici (fetch, WebSocket, caches: about
+ * 15 MB of RSS per process). Importing only its Client module (undici/lib/dispatcher/client.js) saves
+ * that, but measured under callgrind it made every request ~20 % more expensive: V8 kept migrating the
+ * object shape of process.nextTick's tick objects (Runtime_DefineKeyedOwnPropertyInLiteral and
+ * MigrateToMap on each write), a start-up-history effect the full entry happens not to trigger.
+ */
+import { Client, type Dispatcher } from 'undici';
+
+export interface EndpointPoolOptions {
+  /** Most connections to this endpoint. */
+  readonly maxConnections: number;
+  /** TCP connect timeout, ms. */
+  readonly connectTimeoutMs: number;
+  /** How long an idle keep-alive connection is kept, ms. */
+  readonly keepAliveTimeoutMs: number;
+}
+
+type Handler = Dispatcher.DispatchHandler;
+
+export class EndpointPool {
+  readonly #origin: string;
+  readonly #options: EndpointPoolOptions;
+  readonly #clients: Client[] = [];
+  /** Clients that accept a request now; the last one is used next (its connection is the warmest). */
+  readonly #free: Client[] = [];
+  /** Clients whose dispatch answered "busy": they come back with their 'drain' event. */
+  readonly #busy = new Set<Client>();
+  /** Requests waiting for a connection, as [options, handler] pairs in arrival order. */
+  readonly #queue: (Dispatcher.DispatchOptions | Handler)[] = [];
+  #queueHead = 0;
+  #closing: Promise<void> | undefined;
+  #onQueueEmpty: (() => void) | undefined;
+
+  constructor(origin: string, options: EndpointPoolOptions) {
+    this.#origin = origin;
+    this.#options = options;
+  }
+
+  /** Connections opened or reusable (idle ones included). */
+  get connections(): number {
+    return this.#clients.length;
+  }
+
+  /** Requests waiting for a free connection. */
+  get queued(): number {
+    return (this.#queue.length - this.#queueHead) / 2;
+  }
+
+  /** Sends the request on a free connection, a new one, or after the requests already waiting. */
+  dispatch(options: Dispatcher.DispatchOptions, handler: Handler): void {
+    if (this.#closing !== undefined) {
+      handler.onError?.(new Error(`connection pool to ${this.#origin} is closed`));
+      return;
+    }
+    const client = this.#free.pop() ?? (this.#clients.length < this.#options.maxConnections ? this.#open() : undefined);
+    if (client === undefined) {
+      this.#queue.push(options, handler);
+      return;
+    }
+    this.#send(client, options, handler);
+  }
+
+  /** Lets queued and in-flight requests finish, then closes every connection. */
+  close(): Promise<void> {
+    this.#closing ??= (this.queued === 0 ? Promise.resolve() : new Promise<void>((resolve) => (this.#onQueueEmpty = resolve))).then(() =>
+      Promise.all(this.#clients.map((c) => c.close())).then(() => undefined),
+    );
+    return this.#closing;
+  }
+
+  /** Fails queued requests and cuts every connection (in-flight requests fail too). */
+  destroy(): Promise<void> {
+    const waiting = this.#queue.splice(0);
+    this.#queueHead = 0;
+    const err = new Error(`connection pool to ${this.#origin} was destroyed`);
+    for (let i = 1; i < waiting.length; i += 2) (waiting[i] as Handler).onError?.(err);
+    this.#closing ??= Promise.resolve();
+    this.#onQueueEmpty?.();
+    return Promise.all(this.#clients.map((c) => c.destroy())).then(() => undefined);
+  }
+
+  #open(): Client {
+    const client = new Client(this.#origin, {
+      pipelining: 1,
+      connect: { timeout: this.#options.connectTimeoutMs },
+      keepAliveTimeout: this.#options.keepAliveTimeoutMs,
+    });
+    client.on('drain', () => this.#onDrain(client));
+    this.#clients.push(client);
+    return client;
+  }
+
+  #send(client: Client, options: Dispatcher.DispatchOptions, handler: Handler): void {
+    if (client.dispatch(options, handler)) {
+      this.#free.push(client);
+    } else if (client.destroyed || client.closed) {
+      // Refused outright (the handler got the error): this connection is gone for good.
+      this.#forget(client);
+    } else {
+      this.#busy.add(client);
+    }
+  }
+
+  #onDrain(client: Client): void {
+    if (!this.#busy.delete(client)) return;
+    if (this.#queueHead < this.#queue.length) {
+      const options = this.#queue[this.#queueHead] as Dispatcher.DispatchOptions;
+      const handler = this.#queue[this.#queueHead + 1] as Handler;
+      this.#queue[this.#queueHead] = this.#queue[this.#queueHead + 1] = undefined as never;
+      this.#queueHead += 2;
+      if (this.#queueHead === this.#queue.length) {
+        this.#queue.length = 0;
+        this.#queueHead = 0;
+        this.#onQueueEmpty?.();
+      } else if (this.#queueHead >= 1024 && this.#queueHead * 2 >= this.#queue.length) {
+        // A queue that never empties (sustained overload) must not grow by its consumed slots.
+        this.#queue.splice(0, this.#queueHead);
+        this.#queueHead = 0;
+      }
+      this.#send(client, options, handler);
+      return;
+    }
+    this.#free.push(client);
+  }
+
+  #forget(client: Client): void {
+    this.#busy.delete(client);
+    const i = this.#clients.indexOf(client);
+    if (i >= 0) this.#clients.splice(i, 1);
+  }
+}
