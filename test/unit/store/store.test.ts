@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Store } from '../../../src/store/store.ts';
+import { sameData, Store } from '../../../src/store/store.ts';
 import { endpoints, ingress, records, service, slice } from '../support/k8s.ts';
 
 describe('Store', () => {
@@ -82,5 +82,28 @@ describe('Store', () => {
     store.replace('manifests', records([service('web', [{ port: 1 }])]));
     expect(store.view().services.get('Service/default/web')!.ports[0]!.port).toBe(1);
     expect(store.view().conflicts.map((c) => c.loser)).toEqual(['alpha', 'zeta']);
+  });
+});
+
+describe('sameData (how the store tells a changed record from the same one)', () => {
+  it.each([
+    ['equal primitives', 'a', 'a', true],
+    ['different strings', 'a', 'b', false],
+    ['number and its string', 1, '1', false],
+    ['null and undefined', null, undefined, false],
+    ['NaN and NaN', Number.NaN, Number.NaN, true],
+    ['objects with keys in another order', { a: 1, b: { c: [1, 2] } }, { b: { c: [1, 2] }, a: 1 }, true],
+    ['a nested value differs', { a: 1, b: { c: [1, 2] } }, { a: 1, b: { c: [1, 3] } }, false],
+    ['a key missing on one side', { a: 1, b: 2 }, { a: 1 }, false],
+    ['an extra key on the other side', { a: 1 }, { a: 1, b: 2 }, false],
+    ['a key holding undefined equals a missing key', { a: 1, b: undefined }, { a: 1 }, true],
+    ['arrays of another length', [1, 2], [1, 2, 3], false],
+    ['array order matters', [1, 2], [2, 1], false],
+    ['an array and an object with index keys', [1], { 0: 1 }, false],
+    ['an object and null', {}, null, false],
+    ['empty object and empty array', {}, [], false],
+  ])('%s', (_name, a, b, expected) => {
+    expect(sameData(a, b)).toBe(expected);
+    expect(sameData(b, a)).toBe(expected);
   });
 });
