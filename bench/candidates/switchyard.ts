@@ -7,7 +7,7 @@
  * os.availableParallelism()).
  */
 import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import os from 'node:os';
 import path from 'node:path';
@@ -21,6 +21,16 @@ const repoDir = path.dirname(path.dirname(path.dirname(fileURLToPath(import.meta
 const cli = path.join(repoDir, 'bin', 'switchyard.js');
 
 let workersFlag: boolean | undefined;
+
+/**
+ * The Node flags of the CLI's `#!/usr/bin/env -S node …` line: the bench starts it as
+ * `node <flags> bin/switchyard.js`, which is how `switchyard` on a PATH runs.
+ */
+export function launcherNodeFlags(): string[] {
+  const first = readFileSync(cli, 'utf8').split('\n', 1)[0] ?? '';
+  const m = /^#!\S*env\s+(?:-S\s+)?node\b(.*)$/.exec(first);
+  return m ? m[1]!.trim().split(/\s+/).filter((f) => f !== '') : [];
+}
 
 /** Whether this Switchyard has `--workers` (its --help lists it); asked once per bench. */
 export function hasWorkersFlag(): boolean {
@@ -66,7 +76,7 @@ export interface SwitchyardInstance {
 export async function startSwitchyard(options: SwitchyardOptions): Promise<SwitchyardInstance> {
   const port = await freePort();
   const address = `127.0.0.1:${port}`;
-  const args = [cli, '--manifests', options.manifestDir, '--listen', address, '--admin', '127.0.0.1:0', '--drain-timeout', '1s', '--shutdown-delay', '0s'];
+  const args = [...launcherNodeFlags(), cli, '--manifests', options.manifestDir, '--listen', address, '--admin', '127.0.0.1:0', '--drain-timeout', '1s', '--shutdown-delay', '0s'];
   if (options.workers !== null) args.push('--workers', String(options.workers));
   const started = performance.now();
   const { child } = await startChild({
@@ -84,7 +94,7 @@ function candidate(id: string, label: string, workers: number | null): Candidate
   return {
     id,
     label,
-    setup: `bin/switchyard.js${workers === null ? '' : ` --workers ${workers}`}, one Ingress (Host → Service over both pods, round-robin)`,
+    setup: `node ${[...launcherNodeFlags(), 'bin/switchyard.js'].join(' ')}${workers === null ? '' : ` --workers ${workers}`} (as the switchyard command runs), one Ingress (Host → Service over both pods, round-robin)`,
     start: async ({ pods, scratchDir, host }) => {
       writeFileSync(path.join(scratchDir, 'bench.yaml'), comparisonManifests(host, pods.map((p) => ({ address: p.address, port: p.port, podName: p.name }))));
       const sy = await startSwitchyard({ name: id, manifestDir: scratchDir, workers, probeHost: host, probePath: '/' });

@@ -22,7 +22,8 @@ import { WORKER_ENV, type FromWorker, type ToWorker } from './messages.ts';
 /**
  * V8's young generation per worker, in MB per semi-space. Node's default lets it grow to 16 MB×3 under
  * load, which the proxy's short-lived garbage never needs: 4 MB measured ≈ 45 MB less peak RSS per
- * process at the same req/s. NODE_OPTIONS or the primary's own flags still apply, after this one.
+ * process at the same req/s. The same value as bin/switchyard.js's #! line, so that workers get it even when
+ * the primary was started with plain `node`. NODE_OPTIONS or the primary's own flags still apply, after this one.
  */
 const WORKER_SEMI_SPACE_MB = 4;
 /** A replacement for a worker that died this soon after it started waits before being forked again. */

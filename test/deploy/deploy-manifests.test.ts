@@ -521,7 +521,10 @@ describe('deploy/Dockerfile and .dockerignore', () => {
     const users = finalStage.filter((l) => l.startsWith('USER '));
     expect(users.length).toBeGreaterThan(0);
     expect(users.at(-1)!.slice(5).split(':')[0]).not.toMatch(/^(root|0)$/);
-    expect(execForm('ENTRYPOINT')).toEqual(['node', 'bin/switchyard.js']);
+    // The Node flags the CLI's #! line gives when it runs as a program.
+    const shebang = /^#!\S*env\s+-S\s+node\b(.*)$/.exec(readFileSync(join(ROOT, 'bin/switchyard.js'), 'utf8').split('\n', 1)[0]!);
+    expect(shebang, 'bin/switchyard.js starts with #!/usr/bin/env -S node …').not.toBeNull();
+    expect(execForm('ENTRYPOINT')).toEqual(['node', ...shebang![1]!.trim().split(/\s+/).filter(Boolean), 'bin/switchyard.js']);
     expect(dockerCmd).toContain('--in-cluster');
     expect(flagValue(dockerCmd, '--listen')).toBe('0.0.0.0:8080');
     expect(flagValue(dockerCmd, '--admin')).toBe('0.0.0.0:9901');
