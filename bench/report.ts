@@ -57,7 +57,7 @@ export function markdownReport(report: BenchReport): string {
   if (s !== null) {
     out.push(`### Scale — Switchyard${s.workers === null ? ' (default)' : ` --workers ${s.workers}`}, autocannon, ${settings.connections} connections, ${settings.rounds} × ${settings.durationSeconds} s, ${where}`, '');
     out.push(...scaleTable(s), '');
-    out.push('One Ingress per route (host r<i>.scale.local, Prefix /r<i>), 10 routes per Service; the load hits the last-defined route, whose Service has the listed endpoints (all others 3). Endpoints 127.0.1.1, 127.0.1.2, … all answer via two pods bound to 0.0.0.0 on one port. × is req/s ÷ the 10-route / 3-endpoint case within each round, median over rounds. Peak RSS: the largest VmHWM of any Switchyard process, once started and answering (manifests read and compiled, no load yet) and after all measured runs.', '');
+    out.push('One Ingress per route (host r<i>.scale.local, Prefix /r<i>), 10 routes per Service; the load hits the last-defined route, whose Service has the listed endpoints (all others 3). Endpoints 127.0.1.1, 127.0.1.2, … all answer via two pods bound to 0.0.0.0 on one port. × is req/s ÷ the 10-route / 3-endpoint case within each round, median over rounds. Every case runs --workers 1 (one process: the hot path alone), but the last, 10,000 routes with the default workers (one per core: a primary with the control plane, and the data-plane workers). Peak RSS: the largest VmHWM of any Switchyard process, once started and answering (manifests read and compiled, no load yet) and after all measured runs.', '');
   }
   if (report.targets.length > 0) {
     out.push('### Targets (reported, not asserted)', '');

@@ -6,6 +6,7 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { hasWorkersFlag, startSwitchyard, type SwitchyardInstance } from './candidates/switchyard.ts';
 import { autocannonTool } from './load/autocannon.ts';
@@ -22,9 +23,11 @@ import { maxOrNull, median, medianOrNull, pairedRatio } from './stats.ts';
 export interface ScaleCase {
   readonly routes: number;
   readonly endpoints: number;
+  /** Run with Switchyard's default workers (one per core) instead of the run's single worker: the RSS per process of the shipped configuration. */
+  readonly defaultWorkers?: true;
 }
 
-/** The first is the reference; the rest vary one dimension, then both. */
+/** The first is the reference; the rest vary one dimension, then both; the last is 10,000 routes as shipped. */
 export const SCALE_CASES: readonly ScaleCase[] = [
   { routes: 10, endpoints: 3 },
   { routes: 1_000, endpoints: 3 },
@@ -32,13 +35,18 @@ export const SCALE_CASES: readonly ScaleCase[] = [
   { routes: 10, endpoints: 100 },
   { routes: 10, endpoints: 1_000 },
   { routes: 10_000, endpoints: 1_000 },
+  { routes: 10_000, endpoints: 3, defaultWorkers: true },
 ];
+
+const sameCase = (a: ScaleCase, b: ScaleCase): boolean => a.routes === b.routes && a.endpoints === b.endpoints && a.defaultWorkers === b.defaultWorkers;
 
 export interface ScaleRun extends Measured, ScaleCase {
   readonly round: number;
 }
 
 export interface ScaleCaseResult extends ScaleCase {
+  /** The --workers value this case ran with; null when the CLI has no such flag. */
+  readonly workers: number | null;
   readonly target: Target;
   readonly manifestBytes: number;
   /** From spawn to the first 200 through the target route. */
@@ -64,7 +72,7 @@ export interface ScaleResult {
   readonly runs: readonly ScaleRun[];
 }
 
-const caseId = (c: ScaleCase): string => `${c.routes} routes × ${c.endpoints} endpoints`;
+const caseId = (c: ScaleCase): string => `${c.routes} routes × ${c.endpoints} endpoints${c.defaultWorkers ? `, --workers ${os.availableParallelism()}` : ''}`;
 
 export async function runScale(settings: Settings, scratchRoot: string, ticksPerSecond: number): Promise<ScaleResult> {
   const workers = hasWorkersFlag() ? 1 : null;
@@ -72,17 +80,19 @@ export async function runScale(settings: Settings, scratchRoot: string, ticksPer
   await checkPods(pods);
   progress(`scale pods on 0.0.0.0:${port} (endpoints 127.0.1.1 … ${scaleEndpointAddress(Math.max(...SCALE_CASES.map((c) => c.endpoints)) - 1)})`);
   const podPids = pods.map((p) => p.child.pid);
-  const started: { c: ScaleCase; sy: SwitchyardInstance; target: Target; manifestBytes: number; startupPeakRssKiB: number | null }[] = [];
+  const started: { c: ScaleCase; workers: number | null; sy: SwitchyardInstance; target: Target; manifestBytes: number; startupPeakRssKiB: number | null }[] = [];
   try {
     for (const c of SCALE_CASES) {
-      const dir = path.join(scratchRoot, `scale-${c.routes}-${c.endpoints}`);
+      if (c.defaultWorkers && workers === null) continue; // this CLI has one configuration only
+      const caseWorkers = c.defaultWorkers ? os.availableParallelism() : workers;
+      const dir = path.join(scratchRoot, `scale-${c.routes}-${c.endpoints}${c.defaultWorkers ? '-workers' : ''}`);
       await mkdir(dir, { recursive: true });
       const { file, target } = scaleManifests(c.routes, c.endpoints, port, scaleEndpointAddress);
       await writeFile(path.join(dir, 'scale.yaml'), file);
       progress(`starting switchyard for ${caseId(c)} (${(file.length / 1e6).toFixed(1)} MB of manifests)`);
-      const sy = await startSwitchyard({ name: `switchyard-scale-${c.routes}-${c.endpoints}`, manifestDir: dir, workers, probeHost: target.host, probePath: target.path });
+      const sy = await startSwitchyard({ name: `switchyard-scale-${c.routes}-${c.endpoints}${c.defaultWorkers ? '-workers' : ''}`, manifestDir: dir, workers: caseWorkers, probeHost: target.host, probePath: target.path });
       const t: Target = { url: `http://${sy.address}${target.path}`, headers: { host: target.host } };
-      const entry = { c, sy, target: t, manifestBytes: file.length, startupPeakRssKiB: null as number | null };
+      const entry = { c, workers: caseWorkers, sy, target: t, manifestBytes: file.length, startupPeakRssKiB: null as number | null };
       started.push(entry);
       for (let i = 0; i < 3; i++) {
         const r = await httpGet(t.url, { ...t.headers });
@@ -109,11 +119,12 @@ export async function runScale(settings: Settings, scratchRoot: string, ticksPer
         await sleep(settings.pauseMs);
       }
     }
-    const reference = runs.filter((r) => r.routes === SCALE_CASES[0]!.routes && r.endpoints === SCALE_CASES[0]!.endpoints);
-    const cases = started.map(({ c, sy, target, manifestBytes, startupPeakRssKiB }): ScaleCaseResult => {
-      const mine = runs.filter((r) => r.routes === c.routes && r.endpoints === c.endpoints);
+    const reference = runs.filter((r) => sameCase(r, SCALE_CASES[0]!));
+    const cases = started.map(({ c, workers: caseWorkers, sy, target, manifestBytes, startupPeakRssKiB }): ScaleCaseResult => {
+      const mine = runs.filter((r) => sameCase(r, c));
       return {
         ...c,
+        workers: caseWorkers,
         target,
         manifestBytes,
         startupMs: sy.startupMs,

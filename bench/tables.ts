@@ -66,6 +66,7 @@ export function scaleTable(scale: ScaleResult): string[] {
   const rows = scale.cases.map((c) => [
     int(c.routes),
     int(c.endpoints),
+    c.workers === null ? '—' : String(c.workers),
     int(c.reqPerSec),
     orDash(c.relative, ratio),
     ms(c.p50Ms),
@@ -77,8 +78,8 @@ export function scaleTable(scale: ScaleResult): string[] {
     (c.startupMs / 1000).toFixed(2),
   ]);
   return table(
-    ['Ingress routes', 'endpoints / Service', 'req/s', '× (10 routes, 3 endpoints)', 'p50 ms', 'p99 ms', 'errors + non-2xx', 'proxy CPU µs/req', 'peak RSS after start-up', 'peak RSS after load', 'ready in s'],
-    ['r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
+    ['Ingress routes', 'endpoints / Service', '--workers', 'req/s', '× (10 routes, 3 endpoints)', 'p50 ms', 'p99 ms', 'errors + non-2xx', 'proxy CPU µs/req', 'peak RSS after start-up', 'peak RSS after load', 'ready in s'],
+    ['r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
     rows,
   );
 }
