@@ -666,3 +666,17 @@ describe('parseManifest: syntax errors → SWY_ERR_MANIFEST_PARSE, whole file re
     expect(err.message).toMatch(/^svc\.json: invalid JSON: /);
   });
 });
+
+describe('parseManifest: records share what is absent', () => {
+  it('absent labels, annotations and tls are empty and read-only (one shared value, never written through)', () => {
+    const text = ['apiVersion: networking.k8s.io/v1', 'kind: Ingress', 'metadata: {name: a}', 'spec: {rules: [{host: a.example, http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: s, port: {number: 80}}}}]}}]}'].join('\n');
+    const [a, b] = [parseManifest(text, 'a.yaml', 'files'), parseManifest(text, 'b.yaml', 'files')].map((p) => p.records[0] as IngressRec);
+    for (const rec of [a!, b!]) {
+      expect(rec.meta.labels).toEqual({});
+      expect(rec.meta.annotations).toEqual({});
+      expect(rec.tls).toEqual([]);
+      expect(Object.isFrozen(rec.meta.labels) && Object.isFrozen(rec.meta.annotations) && Object.isFrozen(rec.tls)).toBe(true);
+    }
+    expect(a!.meta.labels).toBe(b!.meta.labels);
+  });
+});
