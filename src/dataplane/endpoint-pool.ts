@@ -5,13 +5,20 @@
  *
  * Why not undici's Pool: a Pool carries a fixed 2,048-slot queue (16 KB) and its own dispatch layer on
  * top of the Client's; with a pool per endpoint, a Service of 1,000 endpoints paid 16 MB for queues that
- * are nearly always empty. undici's package entry loads all of undici (fetch, WebSocket, caches: about
- * 15 MB of RSS per process). Importing only its Client module (undici/lib/dispatcher/client.js) saves
- * that, but measured under callgrind it made every request ~20 % more expensive: V8 kept migrating the
- * object shape of process.nextTick's tick objects (Runtime_DefineKeyedOwnPropertyInLiteral and
- * MigrateToMap on each write), a start-up-history effect the full entry happens not to trigger.
+ * are nearly always empty. Why the Client's own module rather than `import { Client } from 'undici'`:
+ * the package entry loads all of undici (fetch, WebSocket, caches), ~15 MB of RSS per process that the
+ * proxy never uses. test/integration/endpoint-pool.test.ts fails if the path moves in an undici update.
+ *
+ * Measured under callgrind (instructions per proxied request, deterministic): 277k either way. With
+ * Node's default young generation, though, some runs (of this and of the full entry alike) paid ~20 %
+ * more, V8 re-migrating the shape of process.nextTick's tick objects on every write; none did with the
+ * 4 MB young generation that bin/switchyard.js and the workers use.
  */
-import { Client, type Dispatcher } from 'undici';
+import { createRequire } from 'node:module';
+import type { Client as UndiciClient, Dispatcher } from 'undici';
+
+const Client = createRequire(import.meta.url)('undici/lib/dispatcher/client.js') as typeof UndiciClient;
+type Client = UndiciClient;
 
 export interface EndpointPoolOptions {
   /** Most connections to this endpoint. */

@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { createAdminServer } from '../admin/server.ts';
 import { emptySnapshot } from '../compile/compile.ts';
 import { answerQuestion } from '../dns/answer-view.ts';
-import { startDnsServer, type DnsServer } from '../dns/server.ts';
+import type { DnsServer } from '../dns/server.ts';
 import type { Config } from '../flags.ts';
 import { ActiveChecker } from '../health/active-checker.ts';
 import { EndpointHealth, type HealthEvent } from '../health/endpoint-health.ts';
@@ -125,6 +125,9 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
     },
     async startDns() {
       if (!config.dns) return undefined;
+      // Imported only when asked for, like the cluster client: the DNS wire codec (dns-packet) is ~4 MB of
+      // RSS a process without --dns never uses.
+      const { startDnsServer } = await import('../dns/server.ts');
       dns = await startDnsServer({ holder, host: config.dns.host, port: config.dns.port, ttlSeconds: config.dnsTtlSeconds, log: log.child({ component: 'dns' }) });
       return formatAddress(dns.udpAddress);
     },

@@ -4,7 +4,8 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import type { Dispatcher } from 'undici';
+import { createRequire } from 'node:module';
+import { Client, type Dispatcher } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EndpointPool } from '../../src/dataplane/endpoint-pool.ts';
 
@@ -83,6 +84,10 @@ afterEach(async () => {
 });
 
 describe('EndpointPool', () => {
+  it("builds on undici's public Client class (the module it loads directly is the one the package exports)", () => {
+    expect(createRequire(import.meta.url)('undici/lib/dispatcher/client.js')).toBe(Client);
+  });
+
   it('sends sequential requests over one kept-alive connection', async () => {
     const pool = newPool(await startServer(), 8);
     for (let i = 0; i < 5; i++) {
