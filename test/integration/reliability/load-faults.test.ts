@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { useManifestDir } from './helpers/fixture.ts';
 import { sequence, tally } from './helpers/http.ts';
-import { startLoad, summary } from './helpers/load.ts';
+import { loadFigures, startLoad, summary } from './helpers/load.ts';
 import type { EndpointSpec, ServiceSpec } from './helpers/manifests.ts';
 import { requestCounts, startPod, startPods, type Pod } from './helpers/pod.ts';
 import { endpointsOf, sleep, startSwitchyard, stateOf, waitFor, waitForEndpoints, type SwitchyardProcess } from './helpers/switchyard.ts';
@@ -59,12 +59,7 @@ describe('faults under load', () => {
     const ejections = countLogs(sy, 'endpoint ejected');
 
     summary('SIGKILL under load', {
-      requests: result.requests,
-      ok2xx: result.ok2xx,
-      failed: result.failed,
-      errors: result.errors,
-      timeouts: result.timeouts,
-      non2xx: result.non2xx,
+      ...loadFigures(result),
       faults: '1xSIGKILL',
       retries,
       ejections,
@@ -128,12 +123,7 @@ describe('faults under load', () => {
     const retries = countLogs(sy, 'retrying on another endpoint');
 
     summary('rolling update under load', {
-      requests: result.requests,
-      ok2xx: result.ok2xx,
-      failed: result.failed,
-      errors: result.errors,
-      timeouts: result.timeouts,
-      non2xx: result.non2xx,
+      ...loadFigures(result),
       faults: '3 old pods retired (terminating, removed, SIGTERM)',
       retries,
       loadMs,

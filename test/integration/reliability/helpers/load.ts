@@ -77,6 +77,11 @@ export function startLoad(options: LoadOptions): LoadRun {
 }
 
 /** The one summary line a load test prints. */
+/** The counts of a load run, as the first figures of a summary line. */
+export function loadFigures(result: LoadResult): Record<string, number> {
+  return { requests: result.requests, ok2xx: result.ok2xx, failed: result.failed, errors: result.errors, timeouts: result.timeouts, non2xx: result.non2xx };
+}
+
 export function summary(test: string, figures: Record<string, string | number>): void {
   const parts = Object.entries(figures).map(([k, v]) => `${k}=${v}`);
   console.log(`[reliability] ${test}: ${parts.join(' ')}`);
