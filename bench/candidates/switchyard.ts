@@ -21,15 +21,19 @@ const repoDir = path.dirname(path.dirname(path.dirname(fileURLToPath(import.meta
 const cli = path.join(repoDir, 'bin', 'switchyard.js');
 
 let workersFlag: boolean | undefined;
+let nodeFlags: readonly string[] | undefined;
 
 /**
  * The Node flags of the CLI's `#!/usr/bin/env -S node …` line: the bench starts it as
- * `node <flags> bin/switchyard.js`, which is how `switchyard` on a PATH runs.
+ * `node <flags> bin/switchyard.js`, which is how `switchyard` on a PATH runs. Read once per bench.
  */
-export function launcherNodeFlags(): string[] {
-  const first = readFileSync(cli, 'utf8').split('\n', 1)[0] ?? '';
-  const m = /^#!\S*env\s+(?:-S\s+)?node\b(.*)$/.exec(first);
-  return m ? m[1]!.trim().split(/\s+/).filter((f) => f !== '') : [];
+export function launcherNodeFlags(): readonly string[] {
+  if (nodeFlags === undefined) {
+    const first = readFileSync(cli, 'utf8').split('\n', 1)[0] ?? '';
+    const m = /^#!\S*env\s+(?:-S\s+)?node\b(.*)$/.exec(first);
+    nodeFlags = m ? m[1]!.trim().split(/\s+/).filter((f) => f !== '') : [];
+  }
+  return nodeFlags;
 }
 
 /** Whether this Switchyard has `--workers` (its --help lists it); asked once per bench. */
