@@ -31,14 +31,23 @@ export interface EndpointPoolOptions {
 
 type Handler = Dispatcher.DispatchHandler;
 
+/**
+ * One Client and whether its dispatch answered "busy" (it comes back with its 'drain' event). A flag
+ * on a record made once per connection, not a Set of busy Clients: a Set's add/delete reallocates its
+ * table, and with many endpoints each table lived long enough between a pool's requests to be
+ * promoted, a few hundred bytes of old-generation garbage per request.
+ */
+interface Connection {
+  readonly client: Client;
+  busy: boolean;
+}
+
 export class EndpointPool {
   readonly #origin: string;
   readonly #options: EndpointPoolOptions;
-  readonly #clients: Client[] = [];
-  /** Clients that accept a request now; the last one is used next (its connection is the warmest). */
-  readonly #free: Client[] = [];
-  /** Clients whose dispatch answered "busy": they come back with their 'drain' event. */
-  readonly #busy = new Set<Client>();
+  readonly #connections: Connection[] = [];
+  /** Connections that accept a request now; the last one is used next (it is the warmest). */
+  readonly #free: Connection[] = [];
   /** Requests waiting for a connection, as [options, handler] pairs in arrival order. */
   readonly #queue: (Dispatcher.DispatchOptions | Handler)[] = [];
   #queueHead = 0;
@@ -52,7 +61,7 @@ export class EndpointPool {
 
   /** Connections opened or reusable (idle ones included). */
   get connections(): number {
-    return this.#clients.length;
+    return this.#connections.length;
   }
 
   /** Requests waiting for a free connection. */
@@ -66,18 +75,18 @@ export class EndpointPool {
       handler.onError?.(new Error(`connection pool to ${this.#origin} is closed`));
       return;
     }
-    const client = this.#free.pop() ?? (this.#clients.length < this.#options.maxConnections ? this.#open() : undefined);
-    if (client === undefined) {
+    const connection = this.#free.pop() ?? (this.#connections.length < this.#options.maxConnections ? this.#open() : undefined);
+    if (connection === undefined) {
       this.#queue.push(options, handler);
       return;
     }
-    this.#send(client, options, handler);
+    this.#send(connection, options, handler);
   }
 
   /** Lets queued and in-flight requests finish, then closes every connection. */
   close(): Promise<void> {
     this.#closing ??= (this.queued === 0 ? Promise.resolve() : new Promise<void>((resolve) => (this.#onQueueEmpty = resolve))).then(() =>
-      Promise.all(this.#clients.map((c) => c.close())).then(() => undefined),
+      Promise.all(this.#connections.map((c) => c.client.close())).then(() => undefined),
     );
     return this.#closing;
   }
@@ -90,33 +99,36 @@ export class EndpointPool {
     for (let i = 1; i < waiting.length; i += 2) (waiting[i] as Handler).onError?.(err);
     this.#closing ??= Promise.resolve();
     this.#onQueueEmpty?.();
-    return Promise.all(this.#clients.map((c) => c.destroy())).then(() => undefined);
+    return Promise.all(this.#connections.map((c) => c.client.destroy())).then(() => undefined);
   }
 
-  #open(): Client {
+  #open(): Connection {
     const client = new Client(this.#origin, {
       pipelining: 1,
       connect: { timeout: this.#options.connectTimeoutMs },
       keepAliveTimeout: this.#options.keepAliveTimeoutMs,
     });
-    client.on('drain', () => this.#onDrain(client));
-    this.#clients.push(client);
-    return client;
+    const connection: Connection = { client, busy: false };
+    client.on('drain', () => this.#onDrain(connection));
+    this.#connections.push(connection);
+    return connection;
   }
 
-  #send(client: Client, options: Dispatcher.DispatchOptions, handler: Handler): void {
+  #send(connection: Connection, options: Dispatcher.DispatchOptions, handler: Handler): void {
+    const { client } = connection;
     if (client.dispatch(options, handler)) {
-      this.#free.push(client);
+      this.#free.push(connection);
     } else if (client.destroyed || client.closed) {
       // Refused outright (the handler got the error): this connection is gone for good.
-      this.#forget(client);
+      this.#forget(connection);
     } else {
-      this.#busy.add(client);
+      connection.busy = true;
     }
   }
 
-  #onDrain(client: Client): void {
-    if (!this.#busy.delete(client)) return;
+  #onDrain(connection: Connection): void {
+    if (!connection.busy) return;
+    connection.busy = false;
     if (this.#queueHead < this.#queue.length) {
       const options = this.#queue[this.#queueHead] as Dispatcher.DispatchOptions;
       const handler = this.#queue[this.#queueHead + 1] as Handler;
@@ -131,15 +143,15 @@ export class EndpointPool {
         this.#queue.splice(0, this.#queueHead);
         this.#queueHead = 0;
       }
-      this.#send(client, options, handler);
+      this.#send(connection, options, handler);
       return;
     }
-    this.#free.push(client);
+    this.#free.push(connection);
   }
 
-  #forget(client: Client): void {
-    this.#busy.delete(client);
-    const i = this.#clients.indexOf(client);
-    if (i >= 0) this.#clients.splice(i, 1);
+  #forget(connection: Connection): void {
+    connection.busy = false;
+    const i = this.#connections.indexOf(connection);
+    if (i >= 0) this.#connections.splice(i, 1);
   }
 }
