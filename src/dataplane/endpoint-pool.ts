@@ -16,6 +16,7 @@
  */
 import { createRequire } from 'node:module';
 import type { Client as UndiciClient, Dispatcher } from 'undici';
+import { applyParserFix, parserFixApplied } from './undici-parser-fix.ts';
 
 const Client = createRequire(import.meta.url)('undici/lib/dispatcher/client.js') as typeof UndiciClient;
 type Client = UndiciClient;
@@ -110,6 +111,7 @@ export class EndpointPool {
     });
     const connection: Connection = { client, busy: false };
     client.on('drain', () => this.#onDrain(connection));
+    if (!parserFixApplied()) client.once('connect', () => applyParserFix(client));
     this.#connections.push(connection);
     return connection;
   }

@@ -8,20 +8,22 @@ import { createRequire } from 'node:module';
 import { Client, type Dispatcher } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EndpointPool } from '../../src/dataplane/endpoint-pool.ts';
+import { parserFixApplied } from '../../src/dataplane/undici-parser-fix.ts';
 
 interface Answer {
   status: number;
   body: string;
 }
 
-/** undici's handler interface, collecting one response. */
-function request(pool: EndpointPool, path: string): Promise<Answer> {
+/** undici's handler interface, collecting one response; `onRawHeaders` sees the parser's header list. */
+function request(pool: Pick<EndpointPool, 'dispatch'>, path: string, onRawHeaders?: (raw: Buffer[]) => void): Promise<Answer> {
   return new Promise((resolve, reject) => {
     let status = 0;
     const chunks: Buffer[] = [];
     const handler: Dispatcher.DispatchHandler = {
       onConnect: () => undefined,
-      onHeaders: (statusCode: number) => {
+      onHeaders: (statusCode: number, raw: Buffer[]) => {
+        onRawHeaders?.(raw);
         status = statusCode;
         return true;
       },
@@ -155,5 +157,26 @@ describe('EndpointPool', () => {
     }
     expect(pool.queued).toBe(0);
     expect(pool.connections).toBe(1);
+  });
+
+  it("gives undici's response parser a fresh header list per response (so header Buffers die young)", async () => {
+    const origin = await startServer();
+    const pool = newPool(origin, 1);
+    expect(await request(pool, '/first')).toEqual({ status: 200, body: 'ok /first' });
+    expect(parserFixApplied(), 'patched on the first connection').toBe(true);
+    // The fix is on the Parser class: any Client of this undici has it. One of our own shows the parser.
+    const { kSocket, kParser } = createRequire(import.meta.url)('undici/lib/core/symbols.js') as Record<string, symbol>;
+    const client = new Client(origin, { pipelining: 1 });
+    try {
+      await request(client, '/a');
+      const parser = ((client as unknown as Record<symbol, Record<symbol, { headers: unknown[] }>>)[kSocket!]!)[kParser!]!;
+      const leftOver = parser.headers; // what the last response left for the next one, unpatched
+      let seen: Buffer[] | undefined;
+      expect(await request(client, '/b', (raw) => (seen = raw))).toEqual({ status: 200, body: 'ok /b' });
+      expect(seen, 'the second response filled a list made when it began').not.toBe(leftOver);
+      expect(seen!.map((b) => b.toString('latin1').toLowerCase())).toContain('content-length');
+    } finally {
+      await client.destroy();
+    }
   });
 });
