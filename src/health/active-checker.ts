@@ -4,10 +4,12 @@
  * and then every interval ±10 %, and at most `concurrency` checks run at once, so a thousand endpoints
  * never fire together. Targets follow snapshot swaps; a target that stays keeps its schedule.
  */
-import { request } from 'node:http';
 import type { Logger } from '../log.ts';
 import type { HealthCheckPolicy, Snapshot } from '../snapshot/types.ts';
 import type { EndpointHealth } from './endpoint-health.ts';
+
+// Not an ESM import of node:http: that loads Node's bundled undici (see dataplane/http-listener.ts).
+const { request } = process.getBuiltinModule('node:http');
 
 export interface ActiveCheckerOptions {
   readonly health: EndpointHealth;

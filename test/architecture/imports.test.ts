@@ -82,4 +82,11 @@ describe('import boundaries', () => {
     }
     expect(violations).toEqual([]);
   });
+
+  // An ESM import of node:http builds its namespace, which reads the lazy WebSocket/CloseEvent/MessageEvent
+  // exports and so loads Node's bundled undici in every process (src/dataplane/http-listener.ts).
+  it.each(files.map((f) => [relative(SRC, f), f]))('%s takes node:http values from process.getBuiltinModule, not import', (_rel, file) => {
+    const valueImports = [...readFileSync(file, 'utf8').matchAll(/^\s*import\s+(?!type\s)([^'"]*?)from\s+['"]node:https?['"]/gm)].map((m) => m[0].trim());
+    expect(valueImports).toEqual([]);
+  });
 });
