@@ -2,7 +2,7 @@
  * bin/switchyard.js picks the JavaScript build in dist/ only when it is current: a copy of the launcher
  * beside stand-in dist/ and src/ entry points that say which one ran.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -57,6 +57,26 @@ describe('bin/switchyard.js', () => {
       env: { ...process.env, PATH: `${path.dirname(process.execPath)}${path.delimiter}${process.env.PATH ?? ''}` },
     });
     expect(out.trim()).toBe('--max-semi-space-size=4');
+  });
+
+  it("fixes glibc's malloc trim threshold by starting itself over (same process), unless one is set", () => {
+    markBuilt(200);
+    writeFileSync(
+      path.join(dir, 'dist', 'cli.js'),
+      'export async function runCli() { console.log(JSON.stringify([process.env.MALLOC_TRIM_THRESHOLD_ ?? null, process.pid, process.argv.slice(2)])); return 0; }\n',
+    );
+    const start = (env: NodeJS.ProcessEnv): string | null => {
+      const child = spawnSync(process.execPath, [path.join(dir, 'bin', 'switchyard.js'), '--a', 'b c'], { encoding: 'utf8', timeout: 10_000, env });
+      expect(child.status, child.stderr).toBe(0);
+      const [threshold, pid, args] = JSON.parse(child.stdout) as [string | null, number, string[]];
+      expect(pid, 'execve keeps the pid').toBe(child.pid);
+      expect(args, 'arguments pass through unchanged').toEqual(['--a', 'b c']);
+      return threshold;
+    };
+    const { MALLOC_TRIM_THRESHOLD_: _drop, GLIBC_TUNABLES: _drop2, ...base } = process.env;
+    expect(start(base)).toBe(process.platform === 'linux' ? '131072' : null);
+    expect(start({ ...base, MALLOC_TRIM_THRESHOLD_: '65536' })).toBe('65536');
+    expect(start({ ...base, GLIBC_TUNABLES: 'glibc.malloc.trim_threshold=65536' })).toBeNull();
   });
 
   it('runs dist/ when there are no sources (the image)', () => {
