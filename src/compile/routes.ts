@@ -9,7 +9,7 @@
  */
 import { serviceKey } from '../model/keys.ts';
 import type { IngressBackendRec, IngressRec, PathType } from '../model/records.ts';
-import type { Diagnostic, Route, RouteTable, RouteTarget, ServiceView } from '../snapshot/types.ts';
+import type { Diagnostic, HostRoutes, Route, RouteTable, RouteTarget, ServiceView } from '../snapshot/types.ts';
 import { diag } from './diagnostics.ts';
 
 export interface RouteOptions {
@@ -44,10 +44,17 @@ function timestampOf(ing: IngressRec): number {
   return Number.isNaN(t) ? Number.POSITIVE_INFINITY : t;
 }
 
+/** A host's maps are made on first use: most hosts have paths of one type only. */
 interface MutableHostRoutes {
-  exact: Map<string, Route>;
-  prefix: Map<string, Route>;
+  exact: Map<string, Route> | undefined;
+  prefix: Map<string, Route> | undefined;
 }
+
+/**
+ * The one map of a host's absent path type. An empty Map costs ~180 bytes: shared, 10,000 single-type
+ * hosts save ~2 MB per process (a structured clone to the workers keeps the sharing).
+ */
+const NO_ROUTES: ReadonlyMap<string, Route> = new Map();
 
 export function compileRoutes(
   ingresses: Iterable<IngressRec>,
@@ -83,7 +90,7 @@ export function compileRoutes(
       const host = rule.host ?? '';
       const table = host === '' ? (anyHost ??= newHostRoutes()) : hostTable(host, hosts, wildcards);
       for (const p of rule.paths) {
-        const map = p.pathType === 'Exact' ? table.exact : table.prefix;
+        const map = p.pathType === 'Exact' ? (table.exact ??= new Map()) : (table.prefix ??= new Map());
         const key = p.pathType === 'Exact' ? p.path : prefixKey(p.path);
         const existing = map.get(key);
         if (existing) {
@@ -100,13 +107,23 @@ export function compileRoutes(
   }
 
   return {
-    routes: { hosts, wildcards, anyHost, defaultBackend, list: list.sort(compareRoutes) },
+    routes: { hosts: finished(hosts), wildcards: finished(wildcards), anyHost: anyHost && finish(anyHost), defaultBackend, list: list.sort(compareRoutes) },
     diagnostics: dedupe(diagnostics),
   };
 }
 
 function newHostRoutes(): MutableHostRoutes {
-  return { exact: new Map(), prefix: new Map() };
+  return { exact: undefined, prefix: undefined };
+}
+
+function finish(table: MutableHostRoutes): HostRoutes {
+  return { exact: table.exact ?? NO_ROUTES, prefix: table.prefix ?? NO_ROUTES };
+}
+
+function finished(tables: ReadonlyMap<string, MutableHostRoutes>): Map<string, HostRoutes> {
+  const out = new Map<string, HostRoutes>();
+  for (const [key, table] of tables) out.set(key, finish(table));
+  return out;
 }
 
 function hostTable(host: string, hosts: Map<string, MutableHostRoutes>, wildcards: Map<string, MutableHostRoutes>): MutableHostRoutes {

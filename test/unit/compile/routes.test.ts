@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { compareIngressAge, prefixKey } from '../../../src/compile/routes.ts';
+import { matchRoute } from '../../../src/dataplane/match.ts';
 import type { IngressRec } from '../../../src/model/records.ts';
 import type { Diagnostic, Route } from '../../../src/snapshot/types.ts';
 import { backend, compileObjects, ingress, records, service, type Obj, type PathSpec } from '../support/k8s.ts';
@@ -121,6 +122,22 @@ describe('compileRoutes: merging Ingresses', () => {
     expect([...snap.routes.hosts.keys()]).toEqual([]);
     expect([...snap.routes.anyHost!.exact.keys()]).toEqual(['/healthz']);
     expect(snap.routes.list.map((r) => r.host)).toEqual(['', '*.example.com']);
+  });
+
+  it('hosts with paths of one type only share one empty map for the other (memory at 10,000 hosts)', () => {
+    const snap = compileObjects([
+      ...SERVICES,
+      ingress('a', { rules: [{ host: 'a.example.com', paths: [prefix('/')] }, { host: 'b.example.com', paths: [prefix('/b')] }, { host: 'c.example.com', paths: [exact('/c')] }] }),
+    ]);
+    const [a, b, c] = ['a', 'b', 'c'].map((h) => snap.routes.hosts.get(`${h}.example.com`)!);
+    expect(a!.exact.size).toBe(0);
+    expect(a!.exact).toBe(b!.exact);
+    expect(c!.prefix).toBe(a!.exact);
+    expect([...c!.exact.keys()]).toEqual(['/c']);
+    expect(a!.prefix).not.toBe(b!.prefix);
+    expect((matchRoute(snap.routes, 'b.example.com', '/b/x') as Route | undefined)?.path).toBe('/b');
+    expect((matchRoute(snap.routes, 'c.example.com', '/c') as Route | undefined)?.path).toBe('/c');
+    expect(matchRoute(snap.routes, 'c.example.com', '/')).toBeUndefined();
   });
 
   // [description, ingresses, expected winner ingress, expected loser]
