@@ -25,10 +25,15 @@ if (
   !(process.env.GLIBC_TUNABLES ?? '').includes('malloc.trim_threshold') &&
   typeof process.execve === 'function'
 ) {
-  process.execve(process.execPath, [process.execPath, ...process.execArgv, ...process.argv.slice(1)], {
-    ...process.env,
-    MALLOC_TRIM_THRESHOLD_: MALLOC_TRIM_THRESHOLD,
-  });
+  try {
+    process.execve(process.execPath, [process.execPath, ...process.execArgv, ...process.argv.slice(1)], {
+      ...process.env,
+      MALLOC_TRIM_THRESHOLD_: MALLOC_TRIM_THRESHOLD,
+    });
+  } catch (err) {
+    // Only memory is at stake: run as we are, and say why.
+    process.stderr.write(`switchyard: could not restart with MALLOC_TRIM_THRESHOLD_ set (${err.message}); running without it\n`);
+  }
 }
 
 const root = fileURLToPath(new URL('..', import.meta.url));

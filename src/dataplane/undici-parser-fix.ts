@@ -7,7 +7,7 @@
  * ~50 ms), long enough for the array to be promoted too. The next response then pushes its header
  * Buffers into an old-generation array; V8's scavenger keeps everything an old object points to alive,
  * even once that array is dropped, so every header Buffer of every response was promoted: ~1.2 KB of
- * old-generation garbage per request, about 70 MB more peak RSS at 1,000 endpoints (measured with
+ * old-generation garbage per request, about 75 MB more peak RSS at 1,000 endpoints (measured with
  * `--trace-gc-nvp`, bench scale run). Giving the parser a fresh array when a response begins keeps the
  * header Buffers in the young generation, where they die. undici 8 has the same code.
  *
