@@ -3,7 +3,6 @@
  * Proxy-Connection, Keep-Alive, TE, Transfer-Encoding, Upgrade, and every field the Connection
  * header names) are connection-scoped and never forwarded. `Host` passes as the client sent it.
  */
-import type { IncomingMessage } from 'node:http';
 
 const HOP_BY_HOP = new Set(['connection', 'proxy-connection', 'keep-alive', 'te', 'transfer-encoding', 'upgrade']);
 
@@ -18,7 +17,7 @@ const REPLACED_ON_REQUEST = new Set(['x-forwarded-for', 'x-forwarded-proto', 'x-
  * Field names listed in a Connection header, lower-cased; undefined when it names nothing beyond the
  * hop-by-hop fields already dropped. `keep-alive` and `close` — nearly every request — cost no allocation.
  */
-function connectionTokens(value: string | string[] | undefined): ReadonlySet<string> | undefined {
+function connectionTokens(value: string | readonly string[] | undefined): ReadonlySet<string> | undefined {
   if (value === undefined || value === 'keep-alive' || value === 'close' || value === 'Keep-Alive' || value === 'Close') return undefined;
   const tokens = new Set<string>();
   for (const part of Array.isArray(value) ? value : [value]) {
@@ -28,6 +27,71 @@ function connectionTokens(value: string | string[] | undefined): ReadonlySet<str
     }
   }
   return tokens;
+}
+
+/** The request fields Switchyard reads itself, found in one pass over the raw header list. */
+export interface RequestFields {
+  /** The first Host field. */
+  readonly host: string | undefined;
+  /** Every Connection field, joined with ", " (as Node folds it). */
+  readonly connection: string | undefined;
+  /** Every X-Forwarded-For field, joined with ", ". */
+  readonly forwardedFor: string | undefined;
+  /** A Content-Length other than 0, or any Transfer-Encoding. */
+  readonly hasBody: boolean;
+  readonly expect: string | undefined;
+}
+
+/** Scans a client's [name, value, …] header list for the fields in RequestFields. */
+export function requestFields(raw: readonly string[]): RequestFields {
+  let host: string | undefined;
+  let connection: string | undefined;
+  let forwardedFor: string | undefined;
+  let contentLength: string | undefined;
+  let transferEncoding = false;
+  let expect: string | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    // Names are compared only when their length fits: most fields cost one switch.
+    switch (name.length) {
+      case 4:
+        if (host === undefined && name.toLowerCase() === 'host') host = raw[i + 1];
+        break;
+      case 6:
+        if (expect === undefined && name.toLowerCase() === 'expect') expect = raw[i + 1];
+        break;
+      case 10:
+        if (name.toLowerCase() === 'connection') connection = join(connection, raw[i + 1]!);
+        break;
+      case 14:
+        if (name.toLowerCase() === 'content-length') contentLength = raw[i + 1];
+        break;
+      case 15:
+        if (name.toLowerCase() === 'x-forwarded-for') forwardedFor = join(forwardedFor, raw[i + 1]!);
+        break;
+      case 17:
+        if (name.toLowerCase() === 'transfer-encoding') transferEncoding = true;
+        break;
+    }
+  }
+  return { host, connection, forwardedFor, hasBody: transferEncoding || (contentLength !== undefined && contentLength !== '0'), expect };
+}
+
+function join(prior: string | undefined, value: string): string {
+  return prior === undefined ? value : `${prior}, ${value}`;
+}
+
+/** The parts of a client request that header rewriting reads (a ClientExchange has them). */
+export interface ClientRequestHead {
+  /** Header fields as sent, [name, value, …]. */
+  readonly rawHeaders: readonly string[];
+  /** The first Host field. */
+  readonly host: string | undefined;
+  /** Every Connection field, joined with ", ". */
+  readonly connection: string | undefined;
+  /** Every X-Forwarded-For field, joined with ", ". */
+  readonly forwardedFor: string | undefined;
+  readonly remoteAddress: string;
 }
 
 export interface ForwardedInfo {
@@ -42,9 +106,9 @@ export interface ForwardedInfo {
  * `targetHost` is the authority of an absolute-form request target: RFC 9112 §3.2.2 makes it replace
  * the Host header.
  */
-export function upstreamRequestHeaders(req: IncomingMessage, info: ForwardedInfo, targetHost?: string): string[] {
+export function upstreamRequestHeaders(req: ClientRequestHead, info: ForwardedInfo, targetHost?: string): string[] {
   const raw = req.rawHeaders;
-  const named = connectionTokens(req.headers.connection);
+  const named = connectionTokens(req.connection);
   const out: string[] = [];
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
@@ -54,9 +118,9 @@ export function upstreamRequestHeaders(req: IncomingMessage, info: ForwardedInfo
     out.push(name, raw[i + 1]!);
   }
   if (targetHost !== undefined) out.push('host', targetHost);
-  const host = targetHost ?? req.headers.host;
-  const clientAddress = req.socket.remoteAddress ?? '';
-  const prior = req.headers['x-forwarded-for'];
+  const host = targetHost ?? req.host;
+  const clientAddress = req.remoteAddress;
+  const prior = req.forwardedFor;
   out.push('x-forwarded-for', prior ? `${prior}, ${clientAddress}` : clientAddress);
   out.push('x-forwarded-proto', info.proto);
   if (host !== undefined) out.push('x-forwarded-host', host);

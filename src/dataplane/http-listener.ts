@@ -2,17 +2,15 @@
  * What every proxying HTTP listener shares: client limits (header size, slowloris timeouts), answers
  * for requests the parser rejects, CONNECT refused (never a tunnel), in-flight counting and draining.
  * The listeners differ only in how they route a request (ingress-listener.ts, service-listener.ts).
+ *
+ * HTTP/1.1 is served on plain `node:net` sockets with Node's own parser (client-connection.ts), not
+ * through node:http's server: its per-request stream objects cost more CPU than the proxying (README,
+ * Performance). Timeouts are one sweep per listener over its connections, as node:http does.
  */
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import type { Logger } from '../log.ts';
-import { rawParserFailure } from './status.ts';
-
-// Not `import { createServer } from 'node:http'`: building node:http's ESM namespace reads its lazy
-// WebSocket/CloseEvent/MessageEvent exports, which loads Node's bundled undici (fetch, WebSocket): about
-// 2.5 MB of RSS per process (measured idle, 10 routes) for nothing the proxy uses. getBuiltinModule
-// returns the CommonJS exports as they are. test/architecture/imports.test.ts keeps it that way.
-const { createServer } = process.getBuiltinModule('node:http');
+import { ClientConnection, type ConnectionHost } from './client-connection.ts';
+import type { ClientExchange } from './client-exchange.ts';
 
 /** Server-side limits against slow or oversized clients. */
 export interface ClientLimits {
@@ -45,76 +43,78 @@ const CONNECT_REFUSED =
  * An HTTP listener that hands each request to `route`, which must answer it. `counts` gets one
  * increment per response, at the index of its status class (0 when the connection was cut first).
  */
-export function createHttpListener(
-  limits: ClientLimits,
-  log: Logger,
-  counts: number[],
-  route: (req: IncomingMessage, res: ServerResponse) => void,
-): Listener {
+export function createHttpListener(limits: ClientLimits, log: Logger, counts: number[], route: (exchange: ClientExchange) => void): Listener {
   let inFlight = 0;
   let draining = false;
-  function onClose(this: ServerResponse): void {
-    inFlight--;
-    const statusClass = this.writableFinished ? Math.floor(this.statusCode / 100) : 0;
-    counts[statusClass > 0 && statusClass < 6 ? statusClass : 0]!++;
-  }
-
-  const server = createServer(
-    {
-      maxHeaderSize: limits.maxHeaderSize,
-      headersTimeout: limits.headerTimeoutMs,
-      requestTimeout: limits.requestTimeoutMs,
-      keepAliveTimeout: limits.keepAliveTimeoutMs,
-      // Node checks the two timeouts above on this period (default 30 s, far coarser than the timeouts).
-      connectionsCheckingInterval: Math.min(1000, limits.headerTimeoutMs),
+  const connections = new Set<ClientConnection>();
+  const host: ConnectionHost = {
+    maxHeaderSize: limits.maxHeaderSize,
+    get draining() {
+      return draining;
     },
-    (req, res) => {
+    connectRefusal: CONNECT_REFUSED,
+    serve(exchange) {
       inFlight++;
-      res.once('close', onClose);
-      if (draining) res.shouldKeepAlive = false;
-      route(req, res);
+      route(exchange);
     },
+    done(exchange, finished) {
+      inFlight--;
+      const statusClass = finished ? Math.floor(exchange.statusCode / 100) : 0;
+      counts[statusClass > 0 && statusClass < 6 ? statusClass : 0]!++;
+    },
+    // Smuggling-shaped framing, invalid headers, oversized heads, slow clients: answered without reaching `route`.
+    rejected(code, reason) {
+      log.debug({ code, reason }, 'rejected malformed request');
+    },
+    closed(connection) {
+      connections.delete(connection);
+    },
+  };
+
+  // allowHalfOpen: a client that ends its side after sending a request still gets the answer.
+  const server = createServer({ allowHalfOpen: true, noDelay: true }, (socket: Socket) => {
+    connections.add(new ClientConnection(socket, host));
+  });
+
+  // The same period node:http uses for these checks (at most 1 s, at most the header timeout).
+  const sweep = setInterval(
+    () => {
+      const now = performance.now();
+      for (const c of connections) c.check(now, limits.headerTimeoutMs, limits.requestTimeoutMs, limits.keepAliveTimeoutMs);
+    },
+    Math.min(1000, limits.headerTimeoutMs),
   );
-
-  // Requests the parser rejects (smuggling-shaped framing, invalid headers, oversized heads, slow clients) never reach `route`.
-  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
-    if (err.code === 'ECONNRESET' || !socket.writable) {
-      socket.destroy();
-      return;
-    }
-    log.debug({ code: err.code, reason: (err as { reason?: string }).reason }, 'rejected malformed request');
-    socket.end(rawParserFailure(err.code));
-  });
-
-  server.on('connect', (_req: IncomingMessage, socket: Socket) => {
-    socket.end(CONNECT_REFUSED);
-  });
+  sweep.unref();
+  server.once('close', () => clearInterval(sweep));
 
   return {
     server,
     inFlight: () => inFlight,
     drain(timeoutMs) {
       draining = true;
-      return drainServer(server, timeoutMs, () => inFlight);
+      return drainServer(server, connections, timeoutMs, () => inFlight);
     },
   };
 }
 
 /** Stop accepting, close keep-alive connections as they go idle, cut what is left at the deadline. */
-function drainServer(server: Server, timeoutMs: number, inFlight: () => number): Promise<{ cut: number }> {
+function drainServer(server: Server, connections: ReadonlySet<ClientConnection>, timeoutMs: number, inFlight: () => number): Promise<{ cut: number }> {
   return new Promise((resolve) => {
     let cut = 0;
-    // A keep-alive connection becomes idle when its last response is written; close it then.
-    const sweep = setInterval(() => server.closeIdleConnections(), 50);
+    // While draining, a connection closes after its current response; idle ones close now.
+    const closeIdle = (): void => {
+      for (const c of connections) c.closeIfIdle();
+    };
+    const sweep = setInterval(closeIdle, 50);
     const deadline = setTimeout(() => {
       cut = inFlight();
-      server.closeAllConnections();
+      for (const c of connections) c.socket.destroy();
     }, timeoutMs);
     server.close(() => {
       clearInterval(sweep);
       clearTimeout(deadline);
       resolve({ cut });
     });
-    server.closeIdleConnections();
+    closeIdle();
   });
 }

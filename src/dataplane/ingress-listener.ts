@@ -2,8 +2,8 @@
  * The edge listener: Ingress host/path rules → round-robin over ready endpoints → proxy.
  * It never routes by Service name: only Ingress rules expose a Service to the edge.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ErrorCode } from '../errors.ts';
+import type { ClientExchange } from './client-exchange.ts';
 import type { Logger } from '../log.ts';
 import type { SnapshotHolder } from '../snapshot/holder.ts';
 import { upstreamRequestHeaders } from './headers.ts';
@@ -24,15 +24,15 @@ export interface IngressListenerOptions {
 
 export function createIngressListener(options: IngressListenerOptions): Listener {
   const { holder, proxy } = options;
-  return createHttpListener(options.limits, options.log, options.counts, (req: IncomingMessage, res: ServerResponse): void => {
-    const target = parseTarget(req.url ?? '/');
+  return createHttpListener(options.limits, options.log, options.counts, (exchange: ClientExchange): void => {
+    const target = parseTarget(exchange.url);
     const snapshot = holder.current();
-    if (!target) return sendFailure(res, ErrorCode.NO_ROUTE);
-    const route = matchRoute(snapshot.routes, normalizeHost(target.host ?? req.headers.host), target.path);
-    if (!route) return sendFailure(res, ErrorCode.NO_ROUTE);
+    if (!target) return sendFailure(exchange, ErrorCode.NO_ROUTE);
+    const route = matchRoute(snapshot.routes, normalizeHost(target.host ?? exchange.host), target.path);
+    if (!route) return sendFailure(exchange, ErrorCode.NO_ROUTE);
     const backend = route.backend === undefined ? undefined : snapshot.backends.get(route.backend);
-    if (!backend) return sendFailure(res, ErrorCode.UNKNOWN_SERVICE);
-    const headers = upstreamRequestHeaders(req, { proto: 'http', port: req.socket.localPort ?? 0 }, target.host);
-    proxyRequest(proxy, req, res, backend, target.pathAndQuery, headers);
+    if (!backend) return sendFailure(exchange, ErrorCode.UNKNOWN_SERVICE);
+    const headers = upstreamRequestHeaders(exchange, { proto: 'http', port: exchange.localPort }, target.host);
+    proxyRequest(proxy, exchange, backend, target.pathAndQuery, headers);
   });
 }

@@ -8,13 +8,13 @@
  * Never once response headers went to the client. Retries are bounded per request (the Service's
  * `retries`) and per backend (the retry budget).
  */
-import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
 import { ErrorCode } from '../errors.ts';
 import type { EndpointHealth, FailureKind } from '../health/endpoint-health.ts';
 import type { Logger } from '../log.ts';
 import type { Backend, EndpointView } from '../snapshot/types.ts';
 import type { RoundRobin } from './balancer.ts';
+import type { ClientExchange } from './client-exchange.ts';
 import type { TrafficCounters } from './counters.ts';
 import { clientResponseHeaders } from './headers.ts';
 import { RequestBody } from './request-body.ts';
@@ -44,20 +44,19 @@ const REPLAYABLE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 const RESET_CODES = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED']);
 
 /** Starts proxying; answers the client itself in every case (response, or a coded failure). */
-export function proxyRequest(ctx: ProxyContext, req: IncomingMessage, res: ServerResponse, backend: Backend, path: string, headers: string[]): void {
+export function proxyRequest(ctx: ProxyContext, client: ClientExchange, backend: Backend, path: string, headers: string[]): void {
   const endpoint = ctx.balancer.pick(backend, ctx.health);
   ctx.health.setPanic(backend, ctx.balancer.panicked);
   if (endpoint === undefined) {
-    sendFailure(res, ErrorCode.NO_READY_ENDPOINT);
+    sendFailure(client, ErrorCode.NO_READY_ENDPOINT);
     return;
   }
-  new Exchange(ctx, req, res, backend, path, headers).start(endpoint);
+  new Exchange(ctx, client, backend, path, headers).start(endpoint);
 }
 
 class Exchange implements Dispatcher.DispatchHandler {
   readonly #ctx: ProxyContext;
-  readonly #req: IncomingMessage;
-  readonly #res: ServerResponse;
+  readonly #client: ClientExchange;
   readonly #backend: Backend;
   readonly #options: Dispatcher.DispatchOptions;
   readonly #hasBody: boolean;
@@ -73,16 +72,14 @@ class Exchange implements Dispatcher.DispatchHandler {
   #responded = false;
   #clientGone = false;
 
-  constructor(ctx: ProxyContext, req: IncomingMessage, res: ServerResponse, backend: Backend, path: string, headers: string[]) {
+  constructor(ctx: ProxyContext, client: ClientExchange, backend: Backend, path: string, headers: string[]) {
     this.#ctx = ctx;
-    this.#req = req;
-    this.#res = res;
+    this.#client = client;
     this.#backend = backend;
-    const length = req.headers['content-length'];
-    this.#hasBody = length !== undefined ? length !== '0' : req.headers['transfer-encoding'] !== undefined;
+    this.#hasBody = client.hasBody;
     const policy = backend.policy;
     this.#options = {
-      method: req.method as Dispatcher.HttpMethod,
+      method: client.method as Dispatcher.HttpMethod,
       path,
       headers,
       body: null,
@@ -90,14 +87,14 @@ class Exchange implements Dispatcher.DispatchHandler {
       bodyTimeout: policy.idleTimeoutMs ?? ctx.defaults.idleTimeoutMs,
     };
     ctx.budget.recordRequest(backend.key);
-    res.once('close', this.#onClientClose);
+    client.onClientGone = this.#onClientGone;
   }
 
   start(endpoint: EndpointView): void {
     this.#endpoint = endpoint;
     this.#started = false;
     this.#abort = undefined;
-    if (this.#hasBody) this.#body = new RequestBody(this.#req);
+    if (this.#hasBody) this.#body = new RequestBody(this.#client);
     const pool = this.#ctx.pools.get(endpoint.key, this.#backend.policy.connectTimeoutMs);
     pool.dispatch(this.#hasBody ? { ...this.#options, body: this.#body } : this.#options, this);
   }
@@ -118,18 +115,18 @@ class Exchange implements Dispatcher.DispatchHandler {
     else this.#ctx.health.recordSuccess(key);
     this.#responded = true;
     this.#resume = resume;
-    this.#res.writeHead(statusCode, clientResponseHeaders(rawHeaders));
+    this.#client.writeHead(statusCode, clientResponseHeaders(rawHeaders));
     return true;
   }
 
   onData(chunk: Buffer): boolean {
-    if (this.#res.write(chunk)) return true;
-    this.#res.once('drain', this.#resume!);
+    if (this.#client.write(chunk)) return true;
+    this.#client.onceDrain(this.#resume!);
     return false;
   }
 
   onComplete(): void {
-    this.#res.end();
+    this.#client.end();
   }
 
   onError(err: Error): void {
@@ -137,7 +134,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     if (this.#responded) {
       // Headers went out: nothing can be retried or reported to the client but a broken response.
       this.#ctx.log.debug({ err, endpoint: this.#endpoint!.key }, 'upstream response broke off');
-      this.#res.destroy(err);
+      this.#client.destroy();
       return;
     }
     const code = classifyUpstreamError(err);
@@ -146,8 +143,8 @@ class Exchange implements Dispatcher.DispatchHandler {
     if (this.#retryable(err) && this.#retry(key)) return;
     this.#ctx.log.debug({ err, endpoint: key, code }, 'upstream request failed');
     // Part of the body may be unread: the connection cannot carry another request.
-    if (this.#hasBody) this.#res.shouldKeepAlive = false;
-    sendFailure(this.#res, code);
+    if (this.#hasBody) this.#client.keepAlive = false;
+    sendFailure(this.#client, code);
   }
 
   #retryable(err: Error): boolean {
@@ -174,8 +171,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     return true;
   }
 
-  readonly #onClientClose = (): void => {
-    if (this.#res.writableFinished) return;
+  readonly #onClientGone = (): void => {
     this.#clientGone = true;
     this.#abort?.(new Error('client closed the connection'));
   };

@@ -1,18 +1,19 @@
 /**
  * The client's request body as handed to undici for one attempt. undici destroys a body stream when
- * an attempt fails; handing it this wrapper instead of the request keeps the client connection alive,
- * so Switchyard can still answer 502 — and, while nothing has been read yet, retry on another endpoint.
+ * an attempt fails; handing it this wrapper instead of the client's connection keeps that connection
+ * alive, so Switchyard can still answer 502 — and, while nothing has been read yet, retry on another
+ * endpoint with a new wrapper over the same exchange.
  */
-import type { IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
+import type { BodySink, ClientExchange } from './client-exchange.ts';
 
-export class RequestBody extends Readable {
-  readonly #src: IncomingMessage;
+export class RequestBody extends Readable implements BodySink {
+  readonly #src: ClientExchange;
   #attached = false;
   /** True once any byte was taken from the client: from then on the request cannot be replayed. */
   consumed = false;
 
-  constructor(src: IncomingMessage) {
+  constructor(src: ClientExchange) {
     super();
     this.#src = src;
   }
@@ -20,33 +21,30 @@ export class RequestBody extends Readable {
   override _read(): void {
     if (!this.#attached) {
       this.#attached = true;
-      this.#src.on('data', this.#onData);
-      this.#src.once('end', this.#onEnd);
-      this.#src.once('error', this.#onError);
+      this.#src.readBody(this);
+    } else {
+      this.#src.resumeBody();
     }
-    this.#src.resume();
   }
 
   override _destroy(err: Error | null, callback: (error?: Error | null) => void): void {
     if (this.#attached) {
-      this.#src.off('data', this.#onData);
-      this.#src.off('end', this.#onEnd);
-      this.#src.off('error', this.#onError);
-      this.#src.pause();
+      this.#attached = false;
+      this.#src.unreadBody(this);
     }
     callback(err);
   }
 
-  readonly #onData = (chunk: Buffer): void => {
+  onData(chunk: Buffer): boolean {
     this.consumed = true;
-    if (!this.push(chunk)) this.#src.pause();
-  };
+    return this.push(chunk);
+  }
 
-  readonly #onEnd = (): void => {
+  onEnd(): void {
     this.push(null);
-  };
+  }
 
-  readonly #onError = (err: Error): void => {
+  onError(err: Error): void {
     this.destroy(err);
-  };
+  }
 }

@@ -4,8 +4,8 @@
  * through Switchyard (HTTP_PROXY, or a name that resolves to the listener): unlike kube-proxy's
  * per-connection balancing, every request of a keep-alive client is balanced on its own.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../log.ts';
+import type { ClientExchange } from './client-exchange.ts';
 import type { SnapshotHolder } from '../snapshot/holder.ts';
 import { upstreamRequestHeaders } from './headers.ts';
 import { createHttpListener, type ClientLimits, type Listener } from './http-listener.ts';
@@ -28,12 +28,12 @@ export interface ServiceListenerOptions {
 
 export function createServiceListener(options: ServiceListenerOptions): Listener {
   const { holder, proxy, namespace } = options;
-  return createHttpListener(options.limits, options.log, options.counts, (req: IncomingMessage, res: ServerResponse): void => {
-    const target = parseTarget(req.url ?? '/');
-    if (!target) return sendFailure(res, ErrorCode.NOT_A_SERVICE);
-    const resolved = resolveServiceTarget(holder.current(), target.host ?? req.headers.host, namespace);
-    if (resolved.backend === undefined) return sendFailure(res, resolved.failure);
-    const headers = upstreamRequestHeaders(req, { proto: 'http', port: req.socket.localPort ?? 0 }, target.host);
-    proxyRequest(proxy, req, res, resolved.backend, target.pathAndQuery, headers);
+  return createHttpListener(options.limits, options.log, options.counts, (exchange: ClientExchange): void => {
+    const target = parseTarget(exchange.url);
+    if (!target) return sendFailure(exchange, ErrorCode.NOT_A_SERVICE);
+    const resolved = resolveServiceTarget(holder.current(), target.host ?? exchange.host, namespace);
+    if (resolved.backend === undefined) return sendFailure(exchange, resolved.failure);
+    const headers = upstreamRequestHeaders(exchange, { proto: 'http', port: exchange.localPort }, target.host);
+    proxyRequest(proxy, exchange, resolved.backend, target.pathAndQuery, headers);
   });
 }

@@ -2,8 +2,8 @@
  * The one place where a failure becomes an HTTP status. Client-facing bodies are short and generic;
  * the `x-switchyard-error` header names the reason; details go to the log.
  */
-import type { ServerResponse } from 'node:http';
 import { ErrorCode } from '../errors.ts';
+import type { ClientExchange } from './client-exchange.ts';
 
 export interface Failure {
   readonly status: number;
@@ -30,19 +30,24 @@ export type FailureCode = keyof typeof FAILURES;
 
 export const ERROR_HEADER = 'x-switchyard-error';
 
-/** Answers with the failure's status, reason header and body, unless the response has begun. */
-export function sendFailure(res: ServerResponse, code: FailureCode): void {
-  const f = FAILURES[code];
-  if (res.headersSent) {
-    res.destroy();
+/** The response head fields and body of each failure, built once. */
+const FAILURE_RESPONSES = new Map<string, { readonly headers: readonly string[]; readonly body: Buffer }>(
+  Object.entries(FAILURES).map(([code, f]) => {
+    const body = Buffer.from(f.body);
+    return [code, { headers: ['content-type', 'text/plain; charset=utf-8', 'content-length', String(body.length), ERROR_HEADER, f.reason], body }];
+  }),
+);
+
+/** Answers with the failure's status, reason header and body, unless the response has begun (then it is cut). */
+export function sendFailure(exchange: ClientExchange, code: FailureCode): void {
+  if (exchange.headersSent) {
+    exchange.destroy();
     return;
   }
-  res.writeHead(f.status, {
-    'content-type': 'text/plain; charset=utf-8',
-    'content-length': Buffer.byteLength(f.body),
-    [ERROR_HEADER]: f.reason,
-  });
-  res.end(f.body);
+  const response = FAILURE_RESPONSES.get(code)!;
+  exchange.writeHead(FAILURES[code].status, response.headers);
+  exchange.write(response.body);
+  exchange.end();
 }
 
 const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ETIMEDOUT']);
@@ -60,17 +65,23 @@ export function classifyUpstreamError(err: unknown): FailureCode {
 
 const CLIENT_FAILURES = new Map<string, readonly [status: string, reason: string, body: string]>([
   ['HPE_HEADER_OVERFLOW', ['431 Request Header Fields Too Large', 'header-too-large', 'request header fields too large\n']],
+  ['HPE_CHUNK_EXTENSIONS_OVERFLOW', ['413 Content Too Large', 'chunk-extensions-too-large', 'chunk extensions too large\n']],
   // --client-header-timeout / --client-request-timeout ran out (a slow or stalled client).
   ['ERR_HTTP_REQUEST_TIMEOUT', ['408 Request Timeout', 'request-timeout', 'request timeout\n']],
+  // An HTTP/1.1 request without Host (RFC 9112 §3.2: a server MUST answer 400).
+  ['MISSING_HOST', ['400 Bad Request', 'missing-host', 'bad request: no host header\n']],
+  // An Expect other than 100-continue (RFC 9110 §10.1.1).
+  ['EXPECTATION_FAILED', ['417 Expectation Failed', 'expectation-failed', 'expectation failed\n']],
 ]);
 const BAD_REQUEST = ['400 Bad Request', 'bad-request', 'bad request\n'] as const;
 
 /**
- * A raw response for a request Node's server rejected before any handler ran (no ServerResponse exists):
- * 400 for malformed requests, 431 for oversized headers, 408 for a client too slow to send its request.
- * The connection is closed after it.
+ * A raw response for a request refused before any handler ran: 400 for malformed requests (any llhttp
+ * error code not listed) and HTTP/1.1 without Host, 431 for oversized heads, 413 for oversized chunk
+ * extensions, 408 for a client too slow to send its request, 417 for an unmet Expect. The connection is
+ * closed after it.
  */
-export function rawParserFailure(parserCode: string | undefined): string {
-  const [status, reason, body] = (parserCode !== undefined ? CLIENT_FAILURES.get(parserCode) : undefined) ?? BAD_REQUEST;
+export function rawClientFailure(code: string | undefined): string {
+  const [status, reason, body] = (code !== undefined ? CLIENT_FAILURES.get(code) : undefined) ?? BAD_REQUEST;
   return `HTTP/1.1 ${status}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${body.length}\r\n${ERROR_HEADER}: ${reason}\r\nconnection: close\r\n\r\n${body}`;
 }

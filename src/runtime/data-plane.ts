@@ -3,7 +3,7 @@
  * view) and the HTTP listeners. Built the same way in the single-process mode and in each worker
  * process; it reads snapshots from a holder and knows nothing of where they come from.
  */
-import type { Server } from 'node:http';
+import type { Server } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { RoundRobin } from '../dataplane/balancer.ts';
 import type { ClientLimits, Listener } from '../dataplane/http-listener.ts';

@@ -1,18 +1,9 @@
-import type { IncomingMessage } from 'node:http';
 import { describe, expect, it } from 'vitest';
-import { clientResponseHeaders, upstreamRequestHeaders } from '../../../src/dataplane/headers.ts';
+import { clientResponseHeaders, requestFields, upstreamRequestHeaders, type ClientRequestHead } from '../../../src/dataplane/headers.ts';
 
-/** An IncomingMessage-like object: rawHeaders as sent, headers as Node folds them, and the peer address. */
-function fakeRequest(raw: readonly string[], remoteAddress: string | undefined = '10.1.2.3'): IncomingMessage {
-  const headers: Record<string, string | string[]> = {};
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i]!.toLowerCase();
-    const value = raw[i + 1]!;
-    const prev = headers[name];
-    if (name === 'set-cookie') headers[name] = [...((prev as string[] | undefined) ?? []), value];
-    else headers[name] = prev === undefined ? value : `${prev as string}, ${value}`;
-  }
-  return { rawHeaders: [...raw], headers, socket: { remoteAddress } } as unknown as IncomingMessage;
+/** A client request head as the listener hands it over: raw headers as sent, the fields read from them, the peer address. */
+function fakeRequest(raw: readonly string[], remoteAddress = '10.1.2.3'): ClientRequestHead {
+  return { rawHeaders: [...raw], ...requestFields(raw), remoteAddress };
 }
 
 /** The flat [name, value, …] list as pairs. */
@@ -139,5 +130,21 @@ describe('clientResponseHeaders', () => {
     ['nothing', [], []],
   ])('%s', (_name, headers, expected) => {
     expect(pairs(clientResponseHeaders(headers))).toEqual(expected);
+  });
+});
+
+describe('requestFields', () => {
+  it.each([
+    ['nothing of interest', ['Accept', '*/*', 'User-Agent', 'x'], { host: undefined, connection: undefined, forwardedFor: undefined, hasBody: false, expect: undefined }],
+    ['the first Host of two', ['Host', 'a.example', 'host', 'b.example'], { host: 'a.example' }],
+    ['Connection fields joined as Node folds them', ['Connection', 'keep-alive', 'connection', 'X-Trace'], { connection: 'keep-alive, X-Trace' }],
+    ['X-Forwarded-For fields joined', ['X-Forwarded-For', '203.0.113.7', 'x-forwarded-for', '198.51.100.1'], { forwardedFor: '203.0.113.7, 198.51.100.1' }],
+    ['Content-Length 0 is no body', ['Content-Length', '0'], { hasBody: false }],
+    ['Content-Length 5 is a body', ['content-length', '5'], { hasBody: true }],
+    ['any Transfer-Encoding is a body', ['Transfer-Encoding', 'chunked'], { hasBody: true }],
+    ['Expect, any case', ['EXPECT', '100-continue'], { expect: '100-continue' }],
+    ['names of the right length but other letters', ['Hose', 'x', 'Expert', 'y', 'Connectiom', 'z'], { host: undefined, expect: undefined, connection: undefined }],
+  ])('%s', (_name, raw, expected) => {
+    expect(requestFields(raw)).toMatchObject(expected);
   });
 });

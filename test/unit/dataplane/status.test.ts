@@ -1,7 +1,7 @@
-import type { ServerResponse } from 'node:http';
+import type { ClientExchange } from '../../../src/dataplane/client-exchange.ts';
 import { describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../../src/errors.ts';
-import { classifyUpstreamError, ERROR_HEADER, FAILURES, rawParserFailure, sendFailure, type FailureCode } from '../../../src/dataplane/status.ts';
+import { classifyUpstreamError, ERROR_HEADER, FAILURES, rawClientFailure, sendFailure, type FailureCode } from '../../../src/dataplane/status.ts';
 
 const withCode = (code: unknown) => Object.assign(new Error('boom'), { code });
 
@@ -61,34 +61,39 @@ describe('FAILURES and sendFailure', () => {
     const res = {
       headersSent: false,
       writeHead: (...args: unknown[]) => calls.push(['writeHead', ...args]),
+      write: (chunk: Buffer) => calls.push(['write', chunk.toString()]),
       end: (...args: unknown[]) => calls.push(['end', ...args]),
       destroy: () => calls.push(['destroy']),
-    } as unknown as ServerResponse;
+    } as unknown as ClientExchange;
     sendFailure(res, code);
     const body = FAILURES[code].body;
     expect(calls).toEqual([
-      ['writeHead', status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body), [ERROR_HEADER]: reason }],
-      ['end', body],
+      ['writeHead', status, ['content-type', 'text/plain; charset=utf-8', 'content-length', String(Buffer.byteLength(body)), ERROR_HEADER, reason]],
+      ['write', body],
+      ['end'],
     ]);
   });
 
   it('destroys the response when headers were already sent', () => {
     const calls: string[] = [];
-    const res = { headersSent: true, writeHead: () => calls.push('writeHead'), end: () => calls.push('end'), destroy: () => calls.push('destroy') } as unknown as ServerResponse;
+    const res = { headersSent: true, writeHead: () => calls.push('writeHead'), end: () => calls.push('end'), destroy: () => calls.push('destroy') } as unknown as ClientExchange;
     sendFailure(res, ErrorCode.UPSTREAM_PROTOCOL);
     expect(calls).toEqual(['destroy']);
   });
 });
 
-describe('rawParserFailure', () => {
+describe('rawClientFailure', () => {
   it.each([
     ['HPE_HEADER_OVERFLOW', '431 Request Header Fields Too Large', 'header-too-large', 'request header fields too large\n'],
     ['HPE_INVALID_METHOD', '400 Bad Request', 'bad-request', 'bad request\n'],
     ['ERR_HTTP_REQUEST_TIMEOUT', '408 Request Timeout', 'request-timeout', 'request timeout\n'],
+    ['HPE_CHUNK_EXTENSIONS_OVERFLOW', '413 Content Too Large', 'chunk-extensions-too-large', 'chunk extensions too large\n'],
+    ['MISSING_HOST', '400 Bad Request', 'missing-host', 'bad request: no host header\n'],
+    ['EXPECTATION_FAILED', '417 Expectation Failed', 'expectation-failed', 'expectation failed\n'],
     ['toString', '400 Bad Request', 'bad-request', 'bad request\n'],
     [undefined, '400 Bad Request', 'bad-request', 'bad request\n'],
   ])('%s → %s', (code, statusLine, reason, body) => {
-    const raw = rawParserFailure(code);
+    const raw = rawClientFailure(code);
     const [head, rest] = raw.split('\r\n\r\n');
     const lines = head!.split('\r\n');
     expect(lines[0]).toBe(`HTTP/1.1 ${statusLine}`);

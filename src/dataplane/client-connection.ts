@@ -1,0 +1,271 @@
+/**
+ * One client connection of a proxying listener: parses requests with Node's llhttp binding, hands
+ * each to the listener's handler as a ClientExchange, and serves them one at a time in arrival order
+ * (pipelined requests wait, parsed, with reading paused). It reads the socket only when someone wants
+ * the bytes: between requests, or while the proxy streams a request body upstream, so a client that
+ * sends faster than the upstream takes is held back by TCP. Its clock phases (head, busy, idle,
+ * closing) are checked by the listener's sweep (http-listener.ts) rather than a timer per connection.
+ */
+import type { Socket } from 'node:net';
+import { ClientExchange, type ExchangeOwner } from './client-exchange.ts';
+import { HEAD_CONTINUE, HEAD_STOP, RequestParser, type ParseError } from './llhttp.ts';
+import { rawClientFailure } from './status.ts';
+
+/** What a connection needs from its listener. */
+export interface ConnectionHost {
+  readonly maxHeaderSize: number;
+  readonly draining: boolean;
+  /** Hands a request over; the handler must answer it (end() or destroy()). */
+  serve(exchange: ClientExchange): void;
+  /** Once per served exchange: its response finished (true) or the connection closed first. */
+  done(exchange: ClientExchange, finished: boolean): void;
+  /** A request the parser refused (logged at debug by the listener). */
+  rejected(code: string, reason: string | undefined): void;
+  closed(connection: ClientConnection): void;
+  /** CONNECT: the answer, after which the connection closes. */
+  readonly connectRefusal: string;
+}
+
+/** What the listener's sweep checks: waiting for a head, serving, idle between requests, closing. */
+export const Phase = { Head: 0, Busy: 1, Idle: 2, Closing: 3 } as const;
+export type Phase = (typeof Phase)[keyof typeof Phase];
+
+export class ClientConnection implements ExchangeOwner {
+  readonly socket: Socket;
+  phase: Phase = Phase.Head;
+  /** When the current phase (or, while busy, the current request) began: performance.now(). */
+  since = performance.now();
+  readonly #host: ConnectionHost;
+  readonly #parser: RequestParser;
+  /** The exchange being served. */
+  active: ClientExchange | undefined;
+  /** Pipelined requests, parsed, waiting for `active` to finish. */
+  readonly #queue: ClientExchange[] = [];
+  /** The exchange whose bytes the parser is reading (active or the last queued), until its request completes. */
+  #parsing: ClientExchange | undefined;
+  #reading = true;
+  /** Close once the responses already asked for are written (the client ended its side, or asked for close). */
+  #last = false;
+  #closed = false;
+
+  constructor(socket: Socket, host: ConnectionHost) {
+    this.socket = socket;
+    this.#host = host;
+    this.#parser = new RequestParser(
+      {
+        onMessageBegin: this.#onMessageBegin,
+        onHead: this.#onHead,
+        onBody: this.#onBody,
+        onMessageComplete: this.#onMessageComplete,
+      },
+      host.maxHeaderSize,
+    );
+    socket.on('data', this.#onData);
+    socket.on('end', this.#onEnd);
+    socket.on('close', this.#onClose);
+    // Resets and writes after the client left: the 'close' that follows does the cleaning up.
+    socket.on('error', ignore);
+  }
+
+  get draining(): boolean {
+    return this.#host.draining;
+  }
+
+  /** Closes the connection if it sits between requests (drain); returns whether it did. */
+  closeIfIdle(): boolean {
+    if (this.phase !== Phase.Idle) return false;
+    this.socket.destroy();
+    return true;
+  }
+
+  /** Called by the listener's sweep with its limits; closes what overstayed. */
+  check(now: number, headerTimeoutMs: number, requestTimeoutMs: number, keepAliveTimeoutMs: number): void {
+    const age = now - this.since;
+    switch (this.phase) {
+      case Phase.Head:
+        if (age > headerTimeoutMs) this.#refuse('ERR_HTTP_REQUEST_TIMEOUT', undefined);
+        break;
+      case Phase.Busy:
+        if (age > requestTimeoutMs && this.active !== undefined && !this.active.requestComplete) {
+          if (this.active.headersSent) this.socket.destroy();
+          else this.#refuse('ERR_HTTP_REQUEST_TIMEOUT', undefined);
+        }
+        break;
+      case Phase.Idle:
+        if (age > keepAliveTimeoutMs) this.socket.destroy();
+        break;
+      case Phase.Closing:
+        if (age > headerTimeoutMs) this.socket.destroy();
+        break;
+    }
+  }
+
+  // --- parser events ------------------------------------------------------------------------------
+
+  readonly #onData = (data: Buffer): void => {
+    if (this.phase === Phase.Closing) return; // a refused connection: nothing more is parsed
+    const ret = this.#parser.execute(data);
+    if (typeof ret !== 'number') this.#refuse(ret.code, ret.reason);
+  };
+
+  readonly #onMessageBegin = (): void => {
+    if (this.phase === Phase.Idle) {
+      this.phase = Phase.Head;
+      this.since = performance.now();
+    }
+  };
+
+  readonly #onHead = (minor: number, rawHeaders: string[], method: string, url: string, upgrade: boolean, keepAlive: boolean): number => {
+    if (method === 'CONNECT') {
+      // Never a tunnel: answer and stop parsing (a tunnel's bytes would follow).
+      this.#closeWith(this.#host.connectRefusal);
+      return HEAD_STOP;
+    }
+    if (method === 'PRI') {
+      // The HTTP/2 connection preface: this listener speaks HTTP/1.1 only.
+      this.socket.destroy();
+      return HEAD_STOP;
+    }
+    // An Upgrade (WebSocket) is served as a plain request without the upgrade, on a connection that then closes.
+    const exchange = new ClientExchange(this, minor, method, url, rawHeaders, keepAlive && !upgrade);
+    this.#parsing = exchange;
+    if (this.active === undefined) this.#start(exchange);
+    else this.#queue.push(exchange);
+    this.updateReading();
+    return HEAD_CONTINUE;
+  };
+
+  readonly #onBody = (chunk: Buffer): void => {
+    this.#parsing?.body(chunk);
+  };
+
+  readonly #onMessageComplete = (): void => {
+    const exchange = this.#parsing;
+    if (exchange === undefined) return;
+    this.#parsing = undefined;
+    exchange.complete();
+    if (exchange === this.active && exchange.finished) this.#next(exchange);
+    else this.updateReading();
+  };
+
+  // --- serving ------------------------------------------------------------------------------------
+
+  #start(exchange: ClientExchange): void {
+    // Checks node:http makes before a request reaches a handler (RFC 9112 §3.2, RFC 9110 §10.1.1);
+    // a refused request is never served, so it is neither in flight nor counted as a response.
+    if (exchange.versionMinor >= 1 && exchange.host === undefined) return this.#refuse('MISSING_HOST', undefined);
+    if (exchange.unmetExpectation) return this.#refuse('EXPECTATION_FAILED', undefined);
+    this.active = exchange;
+    this.phase = Phase.Busy;
+    this.since = performance.now();
+    this.#host.serve(exchange);
+  }
+
+  responseEnded(exchange: ClientExchange): void {
+    if (exchange !== this.active) return;
+    if (exchange.requestComplete) return this.#next(exchange);
+    if (!exchange.keepAlive) {
+      // The rest of the body stays unread; the connection cannot carry another request.
+      this.#host.done(exchange, true);
+      this.active = undefined;
+      this.#closeWith(undefined);
+      return;
+    }
+    // Read the rest of the request and drop it; the connection goes on once it is complete.
+    exchange.discardBody();
+    this.updateReading();
+  }
+
+  /** `exchange` is over on both sides: serve the next request, or wait for one, or close. */
+  #next(exchange: ClientExchange): void {
+    this.#host.done(exchange, true);
+    this.active = undefined;
+    if (!exchange.keepAlive || this.#host.draining) {
+      this.#closeWith(undefined);
+      return;
+    }
+    const queued = this.#queue.shift();
+    if (queued !== undefined) {
+      this.#start(queued);
+    } else if (this.#last) {
+      this.#closeWith(undefined);
+      return;
+    } else {
+      this.phase = Phase.Idle;
+      this.since = performance.now();
+    }
+    this.updateReading();
+  }
+
+  updateReading(): void {
+    const parsing = this.#parsing;
+    const want = !this.#closed && this.phase !== Phase.Closing && this.#queue.length === 0 && (parsing === undefined || parsing.wantsBody);
+    if (want === this.#reading) return;
+    this.#reading = want;
+    if (want) this.socket.resume();
+    else this.socket.pause();
+  }
+
+  // --- ending -------------------------------------------------------------------------------------
+
+  /** A request refused before (or instead of) its handler: a short answer when nothing else was written, then close. */
+  #refuse(code: string, reason: string | undefined): void {
+    if (this.phase === Phase.Closing || this.#closed) return;
+    this.#host.rejected(code, reason);
+    const active = this.active;
+    if (active !== undefined && active.headersSent) {
+      this.socket.destroy();
+      return;
+    }
+    this.#abandonExchanges();
+    this.#closeWith(rawClientFailure(code));
+  }
+
+  /** Ends the connection after `last` (if any): the client gets until the header timeout to close its side. */
+  #closeWith(last: string | undefined): void {
+    if (this.phase === Phase.Closing || this.#closed) return;
+    this.phase = Phase.Closing;
+    this.since = performance.now();
+    this.#queue.length = 0;
+    this.#parsing = undefined;
+    // Keep reading (and dropping) so the client's close is seen and no unread bytes turn our close into a reset.
+    this.#reading = true;
+    this.socket.resume();
+    if (last === undefined) this.socket.end();
+    else this.socket.end(last, 'latin1');
+  }
+
+  /** Whatever is served or waiting will never be answered on this connection. */
+  #abandonExchanges(): void {
+    const active = this.active;
+    this.active = undefined;
+    if (active !== undefined && !active.finished) {
+      active.gone();
+      this.#host.done(active, false);
+    }
+    this.#queue.length = 0;
+  }
+
+  readonly #onEnd = (): void => {
+    // The client sent everything it will send. A request cut short is an error; otherwise answer what was asked.
+    const err: ParseError | undefined = this.phase === Phase.Closing ? undefined : this.#parser.finish();
+    if (err !== undefined) return this.#refuse(err.code, err.reason);
+    this.#last = true;
+    if (this.phase === Phase.Closing) {
+      this.socket.destroy();
+      return;
+    }
+    if (this.active === undefined && this.#queue.length === 0) this.#closeWith(undefined);
+  };
+
+  readonly #onClose = (): void => {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#abandonExchanges();
+    this.#host.closed(this);
+    // The parser may be on the stack (a destroy from inside a callback): free it after this turn.
+    setImmediate(() => this.#parser.close());
+  };
+}
+
+function ignore(): void {}

@@ -1,0 +1,130 @@
+/**
+ * Node's own HTTP/1.1 parser: the llhttp binding that node:http runs on, in strict mode, with the same
+ * limits and the same refusals (request smuggling shapes, invalid header names, oversized heads). The
+ * client listeners use it without node:http's IncomingMessage/ServerResponse streams, which cost more per
+ * request than the proxying itself (README, Performance). It is reached through `_http_common`, the
+ * CommonJS module node:http itself uses; this is the only module that knows its shape.
+ */
+
+/** Callback slots of a parser, by the indexes the binding exports. */
+interface ParserBinding {
+  readonly REQUEST: number;
+  readonly kOnMessageBegin: number;
+  readonly kOnHeaders: number;
+  readonly kOnHeadersComplete: number;
+  readonly kOnBody: number;
+  readonly kOnMessageComplete: number;
+  new (): NativeParser;
+}
+
+interface NativeParser {
+  initialize(type: number, resource: object, maxHeaderSize: number, lenientFlags: number): void;
+  /** Bytes parsed, or the parse error (code `HPE_*`). */
+  execute(data: Buffer): number | ParseError;
+  /** Ends the input: an error if a message was cut short. */
+  finish(): ParseError | undefined;
+  close(): void;
+  [slot: number]: unknown;
+}
+
+/** A parse error as the binding returns it: `code` is llhttp's (`HPE_INVALID_HEADER_TOKEN`, `HPE_HEADER_OVERFLOW`…). */
+export interface ParseError extends Error {
+  readonly code: string;
+  readonly reason?: string;
+}
+
+const common = process.getBuiltinModule('_http_common') as { HTTPParser?: ParserBinding; methods?: readonly string[] } | undefined;
+const binding = common?.HTTPParser;
+const METHODS = common?.methods;
+if (typeof binding !== 'function' || !Array.isArray(METHODS) || typeof binding.kOnHeadersComplete !== 'number') {
+  // Never expected on a supported Node (22+); a clear start-up failure beats a data plane that cannot parse.
+  throw new Error(`this Node.js (${process.version}) does not expose the llhttp binding in _http_common; Switchyard needs Node 22 or later`);
+}
+const Parser = binding;
+const kOnMessageBegin = binding.kOnMessageBegin;
+const kOnHeaders = binding.kOnHeaders;
+const kOnHeadersComplete = binding.kOnHeadersComplete;
+const kOnBody = binding.kOnBody;
+const kOnMessageComplete = binding.kOnMessageComplete;
+
+/** What kOnHeadersComplete may answer: go on with the message, or stop parsing (CONNECT: a tunnel would follow). */
+export const HEAD_CONTINUE = 0;
+export const HEAD_STOP = 2;
+
+/** The events of a request parser; `this` is not used. */
+export interface RequestEvents {
+  /** The first byte of a request. */
+  onMessageBegin(): void;
+  /**
+   * A complete request head. `rawHeaders` is a fresh [name, value, …] list; `method` is upper case;
+   * `upgrade` is true for CONNECT and for requests with `Connection: upgrade` and `Upgrade`. Returns
+   * HEAD_CONTINUE or HEAD_STOP.
+   */
+  onHead(versionMinor: number, rawHeaders: string[], method: string, url: string, upgrade: boolean, keepAlive: boolean): number;
+  onBody(chunk: Buffer): void;
+  onMessageComplete(): void;
+}
+
+/** One connection's request parser. */
+export class RequestParser {
+  readonly #native: NativeParser;
+  /** Head parts delivered early (a head split over reads, or more than 32 fields). */
+  #headers: string[] = [];
+  #url = '';
+
+  /** `maxHeaderSize`: largest head in bytes before HPE_HEADER_OVERFLOW (0: Node's default). */
+  constructor(events: RequestEvents, maxHeaderSize: number) {
+    const native = new Parser();
+    // No lenient flags: node:http's default strictness.
+    native.initialize(binding!.REQUEST, {}, maxHeaderSize, 0);
+    native[kOnMessageBegin] = events.onMessageBegin;
+    native[kOnHeaders] = (headers: string[], url: string): void => {
+      for (const h of headers) this.#headers.push(h);
+      this.#url += url;
+    };
+    native[kOnHeadersComplete] = (
+      _major: number,
+      minor: number,
+      headers: string[] | undefined,
+      method: number,
+      url: string | undefined,
+      _status: unknown,
+      _statusMessage: unknown,
+      upgrade: boolean,
+      keepAlive: boolean,
+    ): number => {
+      if (headers === undefined) {
+        headers = this.#headers;
+        this.#headers = [];
+      }
+      if (url === undefined) {
+        url = this.#url;
+        this.#url = '';
+      }
+      return events.onHead(minor, headers, METHODS![method] ?? 'GET', url, upgrade, keepAlive);
+    };
+    native[kOnBody] = events.onBody;
+    native[kOnMessageComplete] = (): void => {
+      // Trailer fields arrive through kOnHeaders; they are not forwarded.
+      if (this.#headers.length > 0) this.#headers = [];
+      this.#url = '';
+      events.onMessageComplete();
+    };
+    this.#native = native;
+  }
+
+  /** Parses `data`: the number of bytes taken, or the error that stops this connection. */
+  execute(data: Buffer): number | ParseError {
+    return this.#native.execute(data);
+  }
+
+  /** The client ended its side: an error when it did so in the middle of a request. */
+  finish(): ParseError | undefined {
+    return this.#native.finish();
+  }
+
+  /** Frees the native parser; call once the connection is closed, never from inside a callback. */
+  close(): void {
+    this.#native.close();
+  }
+}
