@@ -44,6 +44,8 @@ export class ClientConnection implements ExchangeOwner {
   /** The exchange whose bytes the parser is reading (active or the last queued), until its request completes. */
   #parsing: ClientExchange | undefined;
   #reading = true;
+  /** The parser is inside a request (its first byte arrived, its end has not). */
+  #inMessage = false;
   /** Close once the responses already asked for are written (the client ended its side, or asked for close). */
   #last = false;
   #closed = false;
@@ -60,6 +62,9 @@ export class ClientConnection implements ExchangeOwner {
       },
       host.maxHeaderSize,
     );
+    // 'data' events feed the parser. Letting the parser read the socket handle itself, as node:http does
+    // (parser.consume), measured 11 % more instructions per request (callgrind: 218k against 195k),
+    // probably because each of its callbacks then starts from native code rather than inside execute().
     socket.on('data', this.#onData);
     socket.on('end', this.#onEnd);
     socket.on('close', this.#onClose);
@@ -71,9 +76,9 @@ export class ClientConnection implements ExchangeOwner {
     return this.#host.draining;
   }
 
-  /** Closes the connection if it sits between requests (drain); returns whether it did. */
+  /** Closes the connection if it sits between requests, or has not begun its first one (drain); returns whether it did. */
   closeIfIdle(): boolean {
-    if (this.phase !== Phase.Idle) return false;
+    if (this.phase !== Phase.Idle && !(this.phase === Phase.Head && !this.#inMessage)) return false;
     this.socket.destroy();
     return true;
   }
@@ -108,7 +113,11 @@ export class ClientConnection implements ExchangeOwner {
     if (typeof ret !== 'number') this.#refuse(ret.code, ret.reason);
   };
 
+  // A closing connection still reads (to see the client's close) but serves nothing more.
+
   readonly #onMessageBegin = (): void => {
+    if (this.phase === Phase.Closing) return;
+    this.#inMessage = true;
     if (this.phase === Phase.Idle) {
       this.phase = Phase.Head;
       this.since = performance.now();
@@ -116,9 +125,12 @@ export class ClientConnection implements ExchangeOwner {
   };
 
   readonly #onHead = (minor: number, rawHeaders: string[], method: string, url: string, upgrade: boolean, keepAlive: boolean): number => {
+    if (this.phase === Phase.Closing) return HEAD_STOP;
     if (method === 'CONNECT') {
-      // Never a tunnel: answer and stop parsing (a tunnel's bytes would follow).
-      this.#closeWith(this.#host.connectRefusal);
+      // Never a tunnel: answer and stop parsing (a tunnel's bytes would follow). Pipelined behind a
+      // request still being answered, the refusal cannot go out first: the connection is cut instead.
+      if (this.active === undefined) this.#closeWith(this.#host.connectRefusal);
+      else this.socket.destroy();
       return HEAD_STOP;
     }
     if (method === 'PRI') {
@@ -136,10 +148,11 @@ export class ClientConnection implements ExchangeOwner {
   };
 
   readonly #onBody = (chunk: Buffer): void => {
-    this.#parsing?.body(chunk);
+    if (this.phase !== Phase.Closing) this.#parsing?.body(chunk);
   };
 
   readonly #onMessageComplete = (): void => {
+    this.#inMessage = false;
     const exchange = this.#parsing;
     if (exchange === undefined) return;
     this.#parsing = undefined;
