@@ -16,7 +16,7 @@ import { rawRequest, request } from '../helpers/http.ts';
 import { ingress, serviceWithPods, tempManifestDir, writeManifest } from '../helpers/manifests.ts';
 import { startPods, type Pod } from '../helpers/pods.ts';
 import { startSwitchyard, type HostPort, type RunningSwitchyard } from '../helpers/switchyard.ts';
-import { withTimeout } from '../helpers/wait.ts';
+import { waitFor, withTimeout } from '../helpers/wait.ts';
 
 afterEach(cleanupAll);
 
@@ -457,6 +457,27 @@ describe('client protocol (HTTP/1.x over raw sockets)', () => {
     client.write(Buffer.concat([body.subarray(early), Buffer.from(head('GET /echo?id=after-413 HTTP/1.1', HOST))])).catch(() => undefined);
     const next = await client.responseOrClose({ timeoutMs: 5000 });
     if (next !== 'closed') expect([next.status, text(next)]).toEqual([200, 'echo after-413']);
+  });
+
+  it('counts an early answer once, and nothing in flight, when the client leaves before sending the rest of its body', async () => {
+    const { sy } = await proxied();
+    const client = await RawClient.open(sy.ingress);
+    await client.write(head('POST /reject HTTP/1.1', HOST, 'Content-Length: 1048576'));
+    await client.write(Buffer.alloc(64 * 1024, 'u'));
+    const res = await client.response();
+    expect(res.status).toBe(413);
+    // The proxy is now reading (and dropping) the rest of the body; the client goes away instead.
+    client.socket.destroy();
+    // Regression: the finished response was once neither counted nor taken out of the in-flight gauge.
+    const metrics = await waitFor(
+      async () => {
+        const body = (await request(sy.admin, '/metrics')).body;
+        return /^switchyard_requests_in_flight 0$/m.test(body) ? body : undefined;
+      },
+      { what: 'no request in flight', timeoutMs: 3000 },
+    );
+    expect(metrics).toMatch(/^switchyard_responses_total\{listener="ingress",code="4xx"\} 1$/m);
+    expect(metrics).toMatch(/^switchyard_responses_total\{listener="ingress",code="none"\} 0$/m);
   });
 
   it('closes a keep-alive connection left idle past --client-keepalive-timeout 300ms', async () => {
