@@ -16,7 +16,7 @@ export interface ExchangeOwner {
   readonly socket: Socket;
   /** The response was ended (or cut): the connection may go on to its next request. */
   responseEnded(exchange: ClientExchange): void;
-  /** Whether the connection should read more of the request body now. */
+  /** Starts or stops reading the socket, as the exchanges now want body bytes or not. */
   updateReading(): void;
   /** Whether the listener is draining (every response then closes its connection). */
   readonly draining: boolean;
