@@ -9,6 +9,8 @@
 import type { Socket } from 'node:net';
 import { requestFields } from './headers.ts';
 
+// Not an ESM import of node:http: its namespace loads Node's bundled undici (~2.5 MB RSS per process);
+// test/architecture/imports.test.ts keeps it that way.
 const { STATUS_CODES } = process.getBuiltinModule('node:http');
 
 /** What an exchange needs from its connection. */
