@@ -22,23 +22,25 @@ export interface ConnectionHost {
   /** A request the parser refused (logged at debug by the listener). */
   rejected(code: string, reason: string | undefined): void;
   closed(connection: ClientConnection): void;
-  /** CONNECT: the answer, after which the connection closes. */
-  readonly connectRefusal: string;
 }
 
+const CONNECT_REFUSED =
+  'HTTP/1.1 405 Method Not Allowed\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: 20\r\n' +
+  'allow: GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS\r\nx-switchyard-error: connect-not-allowed\r\nconnection: close\r\n\r\nCONNECT not allowed\n';
+
 /** What the listener's sweep checks: waiting for a head, serving, idle between requests, closing. */
-export const Phase = { Head: 0, Busy: 1, Idle: 2, Closing: 3 } as const;
-export type Phase = (typeof Phase)[keyof typeof Phase];
+const Phase = { Head: 0, Busy: 1, Idle: 2, Closing: 3 } as const;
+type Phase = (typeof Phase)[keyof typeof Phase];
 
 export class ClientConnection implements ExchangeOwner {
   readonly socket: Socket;
-  phase: Phase = Phase.Head;
+  #phase: Phase = Phase.Head;
   /** When the current phase (or, while busy, the current request) began: performance.now(). */
-  since = performance.now();
+  #since = performance.now();
   readonly #host: ConnectionHost;
   readonly #parser: RequestParser;
   /** The exchange being served. */
-  active: ClientExchange | undefined;
+  #active: ClientExchange | undefined;
   /** Pipelined requests, parsed, waiting for `active` to finish. */
   readonly #queue: ClientExchange[] = [];
   /** The exchange whose bytes the parser is reading (active or the last queued), until its request completes. */
@@ -78,7 +80,7 @@ export class ClientConnection implements ExchangeOwner {
 
   /** Closes the connection if it sits between requests, or has not begun its first one (drain); returns whether it did. */
   closeIfIdle(): boolean {
-    if (this.phase !== Phase.Idle && !(this.phase === Phase.Head && !this.#inMessage)) return false;
+    if (this.#phase !== Phase.Idle && !(this.#phase === Phase.Head && !this.#inMessage)) return false;
     this.#closeIdle();
     return true;
   }
@@ -91,14 +93,14 @@ export class ClientConnection implements ExchangeOwner {
 
   /** Called by the listener's sweep with its limits; closes what overstayed. */
   check(now: number, headerTimeoutMs: number, requestTimeoutMs: number, keepAliveTimeoutMs: number): void {
-    const age = now - this.since;
-    switch (this.phase) {
+    const age = now - this.#since;
+    switch (this.#phase) {
       case Phase.Head:
         if (age > headerTimeoutMs) this.#refuse('ERR_HTTP_REQUEST_TIMEOUT', undefined);
         break;
       case Phase.Busy:
-        if (age > requestTimeoutMs && this.active !== undefined && !this.active.requestComplete) {
-          if (this.active.headersSent) this.socket.destroy();
+        if (age > requestTimeoutMs && this.#active !== undefined && !this.#active.requestComplete) {
+          if (this.#active.headersSent) this.socket.destroy();
           else this.#refuse('ERR_HTTP_REQUEST_TIMEOUT', undefined);
         }
         break;
@@ -114,7 +116,7 @@ export class ClientConnection implements ExchangeOwner {
   // --- parser events ------------------------------------------------------------------------------
 
   readonly #onData = (data: Buffer): void => {
-    if (this.phase === Phase.Closing) return; // a refused connection: nothing more is parsed
+    if (this.#phase === Phase.Closing) return; // a refused connection: nothing more is parsed
     const ret = this.#parser.execute(data);
     if (typeof ret !== 'number') this.#refuse(ret.code, ret.reason);
   };
@@ -122,20 +124,20 @@ export class ClientConnection implements ExchangeOwner {
   // A closing connection still reads (to see the client's close) but serves nothing more.
 
   readonly #onMessageBegin = (): void => {
-    if (this.phase === Phase.Closing) return;
+    if (this.#phase === Phase.Closing) return;
     this.#inMessage = true;
-    if (this.phase === Phase.Idle) {
-      this.phase = Phase.Head;
-      this.since = performance.now();
+    if (this.#phase === Phase.Idle) {
+      this.#phase = Phase.Head;
+      this.#since = performance.now();
     }
   };
 
   readonly #onHead = (minor: number, rawHeaders: string[], method: string, url: string, upgrade: boolean, keepAlive: boolean): number => {
-    if (this.phase === Phase.Closing) return HEAD_STOP;
+    if (this.#phase === Phase.Closing) return HEAD_STOP;
     if (method === 'CONNECT') {
       // Never a tunnel: answer and stop parsing (a tunnel's bytes would follow). Pipelined behind a
       // request still being answered, the refusal cannot go out first: the connection is cut instead.
-      if (this.active === undefined) this.#closeWith(this.#host.connectRefusal);
+      if (this.#active === undefined) this.#closeWith(CONNECT_REFUSED);
       else this.socket.destroy();
       return HEAD_STOP;
     }
@@ -147,14 +149,14 @@ export class ClientConnection implements ExchangeOwner {
     // An Upgrade (WebSocket) is served as a plain request without the upgrade, on a connection that then closes.
     const exchange = new ClientExchange(this, minor, method, url, rawHeaders, keepAlive && !upgrade);
     this.#parsing = exchange;
-    if (this.active === undefined) this.#start(exchange);
+    if (this.#active === undefined) this.#start(exchange);
     else this.#queue.push(exchange);
     this.updateReading();
     return HEAD_CONTINUE;
   };
 
   readonly #onBody = (chunk: Buffer): void => {
-    if (this.phase !== Phase.Closing) this.#parsing?.body(chunk);
+    if (this.#phase !== Phase.Closing) this.#parsing?.body(chunk);
   };
 
   readonly #onMessageComplete = (): void => {
@@ -163,7 +165,7 @@ export class ClientConnection implements ExchangeOwner {
     if (exchange === undefined) return;
     this.#parsing = undefined;
     exchange.complete();
-    if (exchange === this.active && exchange.finished) this.#next(exchange);
+    if (exchange === this.#active && exchange.finished) this.#next(exchange);
     else this.updateReading();
   };
 
@@ -174,19 +176,19 @@ export class ClientConnection implements ExchangeOwner {
     // a refused request is never served, so it is neither in flight nor counted as a response.
     if (exchange.versionMinor >= 1 && exchange.host === undefined) return this.#refuse('MISSING_HOST', undefined);
     if (exchange.unmetExpectation) return this.#refuse('EXPECTATION_FAILED', undefined);
-    this.active = exchange;
-    this.phase = Phase.Busy;
-    this.since = performance.now();
+    this.#active = exchange;
+    this.#phase = Phase.Busy;
+    this.#since = performance.now();
     this.#host.serve(exchange);
   }
 
   responseEnded(exchange: ClientExchange): void {
-    if (exchange !== this.active) return;
+    if (exchange !== this.#active) return;
     if (exchange.requestComplete) return this.#next(exchange);
     if (!exchange.keepAlive) {
       // The rest of the body stays unread; the connection cannot carry another request.
       this.#host.done(exchange, true);
-      this.active = undefined;
+      this.#active = undefined;
       this.#closeWith(undefined);
       return;
     }
@@ -198,7 +200,7 @@ export class ClientConnection implements ExchangeOwner {
   /** `exchange` is over on both sides: serve the next request, or wait for one, or close. */
   #next(exchange: ClientExchange): void {
     this.#host.done(exchange, true);
-    this.active = undefined;
+    this.#active = undefined;
     if (!exchange.keepAlive || this.#host.draining) {
       this.#closeWith(undefined);
       return;
@@ -210,8 +212,8 @@ export class ClientConnection implements ExchangeOwner {
       this.#closeWith(undefined);
       return;
     } else {
-      this.phase = Phase.Idle;
-      this.since = performance.now();
+      this.#phase = Phase.Idle;
+      this.#since = performance.now();
     }
     this.updateReading();
   }
@@ -220,7 +222,7 @@ export class ClientConnection implements ExchangeOwner {
     const parsing = this.#parsing;
     // A request without a body completes in the same parse as its head: no pause for it (a pause and
     // resume of a net.Socket costs a tick).
-    const want = !this.#closed && this.phase !== Phase.Closing && this.#queue.length === 0 && (parsing === undefined || !parsing.hasBody || parsing.wantsBody);
+    const want = !this.#closed && this.#phase !== Phase.Closing && this.#queue.length === 0 && (parsing === undefined || !parsing.hasBody || parsing.wantsBody);
     if (want === this.#reading) return;
     this.#reading = want;
     if (want) this.socket.resume();
@@ -231,9 +233,9 @@ export class ClientConnection implements ExchangeOwner {
 
   /** A request refused before (or instead of) its handler: a short answer when nothing else was written, then close. */
   #refuse(code: string, reason: string | undefined): void {
-    if (this.phase === Phase.Closing || this.#closed) return;
+    if (this.#phase === Phase.Closing || this.#closed) return;
     this.#host.rejected(code, reason);
-    const active = this.active;
+    const active = this.#active;
     if (active !== undefined && active.headersSent) {
       this.socket.destroy();
       return;
@@ -244,9 +246,9 @@ export class ClientConnection implements ExchangeOwner {
 
   /** Ends the connection after `last` (if any): the client gets until the header timeout to close its side. */
   #closeWith(last: string | undefined): void {
-    if (this.phase === Phase.Closing || this.#closed) return;
-    this.phase = Phase.Closing;
-    this.since = performance.now();
+    if (this.#phase === Phase.Closing || this.#closed) return;
+    this.#phase = Phase.Closing;
+    this.#since = performance.now();
     this.#queue.length = 0;
     this.#parsing = undefined;
     // Keep reading (and dropping) so the client's close is seen and no unread bytes turn our close into a reset.
@@ -258,8 +260,8 @@ export class ClientConnection implements ExchangeOwner {
 
   /** Whatever is served or waiting will never be answered on this connection. */
   #abandonExchanges(): void {
-    const active = this.active;
-    this.active = undefined;
+    const active = this.#active;
+    this.#active = undefined;
     if (active !== undefined) {
       // A finished response whose request body was still being read (and dropped) counts as answered.
       if (!active.finished) active.gone();
@@ -270,16 +272,16 @@ export class ClientConnection implements ExchangeOwner {
 
   readonly #onEnd = (): void => {
     // The client sent everything it will send. A request cut short is an error; otherwise answer what was asked.
-    const err: ParseError | undefined = this.phase === Phase.Closing ? undefined : this.#parser.finish();
+    const err: ParseError | undefined = this.#phase === Phase.Closing ? undefined : this.#parser.finish();
     if (err !== undefined) return this.#refuse(err.code, err.reason);
     this.#last = true;
-    if (this.phase === Phase.Closing) {
+    if (this.#phase === Phase.Closing) {
       // Both sides are done once our last bytes are out.
       if (this.socket.writableFinished) this.socket.destroy();
       else this.socket.once('finish', () => this.socket.destroy());
       return;
     }
-    if (this.active === undefined && this.#queue.length === 0) this.#closeWith(undefined);
+    if (this.#active === undefined && this.#queue.length === 0) this.#closeWith(undefined);
   };
 
   readonly #onClose = (): void => {

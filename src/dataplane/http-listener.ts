@@ -35,10 +35,6 @@ export interface Listener {
   drain(timeoutMs: number): Promise<{ cut: number }>;
 }
 
-const CONNECT_REFUSED =
-  'HTTP/1.1 405 Method Not Allowed\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: 20\r\n' +
-  'allow: GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS\r\nx-switchyard-error: connect-not-allowed\r\nconnection: close\r\n\r\nCONNECT not allowed\n';
-
 /**
  * An HTTP listener that hands each request to `route`, which must answer it. `counts` gets one
  * increment per response, at the index of its status class (0 when the connection was cut first).
@@ -52,7 +48,6 @@ export function createHttpListener(limits: ClientLimits, log: Logger, counts: nu
     get draining() {
       return draining;
     },
-    connectRefusal: CONNECT_REFUSED,
     serve(exchange) {
       inFlight++;
       route(exchange);
