@@ -37,6 +37,8 @@ export const ErrorCode = {
   ADMIN_BAD_QUERY: 'SWY_ERR_ADMIN_BAD_QUERY',
   /** A data-plane worker process failed to start. */
   WORKER_FAILED: 'SWY_ERR_WORKER_FAILED',
+  /** This Node.js lacks something the data plane is built on (its llhttp binding in `_http_common`). */
+  RUNTIME_UNSUPPORTED: 'SWY_ERR_RUNTIME_UNSUPPORTED',
   /** A listener could not bind its address. */
   LISTEN_FAILED: 'SWY_ERR_LISTEN_FAILED',
   /** The kubeconfig cannot be read or used (file, context, cluster, user), or the in-cluster environment is incomplete. */

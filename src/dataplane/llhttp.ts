@@ -5,6 +5,7 @@
  * request than the proxying itself (README, Performance). It is reached through `_http_common`, the
  * CommonJS module node:http itself uses; this is the only module that knows its shape.
  */
+import { ErrorCode, SwyError } from '../errors.ts';
 
 /** Callback slots of a parser, by the indexes the binding exports. */
 interface ParserBinding {
@@ -38,7 +39,7 @@ const binding = common?.HTTPParser;
 const METHODS = common?.methods;
 if (typeof binding !== 'function' || !Array.isArray(METHODS) || typeof binding.kOnHeadersComplete !== 'number') {
   // Never expected on a supported Node (22+); a clear start-up failure beats a data plane that cannot parse.
-  throw new Error(`this Node.js (${process.version}) does not expose the llhttp binding in _http_common; Switchyard needs Node 22 or later`);
+  throw new SwyError(ErrorCode.RUNTIME_UNSUPPORTED, `this Node.js (${process.version}) does not expose the llhttp binding in _http_common; Switchyard needs Node 22 or later`);
 }
 const Parser = binding;
 const kOnMessageBegin = binding.kOnMessageBegin;
