@@ -8,6 +8,7 @@ import type { Logger } from './log.ts';
 import { createControlPlane } from './runtime/control-plane.ts';
 import { createDataPlane } from './runtime/data-plane.ts';
 import { startWorkerPool, type WorkerPool } from './runtime/primary.ts';
+import { collectStartupGarbage } from './runtime/startup-gc.ts';
 import type { SnapshotHolder } from './snapshot/holder.ts';
 
 export interface Switchyard {
@@ -44,6 +45,8 @@ export async function startSwitchyard(config: Config, log: Logger): Promise<Swit
     onHealthEvent: (event) => pool?.broadcastHealth(event),
   });
   announce('admin', await cp.start());
+  // The first snapshot is built: drop what building it left behind before any traffic arrives.
+  collectStartupGarbage(log);
 
   let stopData: (drainTimeoutMs: number) => Promise<number>;
   try {

@@ -10,6 +10,7 @@ import { EndpointHealth } from '../health/endpoint-health.ts';
 import { createRootLogger } from '../log.ts';
 import { SnapshotHolder } from '../snapshot/holder.ts';
 import { createDataPlane } from './data-plane.ts';
+import { collectStartupGarbage } from './startup-gc.ts';
 import { STATS_INTERVAL_MS, WORKER_ENV, type FromWorker, type ToWorker } from './messages.ts';
 
 const config = JSON.parse(process.env[WORKER_ENV.config] ?? '{}') as Config;
@@ -49,6 +50,8 @@ process.on('message', (m: ToWorker) => {
       holder.swap(m.snapshot);
       if (!listening && !stopping) {
         listening = true;
+        // Receiving the first snapshot left its serialized copy behind; collect before taking traffic.
+        collectStartupGarbage(log);
         dataPlane.listen().then(
           (addresses) => send({ t: 'listening', addresses }),
           (err: unknown) => {

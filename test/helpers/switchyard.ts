@@ -53,6 +53,8 @@ export interface StartOptions {
   readonly args?: readonly string[];
   /** How long start-up may take; default 10 s. */
   readonly timeoutMs?: number;
+  /** Node flags before bin/switchyard.js, e.g. those of its #! line. */
+  readonly nodeFlags?: readonly string[];
 }
 
 const BIN = 'bin/switchyard.js';
@@ -69,8 +71,8 @@ function manifestArgs(manifests: string | readonly string[]): string[] {
 }
 
 /** Spawns the CLI, registers it for cleanup, and collects its output. */
-function spawnCli(args: readonly string[]): { child: ChildProcess; logs: LogLine[]; stdoutText: () => string; stderrText: () => string; exited: Promise<ExitResult>; onLine: Set<(l: LogLine) => void> } {
-  const child = spawn(process.execPath, [BIN, ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+function spawnCli(args: readonly string[], nodeFlags: readonly string[] = []): { child: ChildProcess; logs: LogLine[]; stdoutText: () => string; stderrText: () => string; exited: Promise<ExitResult>; onLine: Set<(l: LogLine) => void> } {
+  const child = spawn(process.execPath, [...nodeFlags, BIN, ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   const logs: LogLine[] = [];
   const onLine = new Set<(l: LogLine) => void>();
   let stdout = '';
@@ -120,7 +122,7 @@ export async function startSwitchyard(options: StartOptions): Promise<RunningSwi
   // One process unless a test asks for workers: these tests assert the exact pick sequences of one balancer;
   // test/integration/workers.test.ts covers the multi-process data plane.
   const args = [...manifestArgs(options.manifests), '--listen', '127.0.0.1:0', '--admin', '127.0.0.1:0', '--shutdown-delay', '0s', '--workers', '1', ...(options.args ?? [])];
-  const { child, logs, stderrText, exited, onLine } = spawnCli(args);
+  const { child, logs, stderrText, exited, onLine } = spawnCli(args, options.nodeFlags);
 
   const waitForLog = (pred: (line: LogLine) => boolean, timeoutMs = 5000): Promise<LogLine> => {
     const seen = logs.find(pred);

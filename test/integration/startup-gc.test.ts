@@ -1,0 +1,57 @@
+/**
+ * The one garbage collection at the end of start-up (src/runtime/startup-gc.ts): it runs before the
+ * process takes traffic when Node gives `gc` (the #! line's --expose-gc; workers always), and start-up
+ * goes on without it when Node does not.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { cleanupAll } from '../helpers/cleanup.ts';
+import { get } from '../helpers/http.ts';
+import { ingress, serviceWithPods, tempManifestDir, writeManifest } from '../helpers/manifests.ts';
+import { startPods } from '../helpers/pods.ts';
+import { REPO_ROOT, startSwitchyard, type LogLine } from '../helpers/switchyard.ts';
+
+afterEach(cleanupAll);
+
+/** The Node flags of bin/switchyard.js's #! line, as `switchyard` run as a program gets them. */
+const shebangFlags = (): string[] => {
+  const first = readFileSync(join(REPO_ROOT, 'bin', 'switchyard.js'), 'utf8').split('\n', 1)[0]!;
+  return first.replace(/^#!\S*env\s+-S\s+node\b/, '').trim().split(/\s+/).filter(Boolean);
+};
+
+async function manifests(): Promise<string> {
+  const pods = await startPods(['gc-a']);
+  const dir = await tempManifestDir();
+  await writeManifest(dir, 'app.yaml', [...serviceWithPods('app', 'g', pods), ingress({ name: 'app', namespace: 'g', rules: [{ host: 'app.example', paths: [{ path: '/', service: 'app' }] }] })]);
+  return dir;
+}
+
+const collected = (l: LogLine): boolean => l.msg === 'collected start-up garbage';
+
+describe('start-up garbage collection', () => {
+  it('with the #! line flags, one process collects once, before it listens, and then serves', async () => {
+    expect(shebangFlags()).toContain('--expose-gc');
+    const sy = await startSwitchyard({ manifests: await manifests(), nodeFlags: shebangFlags(), args: ['--log-level', 'debug'] });
+    const gcLines = sy.logs.filter(collected);
+    expect(gcLines).toHaveLength(1);
+    expect(gcLines[0]!['ms']).toEqual(expect.any(Number));
+    const listening = sy.logs.findIndex((l) => typeof l.msg === 'string' && l.msg.startsWith('listening role=ingress'));
+    expect(sy.logs.indexOf(gcLines[0]!)).toBeLessThan(listening);
+    expect((await get(sy.ingress, 'app.example', '/')).status).toBe(200);
+  });
+
+  it('without --expose-gc, says so at debug level and starts all the same', async () => {
+    const sy = await startSwitchyard({ manifests: await manifests(), args: ['--log-level', 'debug'] });
+    expect(sy.logs.some(collected)).toBe(false);
+    expect(sy.logs.some((l) => l.msg === 'start-up garbage left to V8: Node runs without --expose-gc')).toBe(true);
+    expect((await get(sy.ingress, 'app.example', '/')).status).toBe(200);
+  });
+
+  it('every data-plane worker collects once after its first snapshot, whatever flags the primary has', async () => {
+    const sy = await startSwitchyard({ manifests: await manifests(), args: ['--log-level', 'debug', '--workers', '2'] });
+    for (const worker of [0, 1]) await sy.waitForLog((l) => collected(l) && l['worker'] === worker, 5000);
+    expect(sy.logs.filter(collected)).toHaveLength(2);
+    expect((await get(sy.ingress, 'app.example', '/')).status).toBe(200);
+  });
+});
