@@ -1,7 +1,8 @@
 /**
  * End-to-end proxy bench: what does a request through Switchyard cost, next to the same request sent
  * straight to a pod and through other proxies (node http-proxy, @fastify/http-proxy, nginx)? And does
- * that cost stay flat with thousands of routes and endpoints?
+ * that cost stay flat with thousands of routes and endpoints (next to nginx with 3 and 1,000 upstream
+ * servers)?
  *
  *   npm run bench                      # comparison (3 rounds × 10 s) + scale run, ~10 min with wrk
  *   npm run bench -- --quick           # smoke test: 1 round × 2 s
@@ -34,7 +35,7 @@ import { wrkTool } from './load/wrk.ts';
 import { clockTicksPerSecond } from './proc-stats.ts';
 import { progress } from './progress.ts';
 import { markdownReport, type BenchReport } from './report.ts';
-import { runScale, SCALE_CASES } from './scale.ts';
+import { plannedScaleCases, runScale } from './scale.ts';
 import { HELP, parseSettings, type Settings } from './settings.ts';
 import { summarizeAll } from './summary.ts';
 import { evaluateTargets } from './targets.ts';
@@ -65,7 +66,7 @@ async function cleanUp(): Promise<void> {
 function estimateSeconds(settings: Settings, candidates: number, tools: number): number {
   const perRun = settings.durationSeconds + settings.pauseMs / 1000;
   const comparison = settings.comparison ? candidates * tools * (settings.rounds * perRun + settings.warmupSeconds) : 0;
-  const scale = settings.scale ? SCALE_CASES.length * (settings.rounds * perRun + settings.warmupSeconds + 2) : 0;
+  const scale = settings.scale ? plannedScaleCases().cases.length * (settings.rounds * perRun + settings.warmupSeconds + 2) : 0;
   return comparison + scale;
 }
 

@@ -55,9 +55,12 @@ export function markdownReport(report: BenchReport): string {
   }
   const s = report.scale;
   if (s !== null) {
-    out.push(`### Scale — Switchyard${s.workers === null ? ' (default)' : ` --workers ${s.workers}`}, autocannon, ${settings.connections} connections, ${settings.rounds} × ${settings.durationSeconds} s, ${where}`, '');
+    const nginx = s.cases.some((x) => x.proxy === 'nginx') ? ' and nginx, 1 worker' : '';
+    out.push(`### Scale — Switchyard${s.workers === null ? ' (default)' : ` --workers ${s.workers}`}${nginx}, autocannon, ${settings.connections} connections, ${settings.rounds} × ${settings.durationSeconds} s, ${where}`, '');
     out.push(...scaleTable(s), '');
-    out.push('One Ingress per route (host r<i>.scale.local, Prefix /r<i>), 10 routes per Service; the load hits the last-defined route, whose Service has the listed endpoints (all others 3). Endpoints 127.0.1.1, 127.0.1.2, … all answer via two pods bound to 0.0.0.0 on one port. × is req/s ÷ the 10-route / 3-endpoint case within each round, median over rounds. Every case runs --workers 1 (one process: the hot path alone), but the last, 10,000 routes with the default workers (one per core: a primary with the control plane, and the data-plane workers). Peak RSS: the largest VmHWM of any Switchyard process, once started and answering (manifests read and compiled, no load yet) and after all measured runs.', '');
+    out.push("One Ingress per route (host r<i>.scale.local, Prefix /r<i>), 10 routes per Service; the load hits the last-defined route, whose Service has the listed endpoints (all others 3). Endpoints 127.0.1.1, 127.0.1.2, … all answer via two pods bound to 0.0.0.0 on one port. × is req/s ÷ the same proxy's reference case within each round, median over rounds: Switchyard's 10 routes / 3 endpoints, nginx's 3 upstream servers. The nginx rows are context, not a target: one location proxying round-robin to the first 3 or 1,000 of those endpoints, with an upstream keepalive pool of at least one idle connection per server, so their × shows what ~1,000 warm keep-alive upstream connections cost a proxy that does no routing, its kernel and the pods on this machine. Every Switchyard case runs --workers 1 (one process: the hot path alone), but 10,000 routes with the default workers (one per core: a primary with the control plane, and the data-plane workers). Peak RSS: the largest VmHWM of any of the proxy's processes (nginx: master and worker), once started and answering (manifests read and compiled, no load yet) and after all measured runs.", '');
+    for (const note of s.notes) out.push(`- Note: ${note}`);
+    if (s.notes.length > 0) out.push('');
   }
   if (report.targets.length > 0) {
     out.push('### Targets (reported, not asserted)', '');

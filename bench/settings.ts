@@ -9,7 +9,7 @@ export const CANDIDATE_IDS = ['direct', 'switchyard', 'switchyard-1', 'switchyar
 export const HELP = `Usage: npm run bench -- [options]   (or: node bench/proxy-bench.ts [options], Node 24)
 
 Drives the same load, interleaved over several rounds, at a pod directly and through each proxy, on
-loopback only; then a scale run of Switchyard alone over many routes and endpoints.
+loopback only; then a scale run of Switchyard over many routes and endpoints, with nginx as a reference.
 
 Candidates (ids for --only):
   direct         straight to pod 1: the ceiling
@@ -34,7 +34,10 @@ Options:
 
 Scale run: Switchyard (--workers 1 when it has the flag) with 10 / 1,000 / 10,000 Ingress routes
 (3 endpoints) and 100 / 1,000 endpoints (10 routes), and 10,000 routes with 1,000 endpoints; the load
-hits the last-defined route. req/s relative to 10 routes / 3 endpoints, peak RSS per process.
+hits the last-defined route. Also 10,000 routes with the default workers (with the flag), and as a
+reference nginx (1 worker) with 3 and 1,000 upstream servers (skipped when not on PATH). req/s relative
+to the same proxy's first case (10 routes / 3 endpoints; nginx: 3 servers) in the same round, peak RSS
+per process.
 
 Prints markdown tables on stdout, progress on stderr, and writes bench/results/latest.json.
 `;

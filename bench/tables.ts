@@ -2,7 +2,7 @@
  * The markdown printed on stdout: the comparison per load tool, its rounds, the scale run and the
  * targets. Pure functions of the results.
  */
-import type { ScaleResult } from './scale.ts';
+import type { ScaleCaseResult, ScaleResult } from './scale.ts';
 import type { CandidateMedians, CandidateRatios, ComparisonRun } from './summary.ts';
 import type { TargetCheck } from './targets.ts';
 
@@ -62,11 +62,14 @@ export function roundsTable(runs: readonly ComparisonRun[], tool: string, candid
   return table(['round', ...present.map((c) => `${c.label} req/s / p99 ms`)], ['r', ...present.map(() => 'r' as const)], rows);
 }
 
+const proxyLabel = (c: ScaleCaseResult): string => (c.proxy === 'nginx' ? 'nginx, 1 worker' : 'Switchyard');
+
 export function scaleTable(scale: ScaleResult): string[] {
   const rows = scale.cases.map((c) => [
-    int(c.routes),
+    proxyLabel(c),
+    orDash(c.routes, int),
     int(c.endpoints),
-    c.workers === null ? '—' : String(c.workers),
+    c.proxy === 'nginx' || c.workers === null ? '—' : String(c.workers),
     int(c.reqPerSec),
     orDash(c.relative, ratio),
     ms(c.p50Ms),
@@ -78,8 +81,8 @@ export function scaleTable(scale: ScaleResult): string[] {
     (c.startupMs / 1000).toFixed(2),
   ]);
   return table(
-    ['Ingress routes', 'endpoints / Service', '--workers', 'req/s', '× (10 routes, 3 endpoints)', 'p50 ms', 'p99 ms', 'errors + non-2xx', 'proxy CPU µs/req', 'peak RSS after start-up', 'peak RSS after load', 'ready in s'],
-    ['r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
+    ['proxy', 'Ingress routes', 'endpoints / Service', '--workers', 'req/s', "× same proxy's 10 routes / 3 endpoints (nginx: 3 servers)", 'p50 ms', 'p99 ms', 'errors + non-2xx', 'proxy CPU µs/req', 'peak RSS after start-up', 'peak RSS after load', 'ready in s'],
+    ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
     rows,
   );
 }

@@ -1,7 +1,7 @@
 /**
  * The issue's targets, evaluated (reported, never asserted): each is met, not met, or not measured.
  */
-import type { ScaleResult } from './scale.ts';
+import { sameCase, type ScaleCaseResult, type ScaleResult } from './scale.ts';
 import { runsOf, type ComparisonRun } from './summary.ts';
 import { medianOrNull, pairedRatio } from './stats.ts';
 
@@ -28,6 +28,29 @@ function switchyardIds(candidates: readonly string[]): { one: string | null; man
   return { one: has('switchyard-1') ?? has('switchyard'), many: has('switchyard-n') ?? has('switchyard') };
 }
 
+const count = (n: number): string => n.toLocaleString('en-US');
+
+/**
+ * Switchyard's figures of the scale run; nginx's rows are context and never feed a target. req/s with
+ * 10,000 routes and with 1,000 endpoints must stay within 5 % of its own 10-route, 3-endpoint case.
+ */
+function scaleChecks(scale: ScaleResult): TargetCheck[] {
+  const checks: TargetCheck[] = [];
+  const single = (routes: number, endpoints: number): ScaleCaseResult | undefined => scale.cases.find((c) => sameCase(c, { proxy: 'switchyard', routes, endpoints }));
+  const oneLabel = scale.workers === null ? 'Switchyard (default)' : `Switchyard --workers ${scale.workers}`;
+  for (const [routes, endpoints] of [[10_000, 3], [10, 1_000], [10_000, 1_000]] as const) {
+    const measured = single(routes, endpoints)?.relative ?? null;
+    checks.push(check(`${oneLabel} req/s, ${count(routes)} routes × ${count(endpoints)} endpoints ÷ 10 routes × 3 endpoints`, null, measured, '≥', 0.95, '×'));
+  }
+  // The routes case as the target names it, and the corner with 1,000 endpoints as well.
+  for (const c of scale.cases.filter((x) => x.proxy === 'switchyard' && x.routes === 10_000)) {
+    const kib = c.proxyPeakRssKiB;
+    const how = c.workers === null ? '' : c.workers === 1 ? ', --workers 1 (one process)' : `, --workers ${c.workers} (largest process)`;
+    checks.push(check(`peak RSS per process, 10,000 routes × ${count(c.endpoints)} endpoints${how}, after load`, null, kib === null ? null : (kib * 1024) / 1e6, '≤', 150, 'MB'));
+  }
+  return checks;
+}
+
 export function evaluateTargets(runs: readonly ComparisonRun[], tools: readonly string[], candidates: readonly string[], labels: ReadonlyMap<string, string>, scale: ScaleResult | null): TargetCheck[] {
   const checks: TargetCheck[] = [];
   const { one, many } = switchyardIds(candidates);
@@ -47,13 +70,6 @@ export function evaluateTargets(runs: readonly ComparisonRun[], tools: readonly 
       checks.push(check(`${label(id, id)} proxy CPU per request`, tool, medianOrNull(runsOf(runs, tool, id).map((r) => r.proxyCpuUsPerRequest)), '≤', 50, 'µs/req'));
     }
   }
-  if (scale !== null) {
-    // The routes case as the target names it, and the corner with 1,000 endpoints as well.
-    for (const c of scale.cases.filter((x) => x.routes === 10_000)) {
-      const kib = c.proxyPeakRssKiB;
-      const how = c.workers === null ? '' : c.workers === 1 ? ', --workers 1 (one process)' : `, --workers ${c.workers} (largest process)`;
-      checks.push(check(`peak RSS per process, 10,000 routes × ${c.endpoints.toLocaleString('en-US')} endpoints${how}, after load`, null, kib === null ? null : (kib * 1024) / 1e6, '≤', 150, 'MB'));
-    }
-  }
+  if (scale !== null) checks.push(...scaleChecks(scale));
   return checks;
 }
