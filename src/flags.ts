@@ -46,6 +46,8 @@ export interface Config {
   readonly clientRequestTimeoutMs: number;
   readonly clientKeepAliveTimeoutMs: number;
   readonly healthCheckConcurrency: number;
+  /** Collect garbage once at the end of start-up when the heap in use is at least this many MB (0: always). */
+  readonly startupGcHeapMb: number;
   /** DNS server address; undefined: no DNS server. */
   readonly dns: HostPort | undefined;
   readonly dnsTtlSeconds: number;
@@ -102,6 +104,9 @@ Options:
   --client-request-timeout D    time a client has to send its whole request [default: 300s]
   --client-keepalive-timeout D  idle client keep-alive connections close    [default: 5s]
   --health-check-concurrency N  most active health checks in flight         [default: 64]
+  --startup-gc-heap MB          one garbage collection after start-up when
+                                the heap in use is at least MB (0: always;
+                                needs node --expose-gc, as the CLI has)     [default: 32]
   -h, --help                    show this help
 
 Port 0 picks a free port; the chosen address is logged as "listening role=... address=...".
@@ -135,6 +140,7 @@ const OPTIONS = {
   'client-request-timeout': { type: 'string', default: '300s' },
   'client-keepalive-timeout': { type: 'string', default: '5s' },
   'health-check-concurrency': { type: 'string', default: '64' },
+  'startup-gc-heap': { type: 'string', default: '32' },
   dns: { type: 'string' },
   'dns-ttl': { type: 'string', default: '5s' },
   'service-listen': { type: 'string' },
@@ -188,6 +194,7 @@ export function parseFlags(argv: readonly string[]): ParseResult {
     clientRequestTimeoutMs: parseDuration('--client-request-timeout', values['client-request-timeout'], errors, false),
     clientKeepAliveTimeoutMs: parseDuration('--client-keepalive-timeout', values['client-keepalive-timeout'], errors, false),
     healthCheckConcurrency: parseInteger('--health-check-concurrency', values['health-check-concurrency'], 1, 10_000, errors),
+    startupGcHeapMb: parseInteger('--startup-gc-heap', values['startup-gc-heap'], 0, 1_000_000, errors),
     dns: values.dns === undefined ? undefined : parseHostPort('--dns', values.dns, errors),
     dnsTtlSeconds: parseTtl(values['dns-ttl'], errors),
     serviceListen: values['service-listen'] === undefined ? undefined : parseHostPort('--service-listen', values['service-listen'], errors),

@@ -45,8 +45,8 @@ export async function startSwitchyard(config: Config, log: Logger): Promise<Swit
     onHealthEvent: (event) => pool?.broadcastHealth(event),
   });
   announce('admin', await cp.start());
-  // The first snapshot is built: drop what building it left behind before any traffic arrives.
-  collectStartupGarbage(log);
+  // The first snapshot is built: drop what building it left behind before any traffic arrives (when large).
+  collectStartupGarbage(config.startupGcHeapMb, log);
 
   let stopData: (drainTimeoutMs: number) => Promise<number>;
   try {

@@ -51,7 +51,7 @@ process.on('message', (m: ToWorker) => {
       if (!listening && !stopping) {
         listening = true;
         // Receiving the first snapshot left its serialized copy behind; collect before taking traffic.
-        collectStartupGarbage(log);
+        collectStartupGarbage(config.startupGcHeapMb, log);
         dataPlane.listen().then(
           (addresses) => send({ t: 'listening', addresses }),
           (err: unknown) => {
