@@ -1,10 +1,8 @@
-#!/usr/bin/env -S node --max-semi-space-size=4 --expose-gc
-// The first V8 flag above caps the young generation at 4 MB per semi-space (Node's default grows it to
-// 16): a proxy's garbage is short-lived, and the cap saves ~40 MB of peak RSS per process under load at
-// the same req/s. The second lets Switchyard collect once when start-up is done, before traffic
-// (src/runtime/startup-gc.ts: ~10 MB less peak RSS with 10,000 routes). They apply when this file is run
-// as a program (`switchyard`, `./bin/switchyard.js`); with `node bin/switchyard.js` pass them yourself.
-// The bench and the image read or repeat this line.
+#!/usr/bin/env -S node --max-semi-space-size=4
+// The V8 flag above caps the young generation at 4 MB per semi-space (Node's default grows it to 16): a
+// proxy's garbage is short-lived, and the cap saves ~40 MB of peak RSS per process under load at the
+// same req/s. It applies when this file is run as a program (`switchyard`, `./bin/switchyard.js`); with
+// `node bin/switchyard.js` pass it yourself. The bench and the image read or repeat this line.
 // Runs the JavaScript build in dist/ (made by `npm install` / `npm run build`) when it is at least as new
 // as every file under src/ (or src/ is absent, as in the image), else the TypeScript sources directly
 // (Node 24 strips types). Both behave the same; the build saves each process the type stripper (about

@@ -105,8 +105,7 @@ Options:
   --client-keepalive-timeout D  idle client keep-alive connections close    [default: 5s]
   --health-check-concurrency N  most active health checks in flight         [default: 64]
   --startup-gc-heap MB          one garbage collection after start-up when
-                                the heap in use is at least MB (0: always;
-                                needs node --expose-gc, as the CLI has)     [default: 32]
+                                the heap in use is at least MB (0: always)  [default: 32]
   -h, --help                    show this help
 
 Port 0 picks a free port; the chosen address is logged as "listening role=... address=...".

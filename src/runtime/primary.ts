@@ -70,8 +70,7 @@ export function startWorkerPool(config: Config, holder: SnapshotHolder, health: 
   cluster.setupPrimary({
     // Beside this module, with its extension: worker-main.js when running the build in dist/, .ts from src/.
     exec: fileURLToPath(new URL(`./worker-main${path.extname(fileURLToPath(import.meta.url))}`, import.meta.url)),
-    // --expose-gc: each worker collects once after its first snapshot, before it listens (startup-gc.ts).
-    execArgv: [`--max-semi-space-size=${WORKER_SEMI_SPACE_MB}`, '--expose-gc', ...process.execArgv],
+    execArgv: [`--max-semi-space-size=${WORKER_SEMI_SPACE_MB}`, ...process.execArgv],
     serialization: 'advanced',
   });
   const slots: Slot[] = [];

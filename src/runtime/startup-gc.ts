@@ -8,24 +8,32 @@
  * the process carried it beside its working set: peak RSS with 10,000 routes under 10 s of load was
  * 146–148 MiB without the collection and 137 MiB with it, side by side.
  *
- * Why not always: a forced full collection at that moment has a lasting CPU cost. Under callgrind, every
- * request afterwards ran ~5 % more instructions (216k and 217k per request against 205k and 212k
- * without, two runs each; an async major collection and one run from inside a tick cost the same): Node's
- * process.nextTick, which streams call about six times per request, then defines its tick objects'
- * symbol-keyed properties through the V8 runtime (12.5 calls of DefineKeyedOwnPropertyInLiteral per
- * request, against 2.4 without). A small configuration frees ~1–2 MB and no RSS (10 routes: 17.7 → 16.7
- * MB of heap; 1,000 routes: 21 → 19), so it is not worth that; the default threshold lies between 1,000
- * routes (21 MB) and 10,000 (53 MB).
+ * Why not always: a small configuration frees ~1–2 MB and no RSS (10 routes: 17.7 → 16.7 MB of heap;
+ * 1,000 routes: 21 → 19), not worth a pause; the default lies between 1,000 routes (21 MB) and 10,000
+ * (53 MB). Only at start-up: a later snapshot is compiled while the process serves, where a forced
+ * collection (~35 ms at 10,000 routes) would pause every request in flight.
  *
- * Only at start-up: a later snapshot is compiled while the process serves, where a forced collection
- * (~35 ms at 10,000 routes) would pause every request in flight.
- *
- * `gc` exists when Node runs with --expose-gc, which bin/switchyard.js's #! line and the workers' flags
- * give. Without it (plain `node dist/cli.js`) nothing is forced and V8 collects in its own time.
+ * How: V8 hands out `gc` only with --expose-gc, and that flag given at start costs every request ~10 %
+ * more instructions (callgrind: 224k against 204k per request, with no collection ever forced; V8 then
+ * takes its runtime path for object literals with computed keys 12.5 times per request instead of 2.4,
+ * most likely the symbol-keyed tick objects of Node's process.nextTick). So the flag is switched on only
+ * long enough to compile `gc` in a throw-away context, and off again: the main context never has it.
  */
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import type { Logger } from '../log.ts';
 
 const MB = 1e6;
+
+/** V8's full-collection function, made in a context of its own. */
+function fullCollector(): () => void {
+  v8.setFlagsFromString('--expose-gc');
+  try {
+    return vm.runInNewContext('gc') as () => void;
+  } finally {
+    v8.setFlagsFromString('--no-expose-gc');
+  }
+}
 
 export function collectStartupGarbage(minHeapMb: number, log: Logger): void {
   const before = process.memoryUsage();
@@ -34,13 +42,8 @@ export function collectStartupGarbage(minHeapMb: number, log: Logger): void {
     log.debug({ heapUsedMB: mb(before.heapUsed), minHeapMb }, 'start-up garbage left to V8: the heap is below --startup-gc-heap');
     return;
   }
-  const gc = (globalThis as { gc?: () => void }).gc;
-  if (typeof gc !== 'function') {
-    log.debug('start-up garbage left to V8: Node runs without --expose-gc');
-    return;
-  }
   const started = performance.now();
-  gc();
+  fullCollector()();
   const after = process.memoryUsage();
   log.debug(
     { ms: Math.round(performance.now() - started), heapUsedMB: [mb(before.heapUsed), mb(after.heapUsed)], rssMB: [mb(before.rss), mb(after.rss)] },
