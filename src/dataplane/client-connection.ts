@@ -24,10 +24,6 @@ export interface ConnectionHost {
   closed(connection: ClientConnection): void;
 }
 
-const CONNECT_REFUSED =
-  'HTTP/1.1 405 Method Not Allowed\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: 20\r\n' +
-  'allow: GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS\r\nx-switchyard-error: connect-not-allowed\r\nconnection: close\r\n\r\nCONNECT not allowed\n';
-
 /** What the listener's sweep checks: waiting for a head, serving, idle between requests, closing. */
 const Phase = { Head: 0, Busy: 1, Idle: 2, Closing: 3 } as const;
 type Phase = (typeof Phase)[keyof typeof Phase];
@@ -137,7 +133,7 @@ export class ClientConnection implements ExchangeOwner {
     if (method === 'CONNECT') {
       // Never a tunnel: answer and stop parsing (a tunnel's bytes would follow). Pipelined behind a
       // request still being answered, the refusal cannot go out first: the connection is cut instead.
-      if (this.#active === undefined) this.#closeWith(CONNECT_REFUSED);
+      if (this.#active === undefined) this.#closeWith(rawClientFailure('CONNECT_NOT_ALLOWED'));
       else this.socket.destroy();
       return HEAD_STOP;
     }

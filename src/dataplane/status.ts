@@ -63,7 +63,7 @@ export function classifyUpstreamError(err: unknown): FailureCode {
   return ErrorCode.UPSTREAM_PROTOCOL;
 }
 
-const CLIENT_FAILURES = new Map<string, readonly [status: string, reason: string, body: string]>([
+const CLIENT_FAILURES = new Map<string, readonly [status: string, reason: string, body: string, extraHeader?: string]>([
   ['HPE_HEADER_OVERFLOW', ['431 Request Header Fields Too Large', 'header-too-large', 'request header fields too large\n']],
   ['HPE_CHUNK_EXTENSIONS_OVERFLOW', ['413 Content Too Large', 'chunk-extensions-too-large', 'chunk extensions too large\n']],
   // --client-header-timeout / --client-request-timeout ran out (a slow or stalled client).
@@ -72,16 +72,19 @@ const CLIENT_FAILURES = new Map<string, readonly [status: string, reason: string
   ['MISSING_HOST', ['400 Bad Request', 'missing-host', 'bad request: no host header\n']],
   // An Expect other than 100-continue (RFC 9110 §10.1.1).
   ['EXPECTATION_FAILED', ['417 Expectation Failed', 'expectation-failed', 'expectation failed\n']],
+  // CONNECT: never a tunnel (RFC 9110 §15.5.6: a 405 lists the methods that are allowed).
+  ['CONNECT_NOT_ALLOWED', ['405 Method Not Allowed', 'connect-not-allowed', 'CONNECT not allowed\n', 'allow: GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS']],
 ]);
 const BAD_REQUEST = ['400 Bad Request', 'bad-request', 'bad request\n'] as const;
 
 /**
  * A raw response for a request refused before any handler ran: 400 for malformed requests (any llhttp
  * error code not listed) and HTTP/1.1 without Host, 431 for oversized heads, 413 for oversized chunk
- * extensions, 408 for a client too slow to send its request, 417 for an unmet Expect. The connection is
- * closed after it.
+ * extensions, 408 for a client too slow to send its request, 417 for an unmet Expect, 405 for CONNECT.
+ * The connection is closed after it.
  */
 export function rawClientFailure(code: string | undefined): string {
-  const [status, reason, body] = (code !== undefined ? CLIENT_FAILURES.get(code) : undefined) ?? BAD_REQUEST;
-  return `HTTP/1.1 ${status}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${body.length}\r\n${ERROR_HEADER}: ${reason}\r\nconnection: close\r\n\r\n${body}`;
+  const [status, reason, body, extraHeader] = (code !== undefined ? CLIENT_FAILURES.get(code) : undefined) ?? BAD_REQUEST;
+  const extra = extraHeader === undefined ? '' : `${extraHeader}\r\n`;
+  return `HTTP/1.1 ${status}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${body.length}\r\n${extra}${ERROR_HEADER}: ${reason}\r\nconnection: close\r\n\r\n${body}`;
 }

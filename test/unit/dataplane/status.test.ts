@@ -90,14 +90,17 @@ describe('rawClientFailure', () => {
     ['HPE_CHUNK_EXTENSIONS_OVERFLOW', '413 Content Too Large', 'chunk-extensions-too-large', 'chunk extensions too large\n'],
     ['MISSING_HOST', '400 Bad Request', 'missing-host', 'bad request: no host header\n'],
     ['EXPECTATION_FAILED', '417 Expectation Failed', 'expectation-failed', 'expectation failed\n'],
+    ['CONNECT_NOT_ALLOWED', '405 Method Not Allowed', 'connect-not-allowed', 'CONNECT not allowed\n', 'allow: GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS'],
     ['toString', '400 Bad Request', 'bad-request', 'bad request\n'],
     [undefined, '400 Bad Request', 'bad-request', 'bad request\n'],
-  ])('%s → %s', (code, statusLine, reason, body) => {
+  ])('%s → %s', (code, statusLine, reason, body, extraHeader?: string) => {
     const raw = rawClientFailure(code);
     const [head, rest] = raw.split('\r\n\r\n');
     const lines = head!.split('\r\n');
     expect(lines[0]).toBe(`HTTP/1.1 ${statusLine}`);
-    expect(lines.slice(1).sort()).toEqual(['connection: close', `content-length: ${Buffer.byteLength(body)}`, 'content-type: text/plain; charset=utf-8', `x-switchyard-error: ${reason}`]);
+    const expected = ['connection: close', `content-length: ${Buffer.byteLength(body)}`, 'content-type: text/plain; charset=utf-8', `x-switchyard-error: ${reason}`];
+    if (extraHeader !== undefined) expected.push(extraHeader);
+    expect(lines.slice(1).sort()).toEqual(expected.sort());
     expect(rest).toBe(body);
   });
 });
