@@ -30,6 +30,16 @@ export interface Config {
   /** The Kubernetes API source; undefined when only manifests are read. */
   readonly kube: KubeConfigOptions | undefined;
   readonly listen: HostPort;
+  /** TLS (HTTPS and HTTP/2 by ALPN) edge listener; undefined: none. */
+  readonly listenTls: HostPort | undefined;
+  /** Secret (`namespace/name`) served to clients whose SNI matches no Ingress `tls:` host; undefined: a generated self-signed one. */
+  readonly defaultCertificate: string | undefined;
+  /** How often the TLS session-ticket key (shared by every worker) is replaced, ms. */
+  readonly tlsTicketRotationMs: number;
+  /** Most concurrent streams a client's HTTP/2 connection may open. */
+  readonly http2MaxConcurrentStreams: number;
+  /** A WebSocket (or other upgraded) tunnel silent both ways this long is closed, ms. */
+  readonly tunnelIdleTimeoutMs: number;
   readonly admin: HostPort;
   readonly clusterDomain: string;
   readonly ingressClass: string;
@@ -76,6 +86,16 @@ Sources (at least one; manifests and a cluster combine):
 
 Options:
   --listen HOST:PORT            ingress (edge) listener                     [default: 0.0.0.0:8080]
+  --listen-tls HOST:PORT        TLS edge listener: certificates from Ingress
+                                tls: Secrets chosen by SNI, HTTP/2 and
+                                HTTP/1.1 by ALPN                            [default: off]
+  --default-certificate NS/NAME Secret for SNI names no Ingress covers
+                                                   [default: self-signed, generated at start]
+  --tls-ticket-rotation D       replace the TLS session-ticket key (shared
+                                by every worker) this often                 [default: 12h]
+  --http2-max-concurrent-streams N  streams per client HTTP/2 connection    [default: 100]
+  --tunnel-idle-timeout D       close WebSocket/upgraded tunnels silent
+                                this long both ways                         [default: 1h]
   --admin HOST:PORT             admin API listener                          [default: 127.0.0.1:9901]
   --cluster-domain DOMAIN       cluster DNS domain of Service names         [default: cluster.local]
   --ingress-class NAME          serve Ingresses of this class (and unset)   [default: switchyard]
@@ -123,6 +143,11 @@ const OPTIONS = {
   selector: { type: 'string' },
   'ingress-status-address': { type: 'string' },
   listen: { type: 'string', default: '0.0.0.0:8080' },
+  'listen-tls': { type: 'string' },
+  'default-certificate': { type: 'string' },
+  'tls-ticket-rotation': { type: 'string', default: '12h' },
+  'http2-max-concurrent-streams': { type: 'string', default: '100' },
+  'tunnel-idle-timeout': { type: 'string', default: '1h' },
   admin: { type: 'string', default: '127.0.0.1:9901' },
   'cluster-domain': { type: 'string', default: 'cluster.local' },
   'ingress-class': { type: 'string', default: 'switchyard' },
@@ -177,6 +202,11 @@ export function parseFlags(argv: readonly string[]): ParseResult {
     manifests,
     kube,
     listen,
+    listenTls: values['listen-tls'] === undefined ? undefined : parseHostPort('--listen-tls', values['listen-tls'], errors),
+    defaultCertificate: parseSecretRef('--default-certificate', values['default-certificate'], errors),
+    tlsTicketRotationMs: parseDuration('--tls-ticket-rotation', values['tls-ticket-rotation'], errors, false),
+    http2MaxConcurrentStreams: parseInteger('--http2-max-concurrent-streams', values['http2-max-concurrent-streams'], 1, 10_000, errors),
+    tunnelIdleTimeoutMs: parseDuration('--tunnel-idle-timeout', values['tunnel-idle-timeout'], errors, false),
     admin,
     clusterDomain,
     ingressClass,
@@ -237,6 +267,17 @@ function parseKubeFlags(
     return undefined;
   }
   return { kubeconfig, context: values.context, inCluster, namespaces, labelSelector: selector, ingressStatusAddress: statusAddress };
+}
+
+/** `namespace/name` of a Secret. */
+function parseSecretRef(flag: string, value: string | undefined, errors: string[]): string | undefined {
+  if (value === undefined) return undefined;
+  const label = '[a-z0-9]([-a-z0-9]*[a-z0-9])?';
+  if (!new RegExp(`^${label}/${label}(\\.${label})*$`).test(value)) {
+    errors.push(`${flag}: ${JSON.stringify(value)} is not NAMESPACE/NAME of a Secret`);
+    return undefined;
+  }
+  return value;
 }
 
 /** `HOST:PORT`, `[IPv6]:PORT` or `:PORT` (all interfaces). */

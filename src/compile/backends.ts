@@ -140,6 +140,7 @@ function compileBackend(
     rotation: ready.length > 0 ? ready : terminating,
     terminatingFallback: terminating.length > 0,
     policy,
+    upstream: { protocol: 'http1', caPem: undefined },
   };
 }
 

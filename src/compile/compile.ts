@@ -1,7 +1,7 @@
 /** Store view → the next Snapshot. Pure: no I/O, no timers, no logging. */
 import { createHash } from 'node:crypto';
 import type { StoreView } from '../model/store-view.ts';
-import type { Diagnostic, Snapshot } from '../snapshot/types.ts';
+import type { Diagnostic, Snapshot, TlsTable } from '../snapshot/types.ts';
 import { compileServices } from './backends.ts';
 import { compileRegistry } from './registry.ts';
 import { compileRoutes } from './routes.ts';
@@ -39,7 +39,7 @@ export function compile(view: StoreView, options: CompileOptions): CompiledState
   feed('db', [routes.defaultBackend ?? null]);
   feed('diag', diagnostics);
   const hash = digest.digest('hex').slice(0, 16);
-  return { hash, storeVersion: view.version, clusterDomain: options.clusterDomain, services, backends, registry, routes, diagnostics };
+  return { hash, storeVersion: view.version, clusterDomain: options.clusterDomain, services, backends, registry, routes, tls: emptyTlsTable(), diagnostics };
 }
 
 function compareDiagnostics(a: Diagnostic, b: Diagnostic): number {
@@ -61,6 +61,12 @@ export function emptySnapshot(clusterDomain: string): Snapshot {
     backends: new Map(),
     registry: new Map(),
     routes: { hosts: new Map(), wildcards: new Map(), anyHost: undefined, defaultBackend: undefined, list: [] },
+    tls: emptyTlsTable(),
     diagnostics: [],
   };
+}
+
+/** No certificates: every handshake gets the generated default, once the control plane has made one. */
+export function emptyTlsTable(): TlsTable {
+  return { certificates: new Map(), hosts: new Map(), wildcards: new Map(), defaultKey: '', uses: [] };
 }

@@ -62,6 +62,7 @@ export function servicePolicy(svc: ServiceRec, diagnostics: Diagnostic[]): Backe
     } else {
       const intervalMs = a.duration('health-check-interval', POLICY_DEFAULTS.healthCheckIntervalMs);
       healthCheck = {
+        protocol: 'http',
         path,
         port: a.integer('health-check-port', 0, 1, 65535),
         intervalMs,

@@ -99,7 +99,7 @@ export function compileRoutes(
           );
           continue;
         }
-        const route: Route = { host, path: p.path, pathType: p.pathType, ...resolveTarget(ing, p.backend, services, diagnostics) };
+        const route: Route = { host, path: p.path, pathType: p.pathType, redirectToHttps: false, ...resolveTarget(ing, p.backend, services, diagnostics) };
         map.set(key, route);
         list.push(route);
       }

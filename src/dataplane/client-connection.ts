@@ -15,6 +15,8 @@ import { rawClientFailure } from './status.ts';
 export interface ConnectionHost {
   readonly maxHeaderSize: number;
   readonly draining: boolean;
+  /** `https` for a TLS listener. */
+  readonly scheme: 'http' | 'https';
   /** Hands a request over; the handler must answer it (end() or destroy()). */
   serve(exchange: ClientExchange): void;
   /** Once per served exchange: its response finished (true) or the connection closed first. */
@@ -72,6 +74,10 @@ export class ClientConnection implements ExchangeOwner {
 
   get draining(): boolean {
     return this.#host.draining;
+  }
+
+  get scheme(): 'http' | 'https' {
+    return this.#host.scheme;
   }
 
   /** Closes the connection if it sits between requests, or has not begun its first one (drain); returns whether it did. */

@@ -7,7 +7,10 @@
  * object per request.
  */
 import type { Socket } from 'node:net';
+import type { BodySink, HttpExchange } from './exchange.ts';
 import { requestFields } from './headers.ts';
+
+export type { BodySink } from './exchange.ts';
 
 // Not an ESM import of node:http: its namespace loads Node's bundled undici (~2.5 MB RSS per process);
 // test/architecture/imports.test.ts keeps it that way.
@@ -22,15 +25,8 @@ export interface ExchangeOwner {
   updateReading(): void;
   /** Whether the listener is draining (every response then closes its connection). */
   readonly draining: boolean;
-}
-
-/** Where request body bytes go once the proxy asks for them. */
-export interface BodySink {
-  /** A chunk; false asks for a pause until `resumeBody()`. */
-  onData(chunk: Buffer): boolean;
-  onEnd(): void;
-  /** The client went away or broke the request off. */
-  onError(err: Error): void;
+  /** `https` on a TLS connection. */
+  readonly scheme: 'http' | 'https';
 }
 
 /**
@@ -56,7 +52,7 @@ const CHUNK_END = '\r\n';
 const LAST_CHUNK = '0\r\n\r\n';
 const DISCARD: BodySink = { onData: () => true, onEnd: () => {}, onError: () => {} };
 
-export class ClientExchange {
+export class ClientExchange implements HttpExchange {
   readonly method: string;
   /** The request target as sent. */
   readonly url: string;
@@ -74,6 +70,10 @@ export class ClientExchange {
   readonly hasBody: boolean;
   readonly remoteAddress: string;
   readonly localPort: number;
+  readonly scheme: 'http' | 'https';
+  readonly protocol = 'http/1.1';
+  /** gRPC needs HTTP/2: a gRPC call never arrives over HTTP/1.1. */
+  readonly grpc = false;
   /** Whether the connection may carry another request after this one; the proxy clears it when part of the body is left unread. */
   keepAlive: boolean;
   /** Set by writeHead. */
@@ -117,6 +117,7 @@ export class ClientExchange {
     this.unmetExpectation = expect !== undefined && versionMinor >= 1 && !this.#expectContinue;
     this.remoteAddress = owner.socket.remoteAddress ?? '';
     this.localPort = owner.socket.localPort ?? 0;
+    this.scheme = owner.scheme;
   }
 
   // --- request body -------------------------------------------------------------------------------
@@ -236,8 +237,8 @@ export class ClientExchange {
     this.#owner.socket.once('drain', fn);
   }
 
-  /** Ends the response. */
-  end(): void {
+  /** Ends the response. HTTP/1.1 trailers are not forwarded (a client must ask for them with TE: trailers). */
+  end(_trailers?: readonly string[]): void {
     if (this.finished || this.#gone) return;
     const socket = this.#owner.socket;
     const head = this.#head;

@@ -45,6 +45,7 @@ export function createHttpListener(limits: ClientLimits, log: Logger, counts: nu
   const connections = new Set<ClientConnection>();
   const host: ConnectionHost = {
     maxHeaderSize: limits.maxHeaderSize,
+    scheme: 'http',
     get draining() {
       return draining;
     },

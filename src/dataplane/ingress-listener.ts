@@ -32,7 +32,7 @@ export function createIngressListener(options: IngressListenerOptions): Listener
     if (!route) return sendFailure(exchange, ErrorCode.NO_ROUTE);
     const backend = route.backend === undefined ? undefined : snapshot.backends.get(route.backend);
     if (!backend) return sendFailure(exchange, ErrorCode.UNKNOWN_SERVICE);
-    const headers = upstreamRequestHeaders(exchange, { proto: 'http', port: exchange.localPort }, target.host);
+    const headers = upstreamRequestHeaders(exchange, { proto: exchange.scheme, port: exchange.localPort }, target.host);
     proxyRequest(proxy, exchange, backend, target.pathAndQuery, headers);
   });
 }

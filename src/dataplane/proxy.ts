@@ -14,7 +14,7 @@ import type { EndpointHealth, FailureKind } from '../health/endpoint-health.ts';
 import type { Logger } from '../log.ts';
 import type { Backend, EndpointView } from '../snapshot/types.ts';
 import type { RoundRobin } from './balancer.ts';
-import type { ClientExchange } from './client-exchange.ts';
+import type { HttpExchange } from './exchange.ts';
 import type { TrafficCounters } from './counters.ts';
 import { clientResponseHeaders } from './headers.ts';
 import { RequestBody } from './request-body.ts';
@@ -44,7 +44,7 @@ const REPLAYABLE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 const RESET_CODES = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED']);
 
 /** Starts proxying; answers the client itself in every case (response, or a coded failure). */
-export function proxyRequest(ctx: ProxyContext, client: ClientExchange, backend: Backend, path: string, headers: string[]): void {
+export function proxyRequest(ctx: ProxyContext, client: HttpExchange, backend: Backend, path: string, headers: string[]): void {
   const endpoint = ctx.balancer.pick(backend, ctx.health);
   ctx.health.setPanic(backend, ctx.balancer.panicked);
   if (endpoint === undefined) {
@@ -56,7 +56,7 @@ export function proxyRequest(ctx: ProxyContext, client: ClientExchange, backend:
 
 class Exchange implements Dispatcher.DispatchHandler {
   readonly #ctx: ProxyContext;
-  readonly #client: ClientExchange;
+  readonly #client: HttpExchange;
   readonly #backend: Backend;
   readonly #options: Dispatcher.DispatchOptions;
   readonly #hasBody: boolean;
@@ -72,7 +72,7 @@ class Exchange implements Dispatcher.DispatchHandler {
   #responded = false;
   #clientGone = false;
 
-  constructor(ctx: ProxyContext, client: ClientExchange, backend: Backend, path: string, headers: string[]) {
+  constructor(ctx: ProxyContext, client: HttpExchange, backend: Backend, path: string, headers: string[]) {
     this.#ctx = ctx;
     this.#client = client;
     this.#backend = backend;
@@ -125,8 +125,9 @@ class Exchange implements Dispatcher.DispatchHandler {
     return false;
   }
 
-  onComplete(): void {
-    this.#client.end();
+  onComplete(trailers: string[] | null): void {
+    // undici hands over the raw trailer fields (Buffers at run time, whatever its types say).
+    this.#client.end(trailers !== null && trailers.length > 0 ? clientResponseHeaders(trailers as unknown as Buffer[]) : undefined);
   }
 
   onError(err: Error): void {

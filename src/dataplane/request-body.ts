@@ -5,15 +5,15 @@
  * endpoint with a new wrapper over the same exchange.
  */
 import { Readable } from 'node:stream';
-import type { BodySink, ClientExchange } from './client-exchange.ts';
+import type { BodySink, HttpExchange } from './exchange.ts';
 
 export class RequestBody extends Readable implements BodySink {
-  readonly #src: ClientExchange;
+  readonly #src: HttpExchange;
   #attached = false;
   /** True once any byte was taken from the client: from then on the request cannot be replayed. */
   consumed = false;
 
-  constructor(src: ClientExchange) {
+  constructor(src: HttpExchange) {
     super();
     this.#src = src;
   }

@@ -33,7 +33,7 @@ export function createServiceListener(options: ServiceListenerOptions): Listener
     if (!target) return sendFailure(exchange, ErrorCode.NOT_A_SERVICE);
     const resolved = resolveServiceTarget(holder.current(), target.host ?? exchange.host, namespace);
     if (resolved.backend === undefined) return sendFailure(exchange, resolved.failure);
-    const headers = upstreamRequestHeaders(exchange, { proto: 'http', port: exchange.localPort }, target.host);
+    const headers = upstreamRequestHeaders(exchange, { proto: exchange.scheme, port: exchange.localPort }, target.host);
     proxyRequest(proxy, exchange, resolved.backend, target.pathAndQuery, headers);
   });
 }

@@ -3,7 +3,7 @@
  * the `x-switchyard-error` header names the reason; details go to the log.
  */
 import { ErrorCode } from '../errors.ts';
-import type { ClientExchange } from './client-exchange.ts';
+import type { HttpExchange } from './exchange.ts';
 
 export interface Failure {
   readonly status: number;
@@ -39,7 +39,7 @@ const FAILURE_RESPONSES = new Map<string, { readonly headers: readonly string[];
 );
 
 /** Answers with the failure's status, reason header and body, unless the response has begun (then it is cut). */
-export function sendFailure(exchange: ClientExchange, code: FailureCode): void {
+export function sendFailure(exchange: HttpExchange, code: FailureCode): void {
   if (exchange.headersSent) {
     exchange.destroy();
     return;

@@ -32,6 +32,8 @@ export interface EndpointView {
 }
 
 export interface HealthCheckPolicy {
+  /** `http`: GET `path`, status in `expectedStatuses`; `grpc`: grpc.health.v1.Health/Check, SERVING is healthy. */
+  readonly protocol: 'http' | 'grpc';
   readonly path: string;
   /** Port to probe; 0 means the endpoint's own port. */
   readonly port: number;
@@ -66,6 +68,20 @@ export interface BackendPolicy {
   readonly healthCheck: HealthCheckPolicy | undefined;
 }
 
+/**
+ * How Switchyard speaks to a backend's pods, from the Service port's `appProtocol` and the
+ * `switchyard.dev/backend-protocol` annotation: `http1` (the default, also `kubernetes.io/ws`), `h2c`
+ * (HTTP/2 cleartext with prior knowledge: `kubernetes.io/h2c`, `h2c`, `grpc`), `tls` (`https`,
+ * `kubernetes.io/wss`: HTTP/2 when the pod offers it by ALPN, else HTTP/1.1).
+ */
+export type UpstreamProtocol = 'http1' | 'h2c' | 'tls';
+
+export interface UpstreamSpec {
+  readonly protocol: UpstreamProtocol;
+  /** PEM CA bundle that pod certificates must chain to (`switchyard.dev/backend-ca-secret`); undefined: not verified. */
+  readonly caPem: string | undefined;
+}
+
 /** One Service port and the endpoints behind it. */
 export interface Backend {
   /** `namespace/name:port`. */
@@ -87,6 +103,7 @@ export interface Backend {
   /** True when `rotation` is the terminating fallback. */
   readonly terminatingFallback: boolean;
   readonly policy: BackendPolicy;
+  readonly upstream: UpstreamSpec;
 }
 
 export interface ServicePortView {
@@ -140,6 +157,11 @@ export interface Route extends RouteTarget {
   readonly host: string;
   readonly path: string;
   readonly pathType: PathType;
+  /**
+   * Plain-HTTP requests get 308 to https (when a TLS listener is open): the host has an Ingress `tls:`
+   * entry and `switchyard.dev/ssl-redirect` is not "false", or `switchyard.dev/force-ssl-redirect` is "true".
+   */
+  readonly redirectToHttps: boolean;
 }
 
 /** Paths of one host. Prefix keys have their trailing slashes removed ('/' becomes ''). */
@@ -160,6 +182,58 @@ export interface RouteTable {
   readonly list: readonly Route[];
 }
 
+/** What an X.509 certificate says about itself, for the admin API and expiry checks. */
+export interface CertificateInfo {
+  readonly subject: string;
+  readonly issuer: string;
+  /** DNS names of subjectAltName. */
+  readonly sans: readonly string[];
+  /** RFC 3339. */
+  readonly notBefore: string;
+  readonly notAfter: string;
+  readonly fingerprint256: string;
+}
+
+/** A usable certificate: key and chain as PEM, parsed and checked once per Secret change. */
+export interface TlsCertificate {
+  /** `namespace/name` of its Secret; '' for the self-signed certificate generated at start-up. */
+  readonly secret: string;
+  /** Leaf first, then its chain. */
+  readonly certPem: string;
+  readonly keyPem: string;
+  readonly info: CertificateInfo;
+}
+
+/** One Secret referenced by Ingress `tls:` entries or --default-certificate, for the admin API. */
+export interface CertificateUse {
+  /** `namespace/name`. */
+  readonly secret: string;
+  /** Hosts it serves (lower-cased, `*.suffix` for wildcards); empty for the default certificate alone. */
+  readonly hosts: readonly string[];
+  /** `namespace/name` of the Ingresses that reference it. */
+  readonly ingresses: readonly string[];
+  readonly isDefault: boolean;
+  /** Undefined when the Secret could not be used (then `error` says why). */
+  readonly info: CertificateInfo | undefined;
+  readonly error: string | undefined;
+}
+
+/**
+ * Certificates chosen by SNI: the exact host, else a one-label wildcard (`*.example.com`), else the
+ * default (--default-certificate when usable, else the generated one).
+ */
+export interface TlsTable {
+  /** Usable certificates by Secret key (`namespace/name`), the generated default under ''. */
+  readonly certificates: ReadonlyMap<string, TlsCertificate>;
+  /** Exact host → Secret key. */
+  readonly hosts: ReadonlyMap<string, string>;
+  /** Wildcard suffix (`*.example.com` → `example.com`) → Secret key. */
+  readonly wildcards: ReadonlyMap<string, string>;
+  /** Secret key of the default certificate ('' for the generated one). */
+  readonly defaultKey: string;
+  readonly uses: readonly CertificateUse[];
+}
+
 export interface Snapshot {
   /** Increases by one per swap. */
   readonly version: number;
@@ -175,5 +249,6 @@ export interface Snapshot {
   /** DNS-style name → `namespace/name`. */
   readonly registry: ReadonlyMap<string, string>;
   readonly routes: RouteTable;
+  readonly tls: TlsTable;
   readonly diagnostics: readonly Diagnostic[];
 }

@@ -33,6 +33,8 @@ export interface RunningSwitchyard {
   readonly child: ChildProcess;
   readonly pid: number;
   readonly ingress: HostPort;
+  /** The TLS edge listener, when started with --listen-tls. */
+  readonly tls: HostPort | undefined;
   readonly admin: HostPort;
   /** Parsed JSON log lines so far (stdout). */
   readonly logs: LogLine[];
@@ -152,6 +154,7 @@ export async function startSwitchyard(options: StartOptions): Promise<RunningSwi
     throw new Error(`switchyard exited during start-up (code ${e.code}, signal ${e.signal}); stderr:\n${stderrText()}`);
   });
   const [adminLine, ingressLine] = await Promise.race([started, early]);
+  const tlsLine = (options.args ?? []).includes('--listen-tls') ? await Promise.race([waitForLog(listening('ingress-tls'), timeoutMs), early]) : undefined;
   early.catch(() => undefined);
   const addressOf = (line: LogLine): HostPort => parseAddress(/address=(\S+)/.exec(line.msg)![1]!);
 
@@ -159,6 +162,7 @@ export async function startSwitchyard(options: StartOptions): Promise<RunningSwi
     child,
     pid: child.pid!,
     ingress: addressOf(ingressLine),
+    tls: tlsLine === undefined ? undefined : addressOf(tlsLine),
     admin: addressOf(adminLine),
     logs,
     stderr: stderrText,

@@ -21,6 +21,7 @@ function backendOf(key: string, addresses: readonly string[], notReady: readonly
     rotation: ready,
     terminatingFallback: false,
     policy: { retries: 2, retryBudgetPercent: 20, connectTimeoutMs: undefined, responseTimeoutMs: undefined, idleTimeoutMs: undefined, outlier: undefined, healthCheck: undefined },
+    upstream: { protocol: 'http1', caPem: undefined },
   };
 }
 

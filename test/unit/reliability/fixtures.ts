@@ -1,4 +1,5 @@
 /** Builders for the reliability unit tests: records, store views, backends, a clock, a recording logger. */
+import { emptyTlsTable } from '../../../src/compile/compile.ts';
 import type { Logger } from '../../../src/log.ts';
 import type { EndpointAddressRec, EndpointSliceRec, ServiceRec } from '../../../src/model/records.ts';
 import type { StoreView } from '../../../src/model/store-view.ts';
@@ -56,7 +57,7 @@ export function endpoint(key: string, c: { ready?: boolean; serving?: boolean; t
 
 export const OUTLIER: OutlierPolicy = { consecutive5xx: 5, consecutiveConnectFailures: 1, baseEjectionMs: 30_000, maxEjectionMs: 300_000, maxEjectionPercent: 50 };
 
-export const HEALTH_CHECK: HealthCheckPolicy = { path: '/healthz', port: 0, intervalMs: 200, timeoutMs: 100, healthyThreshold: 2, unhealthyThreshold: 3, expectedStatuses: [[200, 399]] };
+export const HEALTH_CHECK: HealthCheckPolicy = { protocol: 'http', path: '/healthz', port: 0, intervalMs: 200, timeoutMs: 100, healthyThreshold: 2, unhealthyThreshold: 3, expectedStatuses: [[200, 399]] };
 
 /** A backend `shop/web:80` whose rotation (and `all`, `ready`) are `eps`. */
 export function backend(eps: readonly (string | EndpointView)[], policy: Partial<BackendPolicy> = {}, key = 'shop/web:80'): Backend {
@@ -73,6 +74,7 @@ export function backend(eps: readonly (string | EndpointView)[], policy: Partial
     rotation: views,
     terminatingFallback: false,
     policy: { retries: 2, retryBudgetPercent: 20, connectTimeoutMs: undefined, responseTimeoutMs: undefined, idleTimeoutMs: undefined, outlier: OUTLIER, healthCheck: undefined, ...policy },
+    upstream: { protocol: 'http1', caPem: undefined },
   };
 }
 
@@ -88,6 +90,7 @@ export function snapshotOf(backends: readonly Backend[]): Snapshot {
     backends: new Map(backends.map((b) => [b.key, b])),
     registry: new Map(),
     routes: { hosts: new Map(), wildcards: new Map(), anyHost: undefined, defaultBackend: undefined, list: [] },
+    tls: emptyTlsTable(),
     diagnostics: [],
   };
 }

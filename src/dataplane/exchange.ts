@@ -1,0 +1,66 @@
+/**
+ * One client request and its response as routing, balancing and forwarding see it, whatever framed it:
+ * an HTTP/1.1 request on a plain or TLS connection (client-exchange.ts) or an HTTP/2 stream
+ * (h2/h2-exchange.ts). Only framing differs between them; everything from match to forward takes this.
+ */
+
+/** Where request body bytes go once the proxy asks for them. */
+export interface BodySink {
+  /** A chunk; false asks for a pause until `resumeBody()`. */
+  onData(chunk: Buffer): boolean;
+  onEnd(): void;
+  /** The client went away or broke the request off. */
+  onError(err: Error): void;
+}
+
+/** The wire protocol a request arrived in. */
+export type ClientProtocol = 'http/1.1' | 'h2';
+
+export interface HttpExchange {
+  readonly method: string;
+  /** The request target as sent (HTTP/2: `:path`; an absolute-form target only over HTTP/1.1). */
+  readonly url: string;
+  /** The client's header fields as sent, [name, value, …], without HTTP/2 pseudo-headers. */
+  readonly rawHeaders: readonly string[];
+  /** The first Host field; over HTTP/2, `:authority` (RFC 9113 §8.3.1), else `host`. */
+  readonly host: string | undefined;
+  /** Every Connection field, joined with ", " (never present over HTTP/2). */
+  readonly connection: string | undefined;
+  /** Every X-Forwarded-For field, joined with ", ". */
+  readonly forwardedFor: string | undefined;
+  /** The request has a body. */
+  readonly hasBody: boolean;
+  readonly remoteAddress: string;
+  /** The listener's port the client connected to. */
+  readonly localPort: number;
+  /** `https` when the client connection is TLS. */
+  readonly scheme: 'http' | 'https';
+  readonly protocol: ClientProtocol;
+  /** A gRPC call (content-type application/grpc…): Switchyard's own failures are answered as gRPC statuses. */
+  readonly grpc: boolean;
+  /** Whether the connection may carry another request after this one (HTTP/1.1); the proxy clears it when body bytes are left unread. */
+  keepAlive: boolean;
+  /** Set by writeHead. */
+  statusCode: number;
+  /** The response head was produced. */
+  headersSent: boolean;
+  /** Called once if the client goes away before the response finished. */
+  onClientGone: (() => void) | undefined;
+
+  /** Starts handing body bytes to `sink`. */
+  readBody(sink: BodySink): void;
+  /** `sink` takes no more body bytes; what arrives meanwhile is kept for the next `readBody`. */
+  unreadBody(sink: BodySink): void;
+  resumeBody(): void;
+
+  /** Starts the response: `headers` is a flat [name, value, …] list without hop-by-hop fields. */
+  writeHead(status: number, headers: readonly string[]): void;
+  /** Writes body bytes; false when the client is behind (wait for `onceDrain`). */
+  write(chunk: Buffer): boolean;
+  /** Calls `fn` once the client has taken what was written. */
+  onceDrain(fn: () => void): void;
+  /** Ends the response; `trailers` ([name, value, …]) are sent where the protocol carries them (HTTP/2). */
+  end(trailers?: readonly string[]): void;
+  /** Cuts the response: one that broke off midway must not look complete. */
+  destroy(): void;
+}
