@@ -18,17 +18,19 @@ export interface Endpoint {
   readonly podName: string;
 }
 
-function service(name: string): object {
+/** `appProtocol` (e.g. `kubernetes.io/h2c`) goes on the Service port and the slices' port, as Kubernetes copies it. */
+function service(name: string, appProtocol?: string): object {
+  const port = { name: 'http', port: 80, targetPort: 'http', protocol: 'TCP', ...(appProtocol === undefined ? {} : { appProtocol }) };
   return {
     apiVersion: 'v1',
     kind: 'Service',
     metadata: { name, namespace: NAMESPACE },
-    spec: { ports: [{ name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' }] },
+    spec: { ports: [port] },
   };
 }
 
 /** One slice per distinct port and per SLICE_SIZE endpoints: a slice's ports apply to all of its endpoints. */
-function slices(serviceName: string, endpoints: readonly Endpoint[]): object[] {
+function slices(serviceName: string, endpoints: readonly Endpoint[], appProtocol?: string): object[] {
   const byPort = new Map<number, Endpoint[]>();
   for (const e of endpoints) byPort.set(e.port, [...(byPort.get(e.port) ?? []), e]);
   const docs: object[] = [];
@@ -39,7 +41,7 @@ function slices(serviceName: string, endpoints: readonly Endpoint[]): object[] {
         kind: 'EndpointSlice',
         metadata: { name: `${serviceName}-${docs.length}`, namespace: NAMESPACE, labels: { 'kubernetes.io/service-name': serviceName } },
         addressType: 'IPv4',
-        ports: [{ name: 'http', port, protocol: 'TCP' }],
+        ports: [{ name: 'http', port, protocol: 'TCP', ...(appProtocol === undefined ? {} : { appProtocol }) }],
         endpoints: group.slice(i, i + SLICE_SIZE).map((e) => ({
           addresses: [e.address],
           conditions: { ready: true },
@@ -96,3 +98,53 @@ export function scaleManifests(routes: number, endpoints: number, port: number, 
   const last = routes - 1;
   return { file: toFile(docs), target: { host: `r${last}.scale.local`, path: `/r${last}` } };
 }
+
+/** One host of the protocols run's Ingress: its Service (named after it) and that Service's endpoints. */
+export interface EdgeBackend {
+  readonly host: string;
+  readonly service: string;
+  readonly endpoints: readonly Endpoint[];
+  /** The Service port's appProtocol; absent: HTTP/1.1 to the pods. */
+  readonly appProtocol?: string;
+}
+
+export interface EdgeManifestOptions {
+  /** Name of the `kubernetes.io/tls` Secret (in the bench namespace) the Ingress's `tls:` entry names. */
+  readonly secretName: string;
+  readonly certPem: string;
+  readonly keyPem: string;
+  readonly backends: readonly EdgeBackend[];
+}
+
+/**
+ * The protocols run: a `kubernetes.io/tls` Secret, one Service per backend, and one Ingress with a rule
+ * per host and a `tls:` entry for all of them. `switchyard.dev/ssl-redirect: "false"`, since the same
+ * hosts are measured over plaintext too (h2c, HTTP/1.1, WebSocket, gRPC), where a `tls:` entry would
+ * otherwise answer 308.
+ */
+export function edgeManifests(options: EdgeManifestOptions): string {
+  const docs: object[] = [
+    {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      type: 'kubernetes.io/tls',
+      metadata: { name: options.secretName, namespace: NAMESPACE },
+      stringData: { 'tls.crt': options.certPem, 'tls.key': options.keyPem },
+    },
+  ];
+  for (const b of options.backends) docs.push(service(b.service, b.appProtocol), ...slices(b.service, b.endpoints, b.appProtocol));
+  docs.push({
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'Ingress',
+    metadata: { name: 'edge', namespace: NAMESPACE, annotations: { 'switchyard.dev/ssl-redirect': 'false' } },
+    spec: {
+      ingressClassName: 'switchyard',
+      tls: [{ hosts: options.backends.map((b) => b.host), secretName: options.secretName }],
+      rules: options.backends.map((b) => ({ host: b.host, http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: b.service, port: { name: 'http' } } } }] } })),
+    },
+  });
+  return toFile(docs);
+}
+
+/** The namespace of every bench object, for `--default-certificate NAMESPACE/NAME`. */
+export const BENCH_NAMESPACE = NAMESPACE;

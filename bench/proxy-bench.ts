@@ -2,20 +2,24 @@
  * End-to-end proxy bench: what does a request through Switchyard cost, next to the same request sent
  * straight to a pod and through other proxies (node http-proxy, @fastify/http-proxy, nginx)? And does
  * that cost stay flat with thousands of routes and endpoints (next to nginx with 3 and 1,000 upstream
- * servers)?
+ * servers)? And what do TLS, HTTP/2, WebSocket and gRPC cost it, next to nginx with the same certificate?
  *
- *   npm run bench                      # comparison (3 rounds × 10 s) + scale run, ~10 min with wrk
+ *   npm run bench                      # comparison (3 rounds × 10 s) + scale run + protocols run, ~30 min
  *   npm run bench -- --quick           # smoke test: 1 round × 2 s
- *   npm run bench -- --only direct,switchyard,nginx --skip-scale
+ *   npm run bench -- --only direct,switchyard,nginx --skip-scale --skip-protocols
+ *   npm run bench -- --protocols-only --sections tls,http2 --base-dir /tmp/switchyard-base
  *   npm run bench -- --help
  *
- * Layout: settings.ts (flags), comparison.ts and scale.ts (the two runs), candidates/ (what the load is
+ * Layout: settings.ts (flags), comparison.ts and scale.ts (two of the runs), protocols/ (the third: its
+ * run.ts, cases.ts, pods, nginx config, load scripts and h2load, summary and tables), candidates/ (what the load is
  * pointed at: direct, switchyard, baseline, nginx), baselines/ (the node baseline proxy servers),
  * load/ (autocannon, wrk), measure.ts (one run with /proc readings), proc-stats.ts (/proc), pods.ts and
  * pod-server.ts (the upstreams), manifests.ts, children.ts (child processes), summary.ts, stats.ts,
- * targets.ts, tables.ts and report.ts (results), net.ts, which.ts, progress.ts.
+ * targets.ts, tables.ts and report.ts (results), net.ts, which.ts, progress.ts; prepare-base.ts builds an
+ * earlier commit for the protocols run's before-after section. Unit tests of the pure parts: bench/test/
+ * (npx vitest run --config bench/vitest.config.ts), not part of npm test.
  *
- * Only loopback traffic; every child (pods, proxies, nginx, wrk) is stopped on exit, on error and on
+ * Only loopback traffic; every child (pods, proxies, nginx, wrk, h2load, load scripts) is stopped on exit, on error and on
  * Ctrl-C. Linux: the whole of 127/8 is loopback there, and the CPU/RSS figures need /proc (elsewhere
  * they read "—"). The proxies, the pods and the load generator share the machine's cores, so compare
  * results from the same machine only; CPU per request is the figure that carries over best.
@@ -35,6 +39,7 @@ import { wrkTool } from './load/wrk.ts';
 import { clockTicksPerSecond } from './proc-stats.ts';
 import { progress } from './progress.ts';
 import { markdownReport, type BenchReport } from './report.ts';
+import { runProtocols } from './protocols/run.ts';
 import { plannedScaleCases, runScale } from './scale.ts';
 import { HELP, parseSettings, type Settings } from './settings.ts';
 import { summarizeAll } from './summary.ts';
@@ -67,7 +72,9 @@ function estimateSeconds(settings: Settings, candidates: number, tools: number):
   const perRun = settings.durationSeconds + settings.pauseMs / 1000;
   const comparison = settings.comparison ? candidates * tools * (settings.rounds * perRun + settings.warmupSeconds) : 0;
   const scale = settings.scale ? plannedScaleCases().cases.length * (settings.rounds * perRun + settings.warmupSeconds + 2) : 0;
-  return comparison + scale;
+  // About 30 cases when every section, tool and proxy is there; run.ts prints its own count once it knows.
+  const protocols = settings.protocols ? Math.round((30 * settings.sections.length) / 6) * (settings.rounds * perRun + settings.warmupSeconds + 1) : 0;
+  return comparison + scale + protocols;
 }
 
 async function main(settings: Settings): Promise<void> {
@@ -78,12 +85,13 @@ async function main(settings: Settings): Promise<void> {
   scratchRoot = await mkdtemp(path.join(os.tmpdir(), 'switchyard-bench-'));
 
   const tools: LoadTool[] = [autocannonTool];
-  const wrk = settings.wrk && settings.comparison ? wrkTool(scratchRoot) : null;
+  const wrk = settings.wrk && (settings.comparison || settings.protocols) ? wrkTool(scratchRoot) : null;
   if (wrk !== null) tools.push(wrk);
   progress(`Switchyard ${hasWorkersFlag() ? 'has' : 'has no'} --workers; load: ${tools.map((t) => t.name).join(' + ')}; about ${Math.ceil(estimateSeconds(settings, 6, tools.length) / 60)} min at most`);
 
   const comparison = settings.comparison ? await runComparison(settings, tools, scratchRoot, ticksPerSecond) : null;
   const scale = settings.scale ? await runScale(settings, scratchRoot, ticksPerSecond) : null;
+  const protocols = settings.protocols ? await runProtocols(settings, tools, scratchRoot, ticksPerSecond) : null;
 
   const toolNames = tools.map((t) => t.name);
   const candidateIds = comparison?.candidates.map((c) => c.id) ?? [];
@@ -103,7 +111,11 @@ async function main(settings: Settings): Promise<void> {
     settings: { ...settings, tools: toolNames, clockTicksPerSecond: ticksPerSecond },
     comparison: comparison === null ? null : { ...comparison, ...summarizeAll(comparison.runs, toolNames, candidateIds) },
     scale,
-    targets: evaluateTargets(comparison?.runs ?? [], comparison === null ? [] : toolNames, candidateIds, new Map(comparison?.candidates.map((c) => [c.id, c.label]) ?? []), scale),
+    protocols,
+    targets: [
+      ...evaluateTargets(comparison?.runs ?? [], comparison === null ? [] : toolNames, candidateIds, new Map(comparison?.candidates.map((c) => [c.id, c.label]) ?? []), scale),
+      ...(protocols?.targets ?? []),
+    ],
   };
   await mkdir(path.dirname(resultsFile), { recursive: true });
   const tmp = resultsFile.replace(/\.json$/, '.tmp.json');
@@ -112,7 +124,10 @@ async function main(settings: Settings): Promise<void> {
   process.stdout.write(markdownReport(report));
   progress(`wrote ${path.relative(process.cwd(), resultsFile)}`);
 
-  const failures = (comparison?.runs ?? []).reduce((a, r) => a + r.errors + r.timeouts + r.non2xx, 0) + (scale?.cases ?? []).reduce((a, c) => a + c.errors + c.non2xx, 0);
+  const failures =
+    (comparison?.runs ?? []).reduce((a, r) => a + r.errors + r.timeouts + r.non2xx, 0) +
+    (scale?.cases ?? []).reduce((a, c) => a + c.errors + c.non2xx, 0) +
+    (protocols?.runs ?? []).reduce((a, r) => a + r.errors + r.non2xx, 0);
   if (failures > 0) progress(`warning: ${failures} errors/timeouts/non-2xx responses in measured runs; see ${path.relative(process.cwd(), resultsFile)}`);
 }
 

@@ -2,6 +2,8 @@
  * The whole result: what bench/results/latest.json holds, and the markdown document printed on stdout.
  */
 import type { ComparisonResult } from './comparison.ts';
+import type { ProtocolsResult } from './protocols/run.ts';
+import { figuresTable, ratiosTable } from './protocols/tables.ts';
 import type { ScaleResult } from './scale.ts';
 import type { Settings } from './settings.ts';
 import type { ByToolAndCandidate, CandidateMedians, CandidateRatios } from './summary.ts';
@@ -29,7 +31,42 @@ export interface BenchReport {
       })
     | null;
   readonly scale: ScaleResult | null;
+  readonly protocols: ProtocolsResult | null;
   readonly targets: readonly TargetCheck[];
+}
+
+const SECTION_TITLES: Readonly<Record<string, string>> = {
+  tls: 'HTTP/1.1 keep-alive over TLS 1.3 and plaintext',
+  handshakes: 'New TLS handshakes',
+  http2: 'HTTP/2 (TLS and h2c) beside HTTP/1.1',
+  websocket: 'WebSocket echo',
+  grpc: 'gRPC unary calls',
+  'before-after': 'Plaintext HTTP/1.1, this tree beside the base commit',
+};
+
+function protocolsSection(p: ProtocolsResult, settings: BenchReport['settings'], where: string): string[] {
+  const out: string[] = [];
+  const workers = p.switchyard.workers === null ? 'Switchyard (default)' : `Switchyard --workers ${p.switchyard.workers}`;
+  out.push(`### Protocols — ${workers}${p.nginx === null ? '' : ` and nginx ${p.nginx.version ?? ''} (1 worker)`}, ${settings.rounds} × ${settings.durationSeconds} s, ${where}`, '');
+  for (const [section, title] of Object.entries(SECTION_TITLES)) {
+    const rows = p.cases.filter((c) => c.section === section);
+    if (rows.length === 0) continue;
+    out.push(`#### ${title}`, '', ...figuresTable(rows), '');
+  }
+  out.push(
+    'Medians over rounds; errors and non-2xx are totals. ops: responses (2xx), handshakes, echoed messages or OK calls. Proxy CPU: user + system time of the whole process tree (from /proc) ÷ operations, over the load tool\'s whole run (its connection set-up included); ops per proxy CPU-s is its inverse, the "per core" figure; cores busy: proxy CPU time ÷ wall time. h2load reports mean latency only.',
+    '',
+  );
+  if (p.ratios.length > 0) {
+    out.push('#### Ratios', '', ...ratiosTable(p.ratios), '');
+    out.push('Each ratio is taken within a round (both sides measured back to back), then the median over rounds; "per round" lists them.', '');
+  }
+  out.push('Set-up:', '');
+  out.push(`- Certificate: ${p.certificate.type}, SHA-256 ${p.certificate.fingerprint256.slice(0, 23)}…; Switchyard reads it as a kubernetes.io/tls Secret named by the Ingress's tls: entry (and --default-certificate), nginx as files.`);
+  for (const c of p.cases) out.push(`- \`${c.id}\`: ${c.setup}`);
+  for (const n of p.notes) out.push(`- Note: ${n}`);
+  out.push('');
+  return out;
 }
 
 export function markdownReport(report: BenchReport): string {
@@ -62,6 +99,7 @@ export function markdownReport(report: BenchReport): string {
     for (const note of s.notes) out.push(`- Note: ${note}`);
     if (s.notes.length > 0) out.push('');
   }
+  if (report.protocols !== null) out.push(...protocolsSection(report.protocols, settings, where));
   if (report.targets.length > 0) {
     out.push('### Targets (reported, not asserted)', '');
     out.push(...targetsTable(report.targets), '');

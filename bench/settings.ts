@@ -1,7 +1,13 @@
 /**
  * The bench's flags: parsed and validated once, every error reported together (then exit 2).
  */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
+
+/** Sections of the protocols run, as --sections names them. */
+export const PROTOCOL_SECTIONS = ['tls', 'handshakes', 'http2', 'websocket', 'grpc', 'before-after'] as const;
+export type ProtocolSection = (typeof PROTOCOL_SECTIONS)[number];
 
 /** Candidate ids accepted by --only; `switchyard` stands for every Switchyard variant. */
 export const CANDIDATE_IDS = ['direct', 'switchyard', 'switchyard-1', 'switchyard-n', 'http-proxy', 'fastify', 'nginx'] as const;
@@ -27,8 +33,16 @@ Options:
   --quick              --duration 2 --rounds 1, a smoke test (explicit flags still win)
   --only LIST          comparison candidates, comma-separated (${CANDIDATE_IDS.join(', ')})
                                                                                 [default: all]
-  --skip-scale         run the comparison only
+  --skip-scale         leave the scale run out
   --scale-only         run the scale run only
+  --skip-protocols     leave the protocols run out
+  --protocols-only     run the protocols run only
+  --sections LIST      protocols run sections, comma-separated
+                       (${PROTOCOL_SECTIONS.join(', ')})                        [default: all]
+  --h2-streams N       protocols run: streams per HTTP/2 connection (4 connections);
+                       also gRPC calls in flight per channel (4 channels)       [default: 25]
+  --base-dir DIR       protocols run, before-after: a built Switchyard tree of an earlier commit,
+                       run beside this one (make it with node bench/prepare-base.ts COMMIT DIR)
   --no-wrk             autocannon only, even when wrk is installed
   -h, --help           show this help
 
@@ -38,6 +52,15 @@ hits the last-defined route. Also 10,000 routes with the default workers (with t
 reference nginx (1 worker) with 3 and 1,000 upstream servers (skipped when not on PATH). req/s relative
 to the same proxy's first case (10 routes / 3 endpoints; nginx: 3 servers) in the same round, peak RSS
 per process.
+
+Protocols run (docs/performance.md): Switchyard --workers 1 beside nginx (1 worker) with the same
+ECDSA P-256 certificate (made with openssl), on loopback: HTTP/1.1 keep-alive over TLS 1.3 and plaintext
+(wrk, autocannon); new full TLS handshakes per second and per CPU-second of the proxy (a node tls.connect
+loop); HTTP/2 over TLS and h2c, 4 connections × --h2-streams streams, beside HTTP/1.1 over 4 connections
+(h2load, from nghttp2-client); WebSocket echo messages per second (the ws package, --connections
+sockets); gRPC unary calls per second (@grpc/grpc-js client, and h2load with a gRPC body); each
+also straight at a pod where that means something; and this Switchyard's plaintext HTTP/1.1 beside
+--base-dir's. Whatever a tool or a proxy cannot do here is skipped with a note.
 
 Prints markdown tables on stdout, progress on stderr, and writes bench/results/latest.json.
 `;
@@ -54,6 +77,11 @@ export interface Settings {
   readonly comparison: boolean;
   readonly scale: boolean;
   readonly wrk: boolean;
+  readonly protocols: boolean;
+  readonly sections: readonly ProtocolSection[];
+  readonly h2Streams: number;
+  /** A built Switchyard tree to compare plaintext HTTP/1.1 with; null: the before-after section is skipped. */
+  readonly baseDir: string | null;
 }
 
 const WARMUP_SECONDS = 1;
@@ -73,6 +101,11 @@ export function parseSettings(argv: readonly string[]): Settings | { readonly he
       only: { type: 'string' },
       'skip-scale': { type: 'boolean', default: false },
       'scale-only': { type: 'boolean', default: false },
+      'skip-protocols': { type: 'boolean', default: false },
+      'protocols-only': { type: 'boolean', default: false },
+      sections: { type: 'string' },
+      'h2-streams': { type: 'string' },
+      'base-dir': { type: 'string' },
       'no-wrk': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -94,6 +127,22 @@ export function parseSettings(argv: readonly string[]): Settings | { readonly he
     if (unknown.length > 0 || only.length === 0) errors.push(`--only: ${JSON.stringify(values.only)} names ${unknown.length > 0 ? `unknown candidates (${unknown.join(', ')})` : 'no candidate'}; choose from ${CANDIDATE_IDS.join(', ')}`);
   }
   if (values['skip-scale'] && values['scale-only']) errors.push('--skip-scale and --scale-only exclude each other');
+  if (values['skip-protocols'] && values['protocols-only']) errors.push('--skip-protocols and --protocols-only exclude each other');
+  if (values['scale-only'] && values['protocols-only']) errors.push('--scale-only and --protocols-only exclude each other');
+  const protocols = values['protocols-only'] || (!values['skip-protocols'] && !values['scale-only']);
+  let sections: ProtocolSection[] = [...PROTOCOL_SECTIONS];
+  if (values.sections !== undefined) {
+    const asked = values.sections.split(',').map((s) => s.trim().toLowerCase()).filter((s) => s !== '');
+    const unknown = asked.filter((id) => !(PROTOCOL_SECTIONS as readonly string[]).includes(id));
+    if (unknown.length > 0 || asked.length === 0) errors.push(`--sections: ${JSON.stringify(values.sections)} names ${unknown.length > 0 ? `unknown sections (${unknown.join(', ')})` : 'no section'}; choose from ${PROTOCOL_SECTIONS.join(', ')}`);
+    if (!protocols) errors.push('--sections applies to the protocols run, which --skip-protocols / --scale-only leave out');
+    sections = PROTOCOL_SECTIONS.filter((id) => asked.includes(id));
+  }
+  let baseDir: string | null = null;
+  if (values['base-dir'] !== undefined) {
+    baseDir = path.resolve(values['base-dir']);
+    if (!existsSync(path.join(baseDir, 'bin', 'switchyard.js'))) errors.push(`--base-dir: ${JSON.stringify(values['base-dir'])} holds no bin/switchyard.js (make one with node bench/prepare-base.ts COMMIT DIR)`);
+  }
   const settings: Settings = {
     durationSeconds: number('duration', values.duration, values.quick ? 2 : 10, false, 3600),
     connections: number('connections', values.connections, 50, true, 10_000),
@@ -102,9 +151,13 @@ export function parseSettings(argv: readonly string[]): Settings | { readonly he
     warmupSeconds: WARMUP_SECONDS,
     pauseMs: PAUSE_MS,
     only,
-    comparison: !values['scale-only'],
-    scale: !values['skip-scale'],
+    comparison: !values['scale-only'] && !values['protocols-only'],
+    scale: !values['skip-scale'] && !values['protocols-only'],
     wrk: !values['no-wrk'],
+    protocols,
+    sections,
+    h2Streams: number('h2-streams', values['h2-streams'], 25, true, 1000),
+    baseDir,
   };
   if (errors.length > 0) throw new Error(errors.join('\n'));
   return settings;

@@ -33,6 +33,11 @@ export const ErrorCode = {
   UPSTREAM_PROTOCOL: 'SWY_ERR_UPSTREAM_PROTOCOL',
   /** The upstream did not connect or answer within its timeout. */
   UPSTREAM_TIMEOUT: 'SWY_ERR_UPSTREAM_TIMEOUT',
+  /**
+   * The TLS handshake with a pod failed: its certificate does not chain to the backend's CA
+   * (`switchyard.dev/backend-ca-secret`), that CA Secret is unusable, or the pod does not speak TLS.
+   */
+  UPSTREAM_TLS: 'SWY_ERR_UPSTREAM_TLS',
   /** An admin API request has a missing or bad query parameter. */
   ADMIN_BAD_QUERY: 'SWY_ERR_ADMIN_BAD_QUERY',
   /** A data-plane worker process failed to start. */

@@ -34,6 +34,8 @@ export interface Config {
   readonly listenTls: HostPort | undefined;
   /** Secret (`namespace/name`) served to clients whose SNI matches no Ingress `tls:` host; undefined: a generated self-signed one. */
   readonly defaultCertificate: string | undefined;
+  /** Hosts with an Ingress `tls:` entry redirect plain HTTP to https (unless their Ingress says `switchyard.dev/ssl-redirect`). */
+  readonly sslRedirect: boolean;
   /** How often the TLS session-ticket key (shared by every worker) is replaced, ms. */
   readonly tlsTicketRotationMs: number;
   /** Most concurrent streams a client's HTTP/2 connection may open. */
@@ -91,6 +93,9 @@ Options:
                                 HTTP/1.1 by ALPN                            [default: off]
   --default-certificate NS/NAME Secret for SNI names no Ingress covers
                                                    [default: self-signed, generated at start]
+  --ssl-redirect true|false     hosts with an Ingress tls: entry answer plain
+                                HTTP with 308 to https (an Ingress's
+                                switchyard.dev/ssl-redirect overrides it)   [default: true]
   --tls-ticket-rotation D       replace the TLS session-ticket key (shared
                                 by every worker) this often                 [default: 12h]
   --http2-max-concurrent-streams N  streams per client HTTP/2 connection    [default: 100]
@@ -145,6 +150,7 @@ const OPTIONS = {
   listen: { type: 'string', default: '0.0.0.0:8080' },
   'listen-tls': { type: 'string' },
   'default-certificate': { type: 'string' },
+  'ssl-redirect': { type: 'string', default: 'true' },
   'tls-ticket-rotation': { type: 'string', default: '12h' },
   'http2-max-concurrent-streams': { type: 'string', default: '100' },
   'tunnel-idle-timeout': { type: 'string', default: '1h' },
@@ -204,6 +210,7 @@ export function parseFlags(argv: readonly string[]): ParseResult {
     listen,
     listenTls: values['listen-tls'] === undefined ? undefined : parseHostPort('--listen-tls', values['listen-tls'], errors),
     defaultCertificate: parseSecretRef('--default-certificate', values['default-certificate'], errors),
+    sslRedirect: parseBoolean('--ssl-redirect', values['ssl-redirect'], errors),
     tlsTicketRotationMs: parseDuration('--tls-ticket-rotation', values['tls-ticket-rotation'], errors, false),
     http2MaxConcurrentStreams: parseInteger('--http2-max-concurrent-streams', values['http2-max-concurrent-streams'], 1, 10_000, errors),
     tunnelIdleTimeoutMs: parseDuration('--tunnel-idle-timeout', values['tunnel-idle-timeout'], errors, false),
@@ -267,6 +274,12 @@ function parseKubeFlags(
     return undefined;
   }
   return { kubeconfig, context: values.context, inCluster, namespaces, labelSelector: selector, ingressStatusAddress: statusAddress };
+}
+
+function parseBoolean(flag: string, value: string, errors: string[]): boolean {
+  if (value === 'true' || value === 'false') return value === 'true';
+  errors.push(`${flag}: ${JSON.stringify(value)} is not true or false`);
+  return true;
 }
 
 /** `namespace/name` of a Secret. */

@@ -8,6 +8,7 @@ import type { Logger } from './log.ts';
 import { createControlPlane } from './runtime/control-plane.ts';
 import { createDataPlane } from './runtime/data-plane.ts';
 import { startWorkerPool, type WorkerPool } from './runtime/primary.ts';
+import { rotateTicketKeys, TicketKeyHolder } from './runtime/ticket-keys.ts';
 import { collectStartupGarbage } from './runtime/startup-gc.ts';
 import type { SnapshotHolder } from './snapshot/holder.ts';
 
@@ -48,10 +49,16 @@ export async function startSwitchyard(config: Config, log: Logger): Promise<Swit
   // The first snapshot is built: drop what building it left behind before any traffic arrives (when large).
   collectStartupGarbage(config.startupGcHeapMb, log);
 
+  const ticketKeys = new TicketKeyHolder();
+  // The timer is unref'd: it never keeps the process alive.
+  if (config.listenTls !== undefined) {
+    rotateTicketKeys(ticketKeys, config.tlsTicketRotationMs);
+    ticketKeys.onChange(() => log.debug({ component: 'tls' }, 'TLS session-ticket key rotated'));
+  }
   let stopData: (drainTimeoutMs: number) => Promise<number>;
   try {
     if (config.workers === 1) {
-      local = createDataPlane({ config, holder: cp.holder, health: cp.health, log, rrOffset: 0, observeHealth: false });
+      local = createDataPlane({ config, holder: cp.holder, health: cp.health, log, rrOffset: 0, observeHealth: false, ticketKeys });
       const dataPlane = local;
       for (const [role, address] of Object.entries(await dataPlane.listen())) announce(role, address);
       stopData = async (drainTimeoutMs) => {
@@ -60,7 +67,7 @@ export async function startSwitchyard(config: Config, log: Logger): Promise<Swit
         return cut;
       };
     } else {
-      pool = startWorkerPool(config, cp.holder, cp.health, log.child({ component: 'workers' }));
+      pool = startWorkerPool(config, cp.holder, cp.health, ticketKeys, log.child({ component: 'workers' }));
       const workers = pool;
       for (const [role, address] of Object.entries(await workers.ready)) announce(role, address);
       log.info({ workers: config.workers }, 'data plane running in worker processes');

@@ -20,32 +20,41 @@ import type { CandidateSpec } from './types.ts';
 const repoDir = path.dirname(path.dirname(path.dirname(fileURLToPath(import.meta.url))));
 const cli = path.join(repoDir, 'bin', 'switchyard.js');
 
-let workersFlag: boolean | undefined;
-let nodeFlags: readonly string[] | undefined;
+const nodeFlags = new Map<string, readonly string[]>();
 
 /**
  * The Node flags of the CLI's `#!/usr/bin/env -S node …` line: the bench starts it as
- * `node <flags> bin/switchyard.js`, which is how `switchyard` on a PATH runs. Read once per bench.
+ * `node <flags> bin/switchyard.js`, which is how `switchyard` on a PATH runs. Read once per bench and
+ * file (`cliPath`: another tree's bin/switchyard.js, such as an earlier build's; default this one).
  */
-export function launcherNodeFlags(): readonly string[] {
-  if (nodeFlags === undefined) {
-    const first = readFileSync(cli, 'utf8').split('\n', 1)[0] ?? '';
+export function launcherNodeFlags(cliPath: string = cli): readonly string[] {
+  let flags = nodeFlags.get(cliPath);
+  if (flags === undefined) {
+    const first = readFileSync(cliPath, 'utf8').split('\n', 1)[0] ?? '';
     const m = /^#!\S*env\s+(?:-S\s+)?node\b(.*)$/.exec(first);
-    nodeFlags = m ? m[1]!.trim().split(/\s+/).filter((f) => f !== '') : [];
+    flags = m ? m[1]!.trim().split(/\s+/).filter((f) => f !== '') : [];
+    nodeFlags.set(cliPath, flags);
   }
-  return nodeFlags;
+  return flags;
 }
 
-/** Whether this Switchyard has `--workers` (its --help lists it); asked once per bench. */
-export function hasWorkersFlag(): boolean {
-  if (workersFlag === undefined) {
+let helpText: string | undefined;
+
+/** Whether this Switchyard's --help lists `flag` (e.g. `--workers`, `--listen-tls`); --help is asked once per bench. */
+export function cliHasFlag(flag: string): boolean {
+  if (helpText === undefined) {
     try {
-      workersFlag = /--workers\b/.test(execFileSync(process.execPath, [cli, '--help'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 10_000 }));
+      helpText = execFileSync(process.execPath, [cli, '--help'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 10_000 });
     } catch {
-      workersFlag = false;
+      helpText = '';
     }
   }
-  return workersFlag;
+  return new RegExp(`${flag.replace(/[-]/g, '\\-')}\\b`).test(helpText);
+}
+
+/** Whether this Switchyard has `--workers` (its --help lists it). */
+export function hasWorkersFlag(): boolean {
+  return cliHasFlag('--workers');
 }
 
 /** Warnings and errors of the proxy are worth seeing while the bench runs (pino: warn = 40). */
@@ -67,6 +76,10 @@ export interface SwitchyardOptions {
   /** The Host and path of a route that must answer 200 before the instance counts as started. */
   readonly probeHost: string;
   readonly probePath: string;
+  /** bin/switchyard.js of the tree to run; default this repository's. */
+  readonly cli?: string;
+  /** More flags after the bench's own (e.g. --listen-tls). */
+  readonly extraArgs?: readonly string[];
 }
 
 export interface SwitchyardInstance {
@@ -80,8 +93,10 @@ export interface SwitchyardInstance {
 export async function startSwitchyard(options: SwitchyardOptions): Promise<SwitchyardInstance> {
   const port = await freePort();
   const address = `127.0.0.1:${port}`;
-  const args = [...launcherNodeFlags(), cli, '--manifests', options.manifestDir, '--listen', address, '--admin', '127.0.0.1:0', '--drain-timeout', '1s', '--shutdown-delay', '0s'];
+  const cliPath = options.cli ?? cli;
+  const args = [...launcherNodeFlags(cliPath), cliPath, '--manifests', options.manifestDir, '--listen', address, '--admin', '127.0.0.1:0', '--drain-timeout', '1s', '--shutdown-delay', '0s'];
   if (options.workers !== null) args.push('--workers', String(options.workers));
+  args.push(...(options.extraArgs ?? []));
   const started = performance.now();
   const { child } = await startChild({
     name: options.name,

@@ -1,7 +1,8 @@
 /**
- * `npm start`: the demo. Three local pods (tiny HTTP servers answering with their pod name) on
- * 127.0.0.11-13:18081, the manifests beside this file, and the real Switchyard CLI in front of them.
- * It shows a few requests round-robin, prints curl commands to try, and stops everything on Ctrl-C.
+ * `npm start`: the demo. Three local pods (tiny HTTP servers answering with their pod name, and a
+ * WebSocket echo) on 127.0.0.11-13:18081, the manifests beside this file, and the real Switchyard CLI in
+ * front of them, on plain HTTP and on TLS (a generated self-signed certificate; HTTP/2 by ALPN).
+ * It shows a few requests round-robin, prints commands to try, and stops everything on Ctrl-C.
  * Extra arguments go to switchyard (e.g. `npm start -- --log-level debug`).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -10,6 +11,7 @@ import { createServer as createNetServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { WebSocketServer } from 'ws';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
@@ -26,6 +28,8 @@ function startPod(pod: { name: string; address: string }): Promise<Server> {
     res.setHeader('content-type', 'text/plain');
     res.end(`hello from pod ${pod.name} (${pod.address}:${POD_PORT}) ${req.method} ${req.url}\n`);
   });
+  // WebSocket: each message comes back prefixed with the pod's name.
+  new WebSocketServer({ server }).on('connection', (ws) => ws.on('message', (data, isBinary) => ws.send(isBinary ? data : `${pod.name}: ${String(data)}`)));
   return new Promise((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) =>
       reject(new Error(`demo pod ${pod.name} cannot listen on ${pod.address}:${POD_PORT} (${err.code}); is another demo running?`)),
@@ -43,15 +47,15 @@ function freeOr0(port: number): Promise<number> {
   });
 }
 
-function startProxy(args: string[]): Promise<{ child: ChildProcess; ingress: string; admin: string }> {
+function startProxy(args: string[]): Promise<{ child: ChildProcess; ingress: string; tls: string; admin: string }> {
   const child = spawn(process.execPath, [join(root, 'bin', 'switchyard.js'), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     const addresses: Record<string, string> = {};
     const lines = createInterface({ input: child.stdout! });
     lines.on('line', (line) => {
-      const m = /listening role=(\w+) address=(\S+?)"/.exec(line);
+      const m = /listening role=([\w-]+) address=(\S+?)"/.exec(line);
       if (m) addresses[m[1]!] = m[2]!;
-      if (addresses['ingress'] && addresses['admin']) resolve({ child, ingress: addresses['ingress'], admin: addresses['admin'] });
+      if (addresses['ingress'] && addresses['ingress-tls'] && addresses['admin']) resolve({ child, ingress: addresses['ingress'], tls: addresses['ingress-tls'], admin: addresses['admin'] });
       if (/"level":(40|50|60)/.test(line)) process.stderr.write(`${line}\n`);
     });
     child.once('exit', (code) => reject(new Error(`switchyard exited with code ${code} before it was ready`)));
@@ -75,9 +79,10 @@ function get(address: string, path: string): Promise<string> {
 async function main(): Promise<void> {
   const pods = await Promise.all(PODS.map(startPod));
   const listenPort = await freeOr0(8080);
+  const tlsPort = await freeOr0(8443);
   const adminPort = await freeOr0(9901);
   const userArgs = process.argv.slice(2);
-  const args = ['--manifests', here, '--listen', `127.0.0.1:${listenPort}`, '--admin', `127.0.0.1:${adminPort}`, ...userArgs];
+  const args = ['--manifests', here, '--listen', `127.0.0.1:${listenPort}`, '--listen-tls', `127.0.0.1:${tlsPort}`, '--admin', `127.0.0.1:${adminPort}`, ...userArgs];
   let proxy;
   try {
     proxy = await startProxy(args);
@@ -85,19 +90,25 @@ async function main(): Promise<void> {
     for (const p of pods) p.close();
     throw err;
   }
-  const { child, ingress, admin } = proxy;
+  const { child, ingress, tls, admin } = proxy;
 
   console.log(`\nSwitchyard demo: Ingress host ${HOST} → Service demo/hello → 3 pods\n`);
   for (let i = 1; i <= 6; i++) console.log(`  request ${i}: ${await get(ingress, `/hello?n=${i}`)}`);
   const port = ingress.slice(ingress.lastIndexOf(':') + 1);
+  const securePort = tls.slice(tls.lastIndexOf(':') + 1);
+  const wsLine = `node -e "const w=new (require('ws'))('ws://${HOST}:${port}/chat');w.on('open',()=>w.send('hi'));w.on('message',m=>{console.log(String(m));w.close()})"`;
   console.log(`
 Try it:
   curl -H 'Host: ${HOST}' http://${ingress}/
   curl http://${HOST}:${port}/                  # *.localhost resolves to loopback in curl
+  curl -k --http2 https://${HOST}:${securePort}/   # TLS (self-signed default certificate) and HTTP/2
+  curl --http2-prior-knowledge http://${HOST}:${port}/   # HTTP/2 without TLS (h2c)
+  ${wsLine}
   curl -i http://${ingress}/                    # no route for this host: 404, x-switchyard-error: no-route
   curl http://${admin}/api/v1/routes
   curl http://${admin}/api/v1/services
   curl http://${admin}/api/v1/config
+  curl http://${admin}/api/v1/certificates
 Edit ${join(here, 'demo.yaml')} (e.g. mark a pod ready: false) and watch routing follow within a second.
 Ctrl-C stops everything.
 `);

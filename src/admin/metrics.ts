@@ -10,6 +10,9 @@ export interface MetricsInput {
   readonly responses: Readonly<Record<string, readonly number[]>>;
   readonly retries: number;
   readonly inFlight: number;
+  /** WebSocket/upgrade tunnels open now, and opened since start. */
+  readonly tunnelsOpen?: number;
+  readonly tunnelsTotal?: number;
   readonly ejections: number;
   readonly snapshotVersion: number;
   readonly routes: number;
@@ -36,6 +39,8 @@ export function renderMetrics(m: MetricsInput): string {
   metric('switchyard_responses_total', 'counter', 'Responses sent, by listener and status class (none: the connection closed first).', responses);
   metric('switchyard_upstream_retries_total', 'counter', 'Requests retried on another endpoint.', [['', m.retries]]);
   metric('switchyard_requests_in_flight', 'gauge', 'Requests being served.', [['', m.inFlight]]);
+  metric('switchyard_tunnels_open', 'gauge', 'WebSocket and other upgraded connections open (tunnels to a pod).', [['', m.tunnelsOpen ?? 0]]);
+  metric('switchyard_tunnels_total', 'counter', 'WebSocket and other upgraded connections opened.', [['', m.tunnelsTotal ?? 0]]);
   metric('switchyard_endpoint_ejections_total', 'counter', 'Endpoints ejected by outlier detection.', [['', m.ejections]]);
   metric(
     'switchyard_endpoints',

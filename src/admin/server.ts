@@ -7,7 +7,7 @@ import { ErrorCode } from '../errors.ts';
 import type { EndpointHealth } from '../health/endpoint-health.ts';
 import type { SnapshotHolder } from '../snapshot/holder.ts';
 import { renderMetrics } from './metrics.ts';
-import { endpointsView, routesView, servicesView } from './views.ts';
+import { certificatesView, endpointsView, routesView, servicesView } from './views.ts';
 
 export interface AdminOptions {
   readonly holder: SnapshotHolder;
@@ -20,8 +20,14 @@ export interface AdminOptions {
   readonly sources: () => readonly unknown[];
   /** The data-plane worker processes (empty in single-process mode). */
   readonly workers: () => readonly unknown[];
-  /** Traffic figures of the data plane (every worker), for /metrics. */
-  readonly traffic: () => { readonly responses: Readonly<Record<string, readonly number[]>>; readonly retries: number; readonly inFlight: number };
+  /** Traffic figures of the data plane (every worker), for /metrics; tunnel figures count as 0 when absent. */
+  readonly traffic: () => {
+    readonly responses: Readonly<Record<string, readonly number[]>>;
+    readonly retries: number;
+    readonly inFlight: number;
+    readonly tunnelsOpen?: number;
+    readonly tunnelsTotal?: number;
+  };
   /** What the DNS server answers for a question (JSON view). */
   readonly dnsAnswer: (name: string, type: string) => unknown;
   readonly startedAt: string;
@@ -46,6 +52,12 @@ export function createAdminServer(options: AdminOptions): FastifyInstance {
 
   app.get('/api/v1/workers', async () => ({ workers: options.workers() }));
 
+  // WebSocket and other upgraded connections, summed over every worker (as of their last report).
+  app.get('/api/v1/tunnels', async () => {
+    const traffic = options.traffic();
+    return { open: traffic.tunnelsOpen ?? 0, total: traffic.tunnelsTotal ?? 0 };
+  });
+
   app.get('/metrics', async (_req, reply) => {
     const snapshot = holder.current();
     const endpoints: Record<string, number> = {};
@@ -68,6 +80,9 @@ export function createAdminServer(options: AdminOptions): FastifyInstance {
   app.get('/api/v1/endpoints', async () => endpointsView(holder.current(), options.health, options.draining()));
 
   app.get('/api/v1/routes', async () => routesView(holder.current()));
+
+  // Days left are counted at request time: a certificate ages without any snapshot swap.
+  app.get('/api/v1/certificates', async () => certificatesView(holder.current(), Date.now()));
 
   app.get<{ Querystring: { name?: string; type?: string } }>('/api/v1/dns', async (req, reply) => {
     const name = req.query.name;

@@ -80,3 +80,37 @@ export function routesView(snapshot: Snapshot) {
     defaultBackend: snapshot.routes.defaultBackend ? target(snapshot.routes.defaultBackend) : null,
   };
 }
+
+const DAY_MS = 86_400_000;
+
+/**
+ * Every certificate in use (each Secret an Ingress `tls:` entry or --default-certificate names, and the
+ * generated default when it is the default) with what it says about itself, days left counted from
+ * `now`, and why it cannot be used when it cannot. Never the private key.
+ */
+export function certificatesView(snapshot: Snapshot, now: number) {
+  const { tls } = snapshot;
+  return {
+    version: snapshot.version,
+    /** `namespace/name` of the default certificate's Secret; null for the generated self-signed one. */
+    defaultCertificate: tls.defaultKey === '' ? null : tls.defaultKey,
+    certificates: tls.uses.map((u) => {
+      const info = u.info;
+      return {
+        secret: u.secret === '' ? null : u.secret,
+        generated: u.secret === '',
+        hosts: u.hosts,
+        ingresses: u.ingresses,
+        isDefault: u.isDefault,
+        subject: info?.subject ?? null,
+        sans: info?.sans ?? [],
+        issuer: info?.issuer ?? null,
+        notBefore: info?.notBefore ?? null,
+        notAfter: info?.notAfter ?? null,
+        daysLeft: info ? Math.floor((Date.parse(info.notAfter) - now) / DAY_MS) : null,
+        fingerprint256: info?.fingerprint256 ?? null,
+        error: u.error ?? null,
+      };
+    }),
+  };
+}

@@ -6,13 +6,15 @@
  *   the other, and kube-proxy reads only slices), so nothing is counted twice.
  * - An endpoint port matches a Service port by name ('' for a single unnamed port) and protocol.
  * - An endpoint is its address and port: several pods may share a port on different addresses.
+ * - How pods are spoken to comes from the port's `appProtocol` (the names of the Kubernetes and Gateway API
+ *   conventions), unless the Service's `switchyard.dev/backend-protocol` overrides it for every port.
  */
 import { backendKey, endpointKey, serviceKey } from '../model/keys.ts';
 import type { EndpointGroupRec, ServiceRec } from '../model/records.ts';
 import type { StoreView } from '../model/store-view.ts';
-import type { Backend, BackendPolicy, Diagnostic, EndpointView, ServiceAddress, ServicePortView, ServiceView } from '../snapshot/types.ts';
+import type { Backend, BackendPolicy, Diagnostic, EndpointView, ServiceAddress, ServicePortView, ServiceView, UpstreamProtocol, UpstreamSpec } from '../snapshot/types.ts';
 import { diag } from './diagnostics.ts';
-import { servicePolicy } from './policy.ts';
+import { ANNOTATION_PREFIX, servicePolicy, serviceUpstream, type ServiceUpstream } from './policy.ts';
 import { serviceNames } from './registry.ts';
 
 export interface CompiledServices {
@@ -32,10 +34,16 @@ export function compileServices(view: StoreView, clusterDomain: string): Compile
     const groups = groupsByService.get(sKey) ?? [];
     const ports: ServicePortView[] = [];
     const policy = servicePolicy(svc, diagnostics);
+    const upstream = serviceUpstream(svc, view.secrets, diagnostics);
+    let anyTls = false;
     for (const port of svc.ports) {
-      const backend = compileBackend(svc, port, groups, policy, diagnostics);
+      const backend = compileBackend(svc, port, groups, policy, upstreamSpec(port.appProtocol, upstream), diagnostics);
+      anyTls ||= backend.upstream.protocol === 'tls';
       backends.set(backend.key, backend);
       ports.push({ name: port.name, port: port.port, targetPort: port.targetPort, protocol: port.protocol, appProtocol: port.appProtocol, backend: backend.key });
+    }
+    if (upstream.caPem !== undefined && !anyTls && svc.ports.length > 0) {
+      diagnostics.push(diag('info', 'ANNOTATION_IGNORED', svc, `${ANNOTATION_PREFIX}backend-ca-secret has no effect: no port of this Service is spoken to over TLS (appProtocol https or ${ANNOTATION_PREFIX}backend-protocol: https)`));
     }
     services.set(sKey, {
       namespace: svc.meta.namespace,
@@ -50,6 +58,23 @@ export function compileServices(view: StoreView, clusterDomain: string): Compile
     });
   }
   return { services, backends, diagnostics };
+}
+
+/** appProtocol → how pods are spoken to; values not listed (tcp, mysql, …) mean HTTP/1.1, as before they were read. */
+const APP_PROTOCOLS: ReadonlyMap<string, UpstreamProtocol> = new Map([
+  ['kubernetes.io/h2c', 'h2c'],
+  ['h2c', 'h2c'],
+  ['grpc', 'h2c'],
+  ['https', 'tls'],
+  ['kubernetes.io/wss', 'tls'],
+  ['kubernetes.io/ws', 'http1'],
+  ['http', 'http1'],
+]);
+
+/** One port's UpstreamSpec: the annotation's protocol, else its appProtocol's; the CA only where TLS is spoken. */
+export function upstreamSpec(appProtocol: string | undefined, service: ServiceUpstream): UpstreamSpec {
+  const protocol = service.protocol ?? (appProtocol === undefined ? undefined : APP_PROTOCOLS.get(appProtocol.toLowerCase())) ?? 'http1';
+  return { protocol, caPem: protocol === 'tls' ? service.caPem : undefined };
 }
 
 function sortedByKey<T>(map: ReadonlyMap<string, T>): T[] {
@@ -90,6 +115,7 @@ function compileBackend(
   port: ServiceRec['ports'][number],
   groups: readonly EndpointGroupRec[],
   policy: BackendPolicy,
+  upstream: UpstreamSpec,
   diagnostics: Diagnostic[],
 ): Backend {
   const byKey = new Map<string, EndpointView>();
@@ -140,7 +166,7 @@ function compileBackend(
     rotation: ready.length > 0 ? ready : terminating,
     terminatingFallback: terminating.length > 0,
     policy,
-    upstream: { protocol: 'http1', caPem: undefined },
+    upstream,
   };
 }
 

@@ -3,14 +3,23 @@ import { createHash } from 'node:crypto';
 import type { StoreView } from '../model/store-view.ts';
 import type { Diagnostic, Snapshot, TlsTable } from '../snapshot/types.ts';
 import { compileServices } from './backends.ts';
+import { compileCertificates, tlsHostsOf, type PemPair } from './certificates.ts';
 import { compileRegistry } from './registry.ts';
-import { compileRoutes } from './routes.ts';
+import { compareIngressAge, compileRoutes, isServedIngress } from './routes.ts';
 
 export interface CompileOptions {
   /** DNS suffix of Service names; default `cluster.local`. */
   readonly clusterDomain: string;
   /** Ingress class served; default `switchyard`. */
   readonly ingressClass: string;
+  /** `namespace/name` of the --default-certificate Secret; default none (the generated certificate is the default). */
+  readonly defaultCertificate?: string;
+  /** The self-signed certificate generated at start-up; default none (SNI names no Ingress covers then get no certificate). */
+  readonly generatedCertificate?: PemPair;
+  /** The time certificates are checked against, ms since the epoch; default: not checked (compile reads no clock). */
+  readonly now?: number;
+  /** Whether hosts with a `tls:` entry redirect plain HTTP to https unless their Ingress says otherwise (--ssl-redirect); default true. */
+  readonly sslRedirect?: boolean;
 }
 
 /** Everything of a snapshot except its version and timestamps, which the caller stamps. */
@@ -19,13 +28,19 @@ export type CompiledState = Omit<Snapshot, 'version' | 'createdAt'>;
 export function compile(view: StoreView, options: CompileOptions): CompiledState {
   const { services, backends, diagnostics: serviceDiagnostics } = compileServices(view, options.clusterDomain);
   const registry = compileRegistry(services);
-  const { routes, diagnostics: routeDiagnostics } = compileRoutes(view.ingresses.values(), services, options);
+  const served = [...view.ingresses.values()].filter((ing) => isServedIngress(ing, options.ingressClass)).sort(compareIngressAge);
+  const certs = compileCertificates(served, view.secrets, {
+    defaultCertificate: options.defaultCertificate,
+    generatedCertificate: options.generatedCertificate,
+    now: options.now,
+  });
+  const { routes, diagnostics: routeDiagnostics } = compileRoutes(view.ingresses.values(), services, { ingressClass: options.ingressClass, tlsHosts: tlsHostsOf(served), sslRedirect: options.sslRedirect ?? true });
   const conflictDiagnostics = view.conflicts.map((c): Diagnostic => {
     const [kind = '', namespace = '', name = ''] = c.key.split('/');
     return { severity: 'warning', code: 'SOURCE_CONFLICT', kind, namespace, name, message: `defined by source ${c.winner} and by source ${c.loser}; using ${c.winner}'s` };
   });
   // Sorted, so the same objects in another file or document order hash the same.
-  const diagnostics = [...serviceDiagnostics, ...routeDiagnostics, ...conflictDiagnostics].sort(compareDiagnostics);
+  const diagnostics = [...serviceDiagnostics, ...routeDiagnostics, ...certs.diagnostics, ...conflictDiagnostics].sort(compareDiagnostics);
   // Fed piece by piece: one JSON string of the whole state was a transient of several MB with 10,000 routes.
   const digest = createHash('sha256');
   const feed = (tag: string, items: Iterable<unknown>): void => {
@@ -37,9 +52,12 @@ export function compile(view: StoreView, options: CompileOptions): CompiledState
   feed('b', backends.values());
   feed('r', routes.list);
   feed('db', [routes.defaultBackend ?? null]);
+  // Certificates by digest of chain and key: a renewed certificate changes the hash, no key is fed.
+  const { tls } = certs;
+  feed('tls', [tls.defaultKey, [...tls.hosts], [...tls.wildcards], [...certs.fingerprints]]);
   feed('diag', diagnostics);
   const hash = digest.digest('hex').slice(0, 16);
-  return { hash, storeVersion: view.version, clusterDomain: options.clusterDomain, services, backends, registry, routes, tls: emptyTlsTable(), diagnostics };
+  return { hash, storeVersion: view.version, clusterDomain: options.clusterDomain, services, backends, registry, routes, tls, diagnostics };
 }
 
 function compareDiagnostics(a: Diagnostic, b: Diagnostic): number {

@@ -1,10 +1,12 @@
 /**
  * Per-Service traffic policy from `switchyard.dev/*` annotations: active health checks, outlier
- * detection, retries and timeouts. Pure. A bad value is a diagnostic and the default applies:
- * one mistyped annotation must not take a Service out of the configuration.
+ * detection, retries and timeouts, and how pods are spoken to (protocol, CA). Pure. A bad value is a
+ * diagnostic and the default applies: one mistyped annotation must not take a Service out of the
+ * configuration.
  */
-import type { ServiceRec } from '../model/records.ts';
-import type { BackendPolicy, Diagnostic, HealthCheckPolicy, OutlierPolicy } from '../snapshot/types.ts';
+import { X509Certificate } from 'node:crypto';
+import type { SecretRec, ServiceRec } from '../model/records.ts';
+import type { BackendPolicy, Diagnostic, HealthCheckPolicy, OutlierPolicy, UpstreamProtocol } from '../snapshot/types.ts';
 import { diag } from './diagnostics.ts';
 
 export const ANNOTATION_PREFIX = 'switchyard.dev/';
@@ -25,7 +27,13 @@ export const POLICY_DEFAULTS = {
   retryBudgetPercent: 20,
 } as const;
 
+/** The method a gRPC health check calls (grpc/doc/health-checking.md). */
+export const GRPC_HEALTH_PATH = '/grpc.health.v1.Health/Check';
+
 const KNOWN = new Set([
+  'backend-protocol',
+  'backend-ca-secret',
+  'health-check-protocol',
   'health-check-path',
   'health-check-port',
   'health-check-interval',
@@ -54,7 +62,13 @@ export function servicePolicy(svc: ServiceRec, diagnostics: Diagnostic[]): Backe
       diagnostics.push(diag('warning', 'ANNOTATION_UNKNOWN', svc, `unknown annotation ${key} ignored`));
     }
   }
-  const path = a.string('health-check-path');
+  const checkProtocol = a.choice('health-check-protocol', HEALTH_CHECK_PROTOCOLS, 'http');
+  let path = a.string('health-check-path');
+  if (checkProtocol === 'grpc') {
+    // The standard gRPC health service has one method; the path annotation has nothing to choose.
+    if (path !== undefined) diagnostics.push(diag('warning', 'ANNOTATION_IGNORED', svc, `${ANNOTATION_PREFIX}health-check-path is not used by gRPC health checks (they call ${GRPC_HEALTH_PATH}); ignored`));
+    path = GRPC_HEALTH_PATH;
+  }
   let healthCheck: HealthCheckPolicy | undefined;
   if (path !== undefined) {
     if (!path.startsWith('/')) {
@@ -62,7 +76,7 @@ export function servicePolicy(svc: ServiceRec, diagnostics: Diagnostic[]): Backe
     } else {
       const intervalMs = a.duration('health-check-interval', POLICY_DEFAULTS.healthCheckIntervalMs);
       healthCheck = {
-        protocol: 'http',
+        protocol: checkProtocol,
         path,
         port: a.integer('health-check-port', 0, 1, 65535),
         intervalMs,
@@ -93,6 +107,59 @@ export function servicePolicy(svc: ServiceRec, diagnostics: Diagnostic[]): Backe
     outlier,
     healthCheck,
   };
+}
+
+const HEALTH_CHECK_PROTOCOLS = { http: 'http', grpc: 'grpc' } as const;
+
+/** `switchyard.dev/backend-protocol` values (any case; `grpcs` as ingress-nginx spells gRPC over TLS). */
+const BACKEND_PROTOCOLS = { http: 'http1', https: 'tls', h2c: 'h2c', grpc: 'h2c', grpcs: 'tls' } as const satisfies Record<string, UpstreamProtocol>;
+
+/** What the Service's annotations say about speaking to its pods, for every port of it. */
+export interface ServiceUpstream {
+  /** `switchyard.dev/backend-protocol`; undefined: each port's appProtocol decides. */
+  readonly protocol: UpstreamProtocol | undefined;
+  /**
+   * `ca.crt` of `switchyard.dev/backend-ca-secret`; undefined when not annotated; '' when the Secret is
+   * missing or unusable (fail-closed: TLS connections to the pods then fail with SWY_ERR_UPSTREAM_TLS
+   * rather than skip the verification the Service asked for).
+   */
+  readonly caPem: string | undefined;
+}
+
+/**
+ * The upstream annotations of `svc`, reading its CA Secret (same namespace) from `secrets` (keyed
+ * `Secret/namespace/name`).
+ */
+export function serviceUpstream(svc: ServiceRec, secrets: ReadonlyMap<string, SecretRec>, diagnostics: Diagnostic[]): ServiceUpstream {
+  const a = new Reader(svc, diagnostics);
+  const protocol = a.choice('backend-protocol', BACKEND_PROTOCOLS, undefined);
+  const secretName = a.string('backend-ca-secret');
+  if (secretName === undefined) return { protocol, caPem: undefined };
+  const problem = (reason: string): ServiceUpstream => {
+    diagnostics.push(diag('warning', 'BACKEND_CA_SECRET_INVALID', svc, `${ANNOTATION_PREFIX}backend-ca-secret: Secret ${svc.meta.namespace}/${secretName} ${reason}; connections to its pods over TLS fail until it is fixed`));
+    return { protocol, caPem: '' };
+  };
+  if (secretName === '') return problem('is not named');
+  const secret = secrets.get(`Secret/${svc.meta.namespace}/${secretName}`);
+  if (secret === undefined) return problem('does not exist');
+  const pem = secret.data['ca.crt'];
+  if (pem === undefined || pem.trim() === '') return problem('has no ca.crt');
+  const reason = pemCertificatesProblem(pem);
+  return reason === undefined ? { protocol, caPem: pem } : problem(`ca.crt ${reason}`);
+}
+
+/** Why `pem` is not a bundle of PEM certificates, or undefined when it is. */
+function pemCertificatesProblem(pem: string): string | undefined {
+  const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g);
+  if (blocks === null) return 'holds no PEM certificate';
+  for (const [i, block] of blocks.entries()) {
+    try {
+      new X509Certificate(block);
+    } catch (err) {
+      return `certificate ${i + 1} does not parse (${(err as Error).message})`;
+    }
+  }
+  return undefined;
 }
 
 const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/;
@@ -140,6 +207,16 @@ class Reader {
     const v = this.string(name);
     if (v === undefined) return fallback;
     return this.optionalDuration(name) ?? fallback;
+  }
+
+  /** One of `choices`' keys, any case, mapped to its value. */
+  choice<T extends string, F extends T | undefined>(name: string, choices: Readonly<Record<string, T>>, fallback: F): T | F {
+    const v = this.string(name);
+    if (v === undefined) return fallback;
+    const chosen = Object.hasOwn(choices, v.toLowerCase()) ? choices[v.toLowerCase()] : undefined;
+    if (chosen !== undefined) return chosen;
+    this.bad(name, v, `one of ${Object.keys(choices).join(', ')}`, fallback);
+    return fallback;
   }
 
   onOff(name: string, fallback: boolean): boolean {

@@ -5,15 +5,39 @@
  * - Exact paths compare whole; Prefix paths compare element-wise with trailing slashes ignored;
  *   ImplementationSpecific is treated as Prefix here;
  * - rules of several Ingresses merge by host; a host+path+type claimed twice goes to the oldest
- *   Ingress (creationTimestamp, then namespace/name) and the loser gets a diagnostic.
+ *   Ingress (creationTimestamp, then namespace/name) and the loser gets a diagnostic;
+ * - a route is redirected to https (Route.redirectToHttps) when its host is named by a `tls:` entry of any
+ *   served Ingress and its own Ingress does not say `switchyard.dev/ssl-redirect: "false"`, or when its
+ *   own Ingress says `switchyard.dev/force-ssl-redirect: "true"` (TLS ended by a load balancer in front).
  */
 import { serviceKey } from '../model/keys.ts';
 import type { IngressBackendRec, IngressRec, PathType } from '../model/records.ts';
 import type { Diagnostic, HostRoutes, Route, RouteTable, RouteTarget, ServiceView } from '../snapshot/types.ts';
+import { coveredByTls, type TlsHosts } from './certificates.ts';
 import { diag } from './diagnostics.ts';
+import { ANNOTATION_PREFIX } from './policy.ts';
 
 export interface RouteOptions {
   readonly ingressClass: string;
+  /** Hosts named by `tls:` entries of served Ingresses (certificates.ts tlsHostsOf); default none. */
+  readonly tlsHosts?: TlsHosts;
+  /** The `ssl-redirect` default of Ingresses that do not set it (--ssl-redirect); default true. */
+  readonly sslRedirect?: boolean;
+}
+
+/**
+ * Every `switchyard.dev/*` annotation an Ingress may carry, with its default; any other is reported
+ * (ANNOTATION_UNKNOWN), a bad value too (ANNOTATION_INVALID, the default applies):
+ * - `ssl-redirect` ("true" | "false", default "true", or --ssl-redirect): plain-HTTP requests to hosts of
+ *   this Ingress that a `tls:` entry names get 308 to https;
+ * - `force-ssl-redirect` ("true" | "false", default "false"): redirect this Ingress's hosts even without
+ *   a `tls:` entry.
+ */
+export const INGRESS_ANNOTATIONS = { 'ssl-redirect': 'true', 'force-ssl-redirect': 'false' } as const;
+
+/** Whether the configured class serves `ing`: it names that class, or none. */
+export function isServedIngress(ing: IngressRec, ingressClass: string): boolean {
+  return ing.ingressClassName === undefined || ing.ingressClassName === ingressClass;
 }
 
 export interface CompiledRoutes {
@@ -70,13 +94,15 @@ export function compileRoutes(
   const list: Route[] = [];
 
   const served = [...ingresses].filter((ing) => {
-    if (ing.ingressClassName === undefined || ing.ingressClassName === options.ingressClass) return true;
+    if (isServedIngress(ing, options.ingressClass)) return true;
     diagnostics.push(diag('info', 'INGRESS_CLASS_IGNORED', ing, `ingress class ${JSON.stringify(ing.ingressClassName)} is not ${JSON.stringify(options.ingressClass)}`));
     return false;
   });
   served.sort(compareIngressAge);
 
+  const tlsHosts = options.tlsHosts ?? NO_TLS_HOSTS;
   for (const ing of served) {
+    const redirect = redirectPolicy(ing, diagnostics, options.sslRedirect ?? true);
     if (ing.defaultBackend) {
       const target = resolveTarget(ing, ing.defaultBackend, services, diagnostics);
       if (defaultBackend === undefined) {
@@ -99,7 +125,8 @@ export function compileRoutes(
           );
           continue;
         }
-        const route: Route = { host, path: p.path, pathType: p.pathType, redirectToHttps: false, ...resolveTarget(ing, p.backend, services, diagnostics) };
+        const redirectToHttps = redirect.force || (redirect.ssl && coveredByTls(host, tlsHosts));
+        const route: Route = { host, path: p.path, pathType: p.pathType, redirectToHttps, ...resolveTarget(ing, p.backend, services, diagnostics) };
         map.set(key, route);
         list.push(route);
       }
@@ -110,6 +137,28 @@ export function compileRoutes(
     routes: { hosts: finished(hosts), wildcards: finished(wildcards), anyHost: anyHost && finish(anyHost), defaultBackend, list: list.sort(compareRoutes) },
     diagnostics: dedupe(diagnostics),
   };
+}
+
+const NO_TLS_HOSTS: TlsHosts = { exact: new Set(), wildcards: new Set() };
+
+/** The Ingress's redirect annotations (see INGRESS_ANNOTATIONS); unknown or bad ones are reported. */
+function redirectPolicy(ing: IngressRec, diagnostics: Diagnostic[], sslRedirect: boolean): { readonly ssl: boolean; readonly force: boolean } {
+  const annotations = ing.meta.annotations;
+  for (const key of Object.keys(annotations)) {
+    if (key.startsWith(ANNOTATION_PREFIX) && !Object.hasOwn(INGRESS_ANNOTATIONS, key.slice(ANNOTATION_PREFIX.length))) {
+      diagnostics.push(diag('warning', 'ANNOTATION_UNKNOWN', ing, `unknown annotation ${key} ignored`));
+    }
+  }
+  const flag = (name: keyof typeof INGRESS_ANNOTATIONS): boolean => {
+    const fallback = name === 'ssl-redirect' ? sslRedirect : (INGRESS_ANNOTATIONS[name] as string) === 'true';
+    const value = annotations[ANNOTATION_PREFIX + name];
+    if (value === undefined) return fallback;
+    const v = value.trim().toLowerCase();
+    if (v === 'true' || v === 'false') return v === 'true';
+    diagnostics.push(diag('warning', 'ANNOTATION_INVALID', ing, `${ANNOTATION_PREFIX}${name}: ${JSON.stringify(value)} is not "true" or "false"; using the default ${fallback}`));
+    return fallback;
+  };
+  return { ssl: flag('ssl-redirect'), force: flag('force-ssl-redirect') };
 }
 
 function newHostRoutes(): MutableHostRoutes {

@@ -17,6 +17,11 @@ export interface ConnectionHost {
   readonly draining: boolean;
   /** `https` for a TLS listener. */
   readonly scheme: 'http' | 'https';
+  /**
+   * Takes over a connection whose first bytes are the HTTP/2 preface (h2c with prior knowledge,
+   * RFC 9113 §3.3); the bytes already read are back in the socket's buffer. Undefined: HTTP/1.1 only.
+   */
+  readonly http2: ((socket: Socket) => void) | undefined;
   /** Hands a request over; the handler must answer it (end() or destroy()). */
   serve(exchange: ClientExchange): void;
   /** Once per served exchange: its response finished (true) or the connection closed first. */
@@ -49,6 +54,14 @@ export class ClientConnection implements ExchangeOwner {
   /** Close once the responses already asked for are written (the client ended its side, or asked for close). */
   #last = false;
   #closed = false;
+  /** No byte read yet: the first chunk may be an HTTP/2 preface. */
+  #fresh = true;
+  /** An upgrade request (Connection: upgrade) is being read; its end stops the parsing for good. */
+  #upgradeRequest = false;
+  /** An upgrade request was read: whatever follows is another protocol's, never parsed as HTTP/1.1. */
+  #afterUpgrade = false;
+  /** The bytes after an upgrade request that may become a tunnel, kept for the pod; undefined: dropped. */
+  #early: Buffer[] | undefined;
 
   constructor(socket: Socket, host: ConnectionHost) {
     this.socket = socket;
@@ -118,10 +131,21 @@ export class ClientConnection implements ExchangeOwner {
   // --- parser events ------------------------------------------------------------------------------
 
   readonly #onData = (data: Buffer): void => {
+    if (this.#fresh) {
+      this.#fresh = false;
+      if (this.#host.http2 !== undefined && isHttp2Preface(data)) return this.#handOverToHttp2(data);
+    }
     if (this.#phase === Phase.Closing) return; // a refused connection: nothing more is parsed
+    if (this.#afterUpgrade) return this.#keepEarly(data);
     const ret = this.#parser.execute(data);
     if (typeof ret !== 'number') this.#refuse(ret.code, ret.reason);
+    // The parser stops at the end of an upgrade request and says how far it read.
+    else if (this.#afterUpgrade && ret < data.length) this.#keepEarly(data.subarray(ret));
   };
+
+  #keepEarly(data: Buffer): void {
+    this.#early?.push(data);
+  }
 
   // A closing connection still reads (to see the client's close) but serves nothing more.
 
@@ -144,12 +168,17 @@ export class ClientConnection implements ExchangeOwner {
       return HEAD_STOP;
     }
     if (method === 'PRI') {
-      // The HTTP/2 connection preface: this listener speaks HTTP/1.1 only.
+      // The HTTP/2 connection preface where HTTP/2 is not served (or not as the first bytes).
       this.socket.destroy();
       return HEAD_STOP;
     }
-    // An Upgrade (WebSocket) is served as a plain request without the upgrade, on a connection that then closes.
-    const exchange = new ClientExchange(this, minor, method, url, rawHeaders, keepAlive && !upgrade);
+    // An upgrade request (WebSocket…) closes the connection after a non-101 answer; after a 101 the socket
+    // becomes a tunnel (ClientExchange.takeOver). One that cannot be tunnelled is served as a plain request.
+    const exchange = new ClientExchange(this, minor, method, url, rawHeaders, keepAlive && !upgrade, upgrade);
+    if (upgrade) {
+      this.#upgradeRequest = true;
+      if (exchange.upgrade !== undefined) this.#early = [];
+    }
     this.#parsing = exchange;
     if (this.#active === undefined) this.#start(exchange);
     else this.#queue.push(exchange);
@@ -166,6 +195,7 @@ export class ClientConnection implements ExchangeOwner {
     const exchange = this.#parsing;
     if (exchange === undefined) return;
     this.#parsing = undefined;
+    if (this.#upgradeRequest) this.#afterUpgrade = true;
     exchange.complete();
     if (exchange === this.#active && exchange.finished) this.#next(exchange);
     else this.updateReading();
@@ -224,7 +254,10 @@ export class ClientConnection implements ExchangeOwner {
     const parsing = this.#parsing;
     // A request without a body completes in the same parse as its head: no pause for it (a pause and
     // resume of a net.Socket costs a tick).
-    const want = !this.#closed && this.#phase !== Phase.Closing && this.#queue.length === 0 && (parsing === undefined || !parsing.hasBody || parsing.wantsBody);
+    // After an upgrade request, what the client sends waits in the socket (a paused net.Socket still
+    // reads up to its high-water mark, so a reset is seen) until the tunnel takes it, or the connection closes.
+    const want =
+      !this.#closed && this.#phase !== Phase.Closing && !this.#afterUpgrade && this.#queue.length === 0 && (parsing === undefined || !parsing.hasBody || parsing.wantsBody);
     if (want === this.#reading) return;
     this.#reading = want;
     if (want) this.socket.resume();
@@ -286,6 +319,41 @@ export class ClientConnection implements ExchangeOwner {
     if (this.#active === undefined && this.#queue.length === 0) this.#closeWith(undefined);
   };
 
+  /** The connection speaks HTTP/2: it leaves this object (and the listener's HTTP/1.1 set) for the HTTP/2 server. */
+  #handOverToHttp2(first: Buffer): void {
+    const socket = this.socket;
+    socket.off('data', this.#onData);
+    socket.off('end', this.#onEnd);
+    socket.off('close', this.#onClose);
+    socket.off('error', ignore);
+    socket.pause();
+    socket.unshift(first);
+    this.#closed = true;
+    this.#host.closed(this);
+    setImmediate(() => this.#parser.close());
+    this.#host.http2!(socket);
+  }
+
+  detach(exchange: ClientExchange): { readonly buffered: Buffer | undefined; readonly ended: boolean } {
+    const socket = this.socket;
+    socket.off('data', this.#onData);
+    socket.off('end', this.#onEnd);
+    socket.off('close', this.#onClose);
+    socket.off('error', ignore);
+    socket.pause();
+    this.#closed = true;
+    this.#active = undefined;
+    this.#queue.length = 0;
+    this.#parsing = undefined;
+    this.#host.done(exchange, true);
+    this.#host.closed(this);
+    setImmediate(() => this.#parser.close());
+    const early = this.#early;
+    this.#early = undefined;
+    const buffered = early === undefined || early.length === 0 ? undefined : early.length === 1 ? early[0] : Buffer.concat(early);
+    return { buffered, ended: this.#last };
+  }
+
   readonly #onClose = (): void => {
     if (this.#closed) return;
     this.#closed = true;
@@ -297,3 +365,10 @@ export class ClientConnection implements ExchangeOwner {
 }
 
 function ignore(): void {}
+
+/** `PRI * HTTP/2.0\r\n`: the start of the HTTP/2 connection preface; no HTTP/1.1 request begins so. */
+const PREFACE_START = Buffer.from('PRI * HTTP/2.0\r\n', 'latin1');
+
+function isHttp2Preface(data: Buffer): boolean {
+  return data.length >= PREFACE_START.length && data[0] === 0x50 && data.compare(PREFACE_START, 0, PREFACE_START.length, 0, PREFACE_START.length) === 0;
+}

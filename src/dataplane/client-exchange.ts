@@ -27,6 +27,21 @@ export interface ExchangeOwner {
   readonly draining: boolean;
   /** `https` on a TLS connection. */
   readonly scheme: 'http' | 'https';
+  /**
+   * Gives the socket up to a tunnel after a 101 (`exchange` is the one being served): the connection
+   * stops reading and parsing, counts the exchange as answered and forgets the socket.
+   */
+  detach(exchange: ClientExchange): { readonly buffered: Buffer | undefined; readonly ended: boolean };
+}
+
+/** A client connection switched to another protocol (ClientExchange.takeOver). */
+export interface TakenConnection {
+  /** The client's socket, paused, with no listener left on it. */
+  readonly socket: Socket;
+  /** Bytes the client sent after its request head (the new protocol's first bytes), already read. */
+  readonly buffered: Buffer | undefined;
+  /** The client already ended its side. */
+  readonly ended: boolean;
 }
 
 /**
@@ -88,6 +103,12 @@ export class ClientExchange implements HttpExchange {
   readonly unmetExpectation: boolean;
   /** Called once if the client goes away before the response finished. */
   onClientGone: (() => void) | undefined;
+  /**
+   * The Upgrade field's value when the request asks to switch protocols (RFC 9110 §7.8) and the switch
+   * can be tunnelled to the pod: HTTP/1.1, no request body, not `h2c` (RFC 9113 §3.1 retired that
+   * upgrade). Otherwise undefined, and the request is served as a plain one, Upgrade dropped.
+   */
+  readonly upgrade: string | undefined;
 
   readonly #owner: ExchangeOwner;
   /** The client waits for 100 Continue before it sends the body; cleared once sent. */
@@ -101,7 +122,8 @@ export class ClientExchange implements HttpExchange {
   #sinkPaused = false;
   #gone = false;
 
-  constructor(owner: ExchangeOwner, versionMinor: number, method: string, url: string, rawHeaders: string[], keepAlive: boolean) {
+  /** `upgrade`: the parser saw `Connection: upgrade` with an Upgrade field. */
+  constructor(owner: ExchangeOwner, versionMinor: number, method: string, url: string, rawHeaders: string[], keepAlive: boolean, upgrade = false) {
     this.#owner = owner;
     this.method = method;
     this.url = url;
@@ -118,6 +140,7 @@ export class ClientExchange implements HttpExchange {
     this.remoteAddress = owner.socket.remoteAddress ?? '';
     this.localPort = owner.socket.localPort ?? 0;
     this.scheme = owner.scheme;
+    this.upgrade = upgrade && versionMinor >= 1 && !hasBody ? tunnelUpgrade(rawHeaders) : undefined;
   }
 
   // --- request body -------------------------------------------------------------------------------
@@ -254,6 +277,21 @@ export class ClientExchange implements HttpExchange {
     this.#owner.socket.destroy();
   }
 
+  /**
+   * Switches the connection to a tunnel: writes `head` (the pod's 101 response head, complete) and takes
+   * the socket away from the HTTP/1.1 connection. Undefined when the client is already gone.
+   */
+  takeOver(head: string): TakenConnection | undefined {
+    const socket = this.#owner.socket;
+    if (this.#gone || this.finished || socket.destroyed) return undefined;
+    this.statusCode = 101;
+    this.headersSent = true;
+    this.finished = true;
+    socket.write(head, 'latin1');
+    const { buffered, ended } = this.#owner.detach(this);
+    return { socket, buffered, ended };
+  }
+
   /** From the connection: it closed before the response finished. */
   gone(): void {
     if (this.#gone) return;
@@ -263,4 +301,15 @@ export class ClientExchange implements HttpExchange {
     if (sink !== undefined && !this.requestComplete) sink.onError(new Error('client closed the connection'));
     this.onClientGone?.();
   }
+}
+
+/** The Upgrade field(s) of a request, joined; undefined for `h2c`, which is never tunnelled. */
+function tunnelUpgrade(raw: readonly string[]): string | undefined {
+  let value: string | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    if (name.length === 7 && name.toLowerCase() === 'upgrade') value = value === undefined ? raw[i + 1]! : `${value}, ${raw[i + 1]!}`;
+  }
+  const token = value?.trim().toLowerCase();
+  return token === undefined || token === '' || token === 'h2c' ? undefined : value;
 }

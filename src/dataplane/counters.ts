@@ -7,11 +7,17 @@
 export interface CountersView {
   readonly responses: Readonly<Record<string, readonly number[]>>;
   readonly retries: number;
+  /** Tunnels (WebSocket and other upgrades) open now: a gauge, not a counter. */
+  readonly tunnelsOpen: number;
+  /** Tunnels opened since start. */
+  readonly tunnelsTotal: number;
 }
 
 export class TrafficCounters {
   readonly #responses = new Map<string, number[]>();
   retries = 0;
+  tunnelsOpen = 0;
+  tunnelsTotal = 0;
 
   /** The array a listener of `role` counts into; looked up once per listener, not per request. */
   forRole(role: string): number[] {
@@ -21,7 +27,12 @@ export class TrafficCounters {
   }
 
   view(): CountersView {
-    return { responses: Object.fromEntries([...this.#responses].map(([role, c]) => [role, [...c]])), retries: this.retries };
+    return {
+      responses: Object.fromEntries([...this.#responses].map(([role, c]) => [role, [...c]])),
+      retries: this.retries,
+      tunnelsOpen: this.tunnelsOpen,
+      tunnelsTotal: this.tunnelsTotal,
+    };
   }
 }
 
@@ -34,7 +45,12 @@ export function addCounters(a: CountersView, b: CountersView): CountersView {
       counts.forEach((n, i) => (sum[i]! += n));
     }
   }
-  return { responses, retries: a.retries + b.retries };
+  return { responses, retries: a.retries + b.retries, tunnelsOpen: a.tunnelsOpen + b.tunnelsOpen, tunnelsTotal: a.tunnelsTotal + b.tunnelsTotal };
 }
 
-export const NO_COUNTS: CountersView = { responses: {}, retries: 0 };
+/** What a worker that exited still counts: its counters, but none of its tunnels are open any more. */
+export function retiredCounters(view: CountersView): CountersView {
+  return { ...view, tunnelsOpen: 0 };
+}
+
+export const NO_COUNTS: CountersView = { responses: {}, retries: 0, tunnelsOpen: 0, tunnelsTotal: 0 };

@@ -4,6 +4,9 @@
  * header names) are connection-scoped and never forwarded. `Host` passes as the client sent it.
  */
 
+/** The Server header value of responses Switchyard makes, or passes on from a pod that sent none. */
+export const SERVER_NAME = 'switchyard';
+
 const HOP_BY_HOP = new Set(['connection', 'proxy-connection', 'keep-alive', 'te', 'transfer-encoding', 'upgrade']);
 
 /**
@@ -131,12 +134,13 @@ export function upstreamRequestHeaders(req: ClientRequestHead, info: ForwardedIn
 /**
  * The upstream's raw response header fields (undici's [name, value, …] buffers) as a flat list for the
  * client: names with their case, repeated fields (Set-Cookie) as repeated pairs, and hop-by-hop fields
- * (and those the upstream's Connection names) dropped. Bytes pass through as latin1, the way Node writes
- * header strings back out.
+ * (and those the upstream's Connection names) dropped, and `server: switchyard` added when the pod sent
+ * no Server field. Bytes pass through as latin1, the way Node writes header strings back out.
  */
 export function clientResponseHeaders(raw: readonly Buffer[]): string[] {
   const out: string[] = [];
   let connection: string[] | undefined;
+  let server = false;
   for (let i = 0; i + 1 < raw.length; i += 2) {
     const name = raw[i]!.toString('latin1');
     const lower = name.toLowerCase();
@@ -144,8 +148,11 @@ export function clientResponseHeaders(raw: readonly Buffer[]): string[] {
       if (lower === 'connection') (connection ??= []).push(raw[i + 1]!.toString('latin1'));
       continue;
     }
+    if (lower.length === 6 && lower === 'server') server = true;
     out.push(name, raw[i + 1]!.toString('latin1'));
   }
+  // The pod's own Server header when it sent one, else ours (the ingress-controller conformance suite checks for one).
+  if (!server) out.push('server', SERVER_NAME);
   const named = connectionTokens(connection?.length === 1 ? connection[0] : connection);
   if (named === undefined) return out;
   const kept: string[] = [];

@@ -6,11 +6,18 @@
  * HTTP/1.1 is served on plain `node:net` sockets with Node's own parser (client-connection.ts), not
  * through node:http's server: its per-request stream objects cost more CPU than the proxying (README,
  * Performance). Timeouts are one sweep per listener over its connections, as node:http does.
+ *
+ * TLS and HTTP/2 are options of the same listener: a TLS listener hands each connection, after the
+ * handshake, to HTTP/1.1 or HTTP/2 by ALPN; a plaintext one hands a connection whose first bytes are
+ * the HTTP/2 preface to HTTP/2 (h2c with prior knowledge). The plaintext HTTP/1.1 path pays one branch
+ * per connection for it (client-connection.ts).
  */
 import { createServer, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServerBase, type Server as TlsServer, type TLSSocket, type TlsOptions } from 'node:tls';
 import type { Logger } from '../log.ts';
 import { ClientConnection, type ConnectionHost } from './client-connection.ts';
-import type { ClientExchange } from './client-exchange.ts';
+import type { HttpExchange } from './exchange.ts';
+import { createHttp2Sessions, type Http2Options, type Http2Sessions } from './h2/h2-sessions.ts';
 
 /** Server-side limits against slow or oversized clients. */
 export interface ClientLimits {
@@ -35,29 +42,63 @@ export interface Listener {
   drain(timeoutMs: number): Promise<{ cut: number }>;
 }
 
-/**
- * An HTTP listener that hands each request to `route`, which must answer it. `counts` gets one
- * increment per response, at the index of its status class (0 when the connection was cut first).
- */
-export function createHttpListener(limits: ClientLimits, log: Logger, counts: number[], route: (exchange: ClientExchange) => void): Listener {
+/** TLS on a listener: certificates chosen per handshake by SNI (a CertificateStore, dataplane/tls/certificate-store.ts). */
+export interface ListenerTls {
+  /** Options for tls.createServer: the default certificate, protocol versions, ciphers, SNICallback. */
+  serverOptions(): TlsOptions;
+  /** Keeps the server's own context (clients without SNI) on the current default certificate and ticket key. */
+  attach(server: TlsServer): void;
+}
+
+export interface HttpListenerOptions {
+  readonly limits: ClientLimits;
+  readonly log: Logger;
+  /** One increment per response, at the index of its status class (0 when the connection was cut first). */
+  readonly counts: number[];
+  /** Must answer every exchange it is handed. */
+  readonly route: (exchange: HttpExchange) => void;
+  /** HTTP/2: by ALPN on TLS, by prior knowledge (the connection preface) on plaintext. Undefined: HTTP/1.1 only. */
+  readonly http2: Http2Options | undefined;
+  /** Undefined: plaintext. */
+  readonly tls: ListenerTls | undefined;
+}
+
+/** What a TLS client may offer by ALPN; with HTTP/2 off, HTTP/1.1 only. */
+const ALPN_H2 = ['h2', 'http/1.1'];
+const ALPN_H1 = ['http/1.1'];
+
+/** An HTTP listener (HTTP/1.1, and HTTP/2 when enabled; TLS when given) that hands each request to `route`. */
+export function createHttpListener(options: HttpListenerOptions): Listener {
+  const { limits, log, counts, route } = options;
+  const scheme = options.tls === undefined ? 'http' : 'https';
   let inFlight = 0;
   let draining = false;
   const connections = new Set<ClientConnection>();
-  const host: ConnectionHost = {
-    maxHeaderSize: limits.maxHeaderSize,
-    scheme: 'http',
+  const served = {
     get draining() {
       return draining;
     },
-    serve(exchange) {
+    serve(exchange: HttpExchange): void {
       inFlight++;
       route(exchange);
     },
-    done(exchange, finished) {
+    done(exchange: HttpExchange, finished: boolean): void {
       inFlight--;
       const statusClass = finished ? Math.floor(exchange.statusCode / 100) : 0;
       counts[statusClass > 0 && statusClass < 6 ? statusClass : 0]!++;
     },
+  };
+  const http2 = options.http2 === undefined ? undefined : createHttp2Sessions(options.http2, served, log.child({ protocol: 'h2' }));
+  const host: ConnectionHost = {
+    maxHeaderSize: limits.maxHeaderSize,
+    scheme,
+    // On TLS, HTTP/2 is chosen by ALPN before the first byte; prior knowledge is for plaintext only.
+    http2: http2 === undefined || scheme === 'https' ? undefined : (socket) => http2.accept(socket, 'http'),
+    get draining() {
+      return draining;
+    },
+    serve: served.serve,
+    done: served.done,
     // Smuggling-shaped framing, invalid headers, oversized heads, slow clients: answered without reaching `route`.
     rejected(code, reason) {
       log.debug({ code, reason }, 'rejected malformed request');
@@ -67,10 +108,16 @@ export function createHttpListener(limits: ClientLimits, log: Logger, counts: nu
     },
   };
 
-  // allowHalfOpen: a client that ends its side after sending a request still gets the answer.
-  const server = createServer({ allowHalfOpen: true, noDelay: true }, (socket: Socket) => {
-    connections.add(new ClientConnection(socket, host));
-  });
+  const server: Server =
+    options.tls === undefined
+      ? // allowHalfOpen: a client that ends its side after sending a request still gets the answer.
+        createServer({ allowHalfOpen: true, noDelay: true }, (socket: Socket) => {
+          connections.add(new ClientConnection(socket, host));
+        })
+      : createTlsServer(options.tls, limits, http2, log, (socket) => {
+          if (socket.alpnProtocol === 'h2' && http2 !== undefined) http2.accept(socket, 'https');
+          else connections.add(new ClientConnection(socket, host));
+        });
 
   // The same period node:http uses for these checks (at most 1 s, at most the header timeout).
   const sweep = setInterval(
@@ -88,13 +135,32 @@ export function createHttpListener(limits: ClientLimits, log: Logger, counts: nu
     inFlight: () => inFlight,
     drain(timeoutMs) {
       draining = true;
-      return drainServer(server, connections, timeoutMs, () => inFlight);
+      http2?.drain();
+      return drainServer(server, connections, timeoutMs, () => inFlight, () => http2?.destroyAll());
     },
   };
 }
 
+function createTlsServer(tls: ListenerTls, limits: ClientLimits, http2: Http2Sessions | undefined, log: Logger, onSecure: (socket: TLSSocket) => void): Server {
+  const server = createTlsServerBase(
+    {
+      ...tls.serverOptions(),
+      allowHalfOpen: true,
+      noDelay: true,
+      ALPNProtocols: http2 === undefined ? ALPN_H1 : ALPN_H2,
+      // A client that stalls in the handshake is a slowloris too.
+      handshakeTimeout: limits.headerTimeoutMs,
+    },
+    onSecure,
+  );
+  tls.attach(server);
+  // A plaintext client on the TLS port, a failed or timed-out handshake: the socket is already destroyed.
+  server.on('tlsClientError', (err: Error & { code?: string }) => log.debug({ code: err.code, reason: err.message }, 'TLS handshake failed'));
+  return server;
+}
+
 /** Stop accepting, close keep-alive connections as they go idle, cut what is left at the deadline. */
-function drainServer(server: Server, connections: ReadonlySet<ClientConnection>, timeoutMs: number, inFlight: () => number): Promise<{ cut: number }> {
+function drainServer(server: Server, connections: ReadonlySet<ClientConnection>, timeoutMs: number, inFlight: () => number, cutOthers: () => void): Promise<{ cut: number }> {
   return new Promise((resolve) => {
     let cut = 0;
     // While draining, a connection closes after its current response; idle ones close now.
@@ -105,6 +171,7 @@ function drainServer(server: Server, connections: ReadonlySet<ClientConnection>,
     const deadline = setTimeout(() => {
       cut = inFlight();
       for (const c of connections) c.socket.destroy();
+      cutOthers();
     }, timeoutMs);
     server.close(() => {
       clearInterval(sweep);

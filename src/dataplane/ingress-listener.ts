@@ -1,13 +1,16 @@
 /**
  * The edge listener: Ingress host/path rules → round-robin over ready endpoints → proxy.
- * It never routes by Service name: only Ingress rules expose a Service to the edge.
+ * It never routes by Service name: only Ingress rules expose a Service to the edge. The same routing
+ * serves the plaintext and the TLS listener, HTTP/1.1 and HTTP/2 alike.
  */
 import { ErrorCode } from '../errors.ts';
-import type { ClientExchange } from './client-exchange.ts';
 import type { Logger } from '../log.ts';
 import type { SnapshotHolder } from '../snapshot/holder.ts';
+import type { HttpExchange } from './exchange.ts';
+import type { Http2Options } from './h2/h2-sessions.ts';
 import { upstreamRequestHeaders } from './headers.ts';
-import { createHttpListener, type ClientLimits, type Listener } from './http-listener.ts';
+import { createHttpListener, type ClientLimits, type Listener, type ListenerTls } from './http-listener.ts';
+import { sendHttpsRedirect, skipsHttpsRedirect } from './https-redirect.ts';
 import { matchRoute, normalizeHost } from './match.ts';
 import { parseTarget } from './path.ts';
 import { proxyRequest, type ProxyContext } from './proxy.ts';
@@ -20,19 +23,29 @@ export interface IngressListenerOptions {
   readonly limits: ClientLimits;
   /** Response counts by status class (see createHttpListener). */
   readonly counts: number[];
+  readonly http2: Http2Options | undefined;
+  /** Undefined: the plaintext listener. */
+  readonly tls: ListenerTls | undefined;
+  /** The TLS listener's port once it listens, for redirects to https; undefined: no TLS listener, no redirects. */
+  readonly httpsPort: () => number | undefined;
 }
 
 export function createIngressListener(options: IngressListenerOptions): Listener {
-  const { holder, proxy } = options;
-  return createHttpListener(options.limits, options.log, options.counts, (exchange: ClientExchange): void => {
+  const { holder, proxy, httpsPort } = options;
+  const route = (exchange: HttpExchange): void => {
     const target = parseTarget(exchange.url);
     const snapshot = holder.current();
     if (!target) return sendFailure(exchange, ErrorCode.NO_ROUTE);
     const route = matchRoute(snapshot.routes, normalizeHost(target.host ?? exchange.host), target.path);
     if (!route) return sendFailure(exchange, ErrorCode.NO_ROUTE);
+    if (route.redirectToHttps && exchange.scheme === 'http' && !skipsHttpsRedirect(target.path)) {
+      const port = httpsPort();
+      if (port !== undefined) return sendHttpsRedirect(exchange, target.host ?? exchange.host, port, target.pathAndQuery);
+    }
     const backend = route.backend === undefined ? undefined : snapshot.backends.get(route.backend);
     if (!backend) return sendFailure(exchange, ErrorCode.UNKNOWN_SERVICE);
     const headers = upstreamRequestHeaders(exchange, { proto: exchange.scheme, port: exchange.localPort }, target.host);
     proxyRequest(proxy, exchange, backend, target.pathAndQuery, headers);
-  });
+  };
+  return createHttpListener({ limits: options.limits, log: options.log, counts: options.counts, route, http2: options.http2, tls: options.tls });
 }

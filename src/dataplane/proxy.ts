@@ -16,10 +16,13 @@ import type { Backend, EndpointView } from '../snapshot/types.ts';
 import type { RoundRobin } from './balancer.ts';
 import type { HttpExchange } from './exchange.ts';
 import type { TrafficCounters } from './counters.ts';
+import { wantsTrailers } from './grpc.ts';
 import { clientResponseHeaders } from './headers.ts';
 import { RequestBody } from './request-body.ts';
 import type { RetryBudget } from './retry-budget.ts';
 import { classifyUpstreamError, sendFailure, type FailureCode } from './status.ts';
+import { isUpgrade, proxyUpgrade } from './tunnel.ts';
+import type { TunnelRegistry } from './tunnel-registry.ts';
 import type { UpstreamPools } from './upstream-pools.ts';
 
 export interface ProxyDefaults {
@@ -36,6 +39,8 @@ export interface ProxyContext {
   readonly health: EndpointHealth;
   readonly budget: RetryBudget;
   readonly counters: TrafficCounters;
+  /** Open WebSocket/upgrade tunnels (tunnel.ts). */
+  readonly tunnels: TunnelRegistry;
   readonly defaults: ProxyDefaults;
   readonly log: Logger;
 }
@@ -45,6 +50,7 @@ const RESET_CODES = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_C
 
 /** Starts proxying; answers the client itself in every case (response, or a coded failure). */
 export function proxyRequest(ctx: ProxyContext, client: HttpExchange, backend: Backend, path: string, headers: string[]): void {
+  if (isUpgrade(client)) return proxyUpgrade(ctx, client, backend, path, headers);
   const endpoint = ctx.balancer.pick(backend, ctx.health);
   ctx.health.setPanic(backend, ctx.balancer.panicked);
   if (endpoint === undefined) {
@@ -81,10 +87,12 @@ class Exchange implements Dispatcher.DispatchHandler {
     this.#options = {
       method: client.method as Dispatcher.HttpMethod,
       path,
-      headers,
+      // TE is hop-by-hop, but `TE: trailers` is what an HTTP/2 pod (a gRPC server) needs to see, and all it may carry there.
+      headers: backend.upstream.protocol !== 'http1' && wantsTrailers(client.rawHeaders) ? [...headers, 'te', 'trailers'] : headers,
       body: null,
       headersTimeout: policy.responseTimeoutMs ?? ctx.defaults.responseTimeoutMs,
-      bodyTimeout: policy.idleTimeoutMs ?? ctx.defaults.idleTimeoutMs,
+      // A gRPC stream may stay silent as long as its call lasts: no idle limit (grpc-timeout bounds the call).
+      bodyTimeout: client.grpc ? 0 : (policy.idleTimeoutMs ?? ctx.defaults.idleTimeoutMs),
     };
     ctx.budget.recordRequest(backend.key);
     client.onClientGone = this.#onClientGone;
@@ -95,7 +103,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     this.#started = false;
     this.#abort = undefined;
     if (this.#hasBody) this.#body = new RequestBody(this.#client);
-    const pool = this.#ctx.pools.get(endpoint.key, this.#backend.policy.connectTimeoutMs);
+    const pool = this.#ctx.pools.get(endpoint.key, this.#backend.policy.connectTimeoutMs, this.#backend.upstream);
     pool.dispatch(this.#hasBody ? { ...this.#options, body: this.#body } : this.#options, this);
   }
 

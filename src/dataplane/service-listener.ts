@@ -5,7 +5,8 @@
  * per-connection balancing, every request of a keep-alive client is balanced on its own.
  */
 import type { Logger } from '../log.ts';
-import type { ClientExchange } from './client-exchange.ts';
+import type { HttpExchange } from './exchange.ts';
+import type { Http2Options } from './h2/h2-sessions.ts';
 import type { SnapshotHolder } from '../snapshot/holder.ts';
 import { upstreamRequestHeaders } from './headers.ts';
 import { createHttpListener, type ClientLimits, type Listener } from './http-listener.ts';
@@ -24,16 +25,19 @@ export interface ServiceListenerOptions {
   readonly namespace: string;
   /** Response counts by status class (see createHttpListener). */
   readonly counts: number[];
+  /** h2c with prior knowledge (gRPC clients calling a Service by name); undefined: HTTP/1.1 only. */
+  readonly http2: Http2Options | undefined;
 }
 
 export function createServiceListener(options: ServiceListenerOptions): Listener {
   const { holder, proxy, namespace } = options;
-  return createHttpListener(options.limits, options.log, options.counts, (exchange: ClientExchange): void => {
+  const route = (exchange: HttpExchange): void => {
     const target = parseTarget(exchange.url);
     if (!target) return sendFailure(exchange, ErrorCode.NOT_A_SERVICE);
     const resolved = resolveServiceTarget(holder.current(), target.host ?? exchange.host, namespace);
     if (resolved.backend === undefined) return sendFailure(exchange, resolved.failure);
     const headers = upstreamRequestHeaders(exchange, { proto: exchange.scheme, port: exchange.localPort }, target.host);
     proxyRequest(proxy, exchange, resolved.backend, target.pathAndQuery, headers);
-  });
+  };
+  return createHttpListener({ limits: options.limits, log: options.log, counts: options.counts, route, http2: options.http2, tls: undefined });
 }

@@ -3,7 +3,9 @@
  * the `x-switchyard-error` header names the reason; details go to the log.
  */
 import { ErrorCode } from '../errors.ts';
+import { SERVER_NAME } from './headers.ts';
 import type { HttpExchange } from './exchange.ts';
+import { GrpcStatus, percentEncodeGrpcMessage } from './grpc.ts';
 
 export interface Failure {
   readonly status: number;
@@ -24,6 +26,7 @@ export const FAILURES = {
   [ErrorCode.UPSTREAM_CONNECT]: failure(502, 'upstream-connect-failed', 'upstream connection failed'),
   [ErrorCode.UPSTREAM_PROTOCOL]: failure(502, 'upstream-protocol-error', 'upstream protocol error'),
   [ErrorCode.UPSTREAM_TIMEOUT]: failure(504, 'upstream-timeout', 'upstream timed out'),
+  [ErrorCode.UPSTREAM_TLS]: failure(502, 'upstream-tls-failed', 'upstream TLS handshake failed'),
 } as const satisfies Partial<Record<ErrorCode, Failure>>;
 
 export type FailureCode = keyof typeof FAILURES;
@@ -34,14 +37,67 @@ export const ERROR_HEADER = 'x-switchyard-error';
 const FAILURE_RESPONSES = new Map<string, { readonly headers: readonly string[]; readonly body: Buffer }>(
   Object.entries(FAILURES).map(([code, f]) => {
     const body = Buffer.from(f.body);
-    return [code, { headers: ['content-type', 'text/plain; charset=utf-8', 'content-length', String(body.length), ERROR_HEADER, f.reason], body }];
+    return [code, { headers: ['content-type', 'text/plain; charset=utf-8', 'content-length', String(body.length), 'server', SERVER_NAME, ERROR_HEADER, f.reason], body }];
   }),
 );
 
-/** Answers with the failure's status, reason header and body, unless the response has begun (then it is cut). */
+/**
+ * The gRPC status of each failure, for calls (`exchange.grpc`): what the issue specifies (no route 5
+ * NOT_FOUND, no ready pod, connect failure, reset and protocol error 14 UNAVAILABLE, timeout 4
+ * DEADLINE_EXCEEDED), and for the Service listener's refusals their HTTP meaning (no such Service or port:
+ * NOT_FOUND; outside the cluster: PERMISSION_DENIED). A route whose Service is missing is UNAVAILABLE, as
+ * its 503 says: the configuration is incomplete, not the method unknown.
+ */
+export const GRPC_STATUSES = {
+  [ErrorCode.NO_ROUTE]: GrpcStatus.NOT_FOUND,
+  [ErrorCode.UNKNOWN_SERVICE]: GrpcStatus.UNAVAILABLE,
+  [ErrorCode.SERVICE_NOT_FOUND]: GrpcStatus.NOT_FOUND,
+  [ErrorCode.SERVICE_PORT_NOT_FOUND]: GrpcStatus.NOT_FOUND,
+  [ErrorCode.NOT_A_SERVICE]: GrpcStatus.PERMISSION_DENIED,
+  [ErrorCode.NO_READY_ENDPOINT]: GrpcStatus.UNAVAILABLE,
+  [ErrorCode.UPSTREAM_CONNECT]: GrpcStatus.UNAVAILABLE,
+  [ErrorCode.UPSTREAM_PROTOCOL]: GrpcStatus.UNAVAILABLE,
+  [ErrorCode.UPSTREAM_TIMEOUT]: GrpcStatus.DEADLINE_EXCEEDED,
+  [ErrorCode.UPSTREAM_TLS]: GrpcStatus.UNAVAILABLE,
+} as const satisfies Record<FailureCode, GrpcStatus>;
+
+/** `grpc-status` and `grpc-message` of each failure, for a trailers-only answer or trailers after a broken stream. */
+const GRPC_TRAILERS = new Map<string, readonly string[]>(
+  Object.entries(FAILURES).map(([code, f]) => [code, ['grpc-status', String(GRPC_STATUSES[code as FailureCode]), 'grpc-message', percentEncodeGrpcMessage(f.body.trimEnd())]]),
+);
+
+/**
+ * A gRPC failure as a trailers-only response (PROTOCOL-HTTP2.md: HTTP status 200, the status in the
+ * head, no body): what gRPC clients decode into a status, where a 5xx would only say "unknown".
+ */
+const GRPC_RESPONSES = new Map<string, readonly string[]>(
+  Object.entries(FAILURES).map(([code, f]) => [code, ['content-type', 'application/grpc', ...GRPC_TRAILERS.get(code)!, 'server', SERVER_NAME, ERROR_HEADER, f.reason]]),
+);
+
+/** The fields of a trailers-only gRPC answer for `code` ([name, value, …]). */
+export function grpcFailureHead(code: FailureCode): readonly string[] {
+  return GRPC_RESPONSES.get(code)!;
+}
+
+/** The trailers that end a gRPC response with the status of `code` ([name, value, …]). */
+export function grpcFailureTrailers(code: FailureCode): readonly string[] {
+  return GRPC_TRAILERS.get(code)!;
+}
+
+/**
+ * Answers with the failure's status, reason header and body; a gRPC call gets its gRPC status instead
+ * (HTTP 200, trailers-only). When the response has begun, a gRPC call is ended with the status in its
+ * trailers (a client then sees UNAVAILABLE, not a broken stream); any other response is cut.
+ */
 export function sendFailure(exchange: HttpExchange, code: FailureCode): void {
   if (exchange.headersSent) {
-    exchange.destroy();
+    if (exchange.grpc) exchange.end(GRPC_TRAILERS.get(code)!);
+    else exchange.destroy();
+    return;
+  }
+  if (exchange.grpc) {
+    exchange.writeHead(200, GRPC_RESPONSES.get(code)!);
+    exchange.end();
     return;
   }
   const response = FAILURE_RESPONSES.get(code)!;
@@ -58,6 +114,7 @@ export function classifyUpstreamError(err: unknown): FailureCode {
   const code = (err as { code?: unknown } | null)?.code;
   if (typeof code === 'string') {
     if (TIMEOUT_CODES.has(code)) return ErrorCode.UPSTREAM_TIMEOUT;
+    if (code === ErrorCode.UPSTREAM_TLS) return ErrorCode.UPSTREAM_TLS;
     if (CONNECT_CODES.has(code)) return ErrorCode.UPSTREAM_CONNECT;
   }
   return ErrorCode.UPSTREAM_PROTOCOL;
@@ -86,5 +143,5 @@ const BAD_REQUEST = ['400 Bad Request', 'bad-request', 'bad request\n'] as const
 export function rawClientFailure(code: string | undefined): string {
   const [status, reason, body, extraHeader] = (code !== undefined ? CLIENT_FAILURES.get(code) : undefined) ?? BAD_REQUEST;
   const extra = extraHeader === undefined ? '' : `${extraHeader}\r\n`;
-  return `HTTP/1.1 ${status}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${body.length}\r\n${extra}${ERROR_HEADER}: ${reason}\r\nconnection: close\r\n\r\n${body}`;
+  return `HTTP/1.1 ${status}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${body.length}\r\nserver: ${SERVER_NAME}\r\n${extra}${ERROR_HEADER}: ${reason}\r\nconnection: close\r\n\r\n${body}`;
 }

@@ -1,15 +1,23 @@
 /**
  * Active health checks: an HTTP GET per endpoint of every backend whose Service sets
- * `switchyard.dev/health-check-path`. Each target fires at its own random offset within the interval
- * and then every interval ±10 %, and at most `concurrency` checks run at once, so a thousand endpoints
- * never fire together. Targets follow snapshot swaps; a target that stays keeps its schedule.
+ * `switchyard.dev/health-check-path`, or a gRPC health check (`grpc.health.v1.Health/Check`) with
+ * `switchyard.dev/health-check-protocol: grpc`. Each target fires at its own random offset within the
+ * interval and then every interval ±10 %, and at most `concurrency` checks run at once, so a thousand
+ * endpoints never fire together. Targets follow snapshot swaps; a target that stays keeps its schedule.
+ *
+ * A check speaks to the pod the way traffic does (the backend's `upstream`): an HTTP GET goes over
+ * HTTP/1.1, h2c, or HTTPS (HTTP/1.1 over TLS, the CA verified as for traffic); a gRPC check over h2c, or
+ * h2 over TLS for a TLS backend.
  */
+import type { IncomingMessage } from 'node:http';
 import type { Logger } from '../log.ts';
-import type { HealthCheckPolicy, Snapshot } from '../snapshot/types.ts';
+import type { HealthCheckPolicy, Snapshot, UpstreamSpec } from '../snapshot/types.ts';
 import type { EndpointHealth } from './endpoint-health.ts';
+import { grpcHealthProbe, h2HttpProbe, type ProbeResult } from './h2-probe.ts';
 
-// Not an ESM import of node:http: that loads Node's bundled undici (see dataplane/http-listener.ts).
+// Not an ESM import of node:http(s): that loads Node's bundled undici (see dataplane/http-listener.ts).
 const { request } = process.getBuiltinModule('node:http');
+const { request: httpsRequest } = process.getBuiltinModule('node:https');
 
 export interface ActiveCheckerOptions {
   readonly health: EndpointHealth;
@@ -27,6 +35,8 @@ interface Target {
   readonly port: number;
   /** Refreshed on every snapshot, so a changed status list or threshold applies to a running check. */
   policy: HealthCheckPolicy;
+  /** Refreshed likewise (a new CA applies to the next check). */
+  upstream: UpstreamSpec;
   timer: NodeJS.Timeout | undefined;
   running: boolean;
 }
@@ -61,8 +71,8 @@ export class ActiveChecker {
       if (policy === undefined) continue;
       for (const ep of backend.all) {
         const port = policy.port || ep.port;
-        const key = `${ep.key}|${port}|${policy.path}`;
-        if (!wanted.has(key)) wanted.set(key, { key, endpointKey: ep.key, host: ep.address, port, policy });
+        const key = `${ep.key}|${port}|${policy.protocol}|${policy.path}|${backend.upstream.protocol}`;
+        if (!wanted.has(key)) wanted.set(key, { key, endpointKey: ep.key, host: ep.address, port, policy, upstream: backend.upstream });
       }
     }
     for (const [key, t] of this.#targets) {
@@ -74,6 +84,7 @@ export class ActiveChecker {
       const existing = this.#targets.get(key);
       if (existing !== undefined) {
         existing.policy = w.policy;
+        existing.upstream = w.upstream;
         continue;
       }
       const t: Target = { ...w, timer: undefined, running: false };
@@ -109,7 +120,7 @@ export class ActiveChecker {
   #run(t: Target): void {
     this.#inFlight++;
     t.running = true;
-    probe(t.host, t.port, t.policy).then(({ ok, reason }) => {
+    checkEndpoint(t.host, t.port, t.policy, t.upstream).then(({ ok, reason }) => {
       this.#inFlight--;
       t.running = false;
       if (this.#targets.get(t.key) === t) {
@@ -123,21 +134,39 @@ export class ActiveChecker {
   }
 }
 
-/** One GET; resolves (never rejects) with the verdict and a reason naming what failed. */
-export function probe(host: string, port: number, policy: HealthCheckPolicy): Promise<{ ok: boolean; reason: string }> {
+/** One check of one endpoint as its policy and upstream say; resolves (never rejects) with the verdict and a reason naming what failed. */
+export function checkEndpoint(host: string, port: number, policy: HealthCheckPolicy, upstream: UpstreamSpec): Promise<ProbeResult> {
+  const tls = upstream.protocol === 'tls' ? { caPem: upstream.caPem } : undefined;
+  if (policy.protocol === 'grpc') return grpcHealthProbe(host, port, tls, policy.timeoutMs);
+  if (upstream.protocol === 'h2c') return h2HttpProbe(host, port, undefined, policy.path, policy.timeoutMs, policy.expectedStatuses);
+  return probe(host, port, policy, tls);
+}
+
+/** One GET over HTTP/1.1 (HTTPS with `tls`); resolves (never rejects) with the verdict and a reason naming what failed. */
+export function probe(host: string, port: number, policy: HealthCheckPolicy, tls?: { readonly caPem: string | undefined }): Promise<ProbeResult> {
   return new Promise((resolve) => {
+    if (tls?.caPem === '') {
+      resolve({ ok: false, reason: `health check ${policy.path} failed: no usable CA (switchyard.dev/backend-ca-secret is missing or invalid)` });
+      return;
+    }
     let settled = false;
     const done = (ok: boolean, reason: string): void => {
       if (settled) return;
       settled = true;
       resolve({ ok, reason });
     };
-    const req = request({ host, port, path: policy.path, method: 'GET', agent: false, timeout: policy.timeoutMs, headers: { 'user-agent': 'switchyard-health-check', connection: 'close' } }, (res) => {
+    const options = { host, port, path: policy.path, method: 'GET', agent: false, timeout: policy.timeoutMs, headers: { 'user-agent': 'switchyard-health-check', connection: 'close' } } as const;
+    const verify = tls?.caPem !== undefined;
+    const onResponse = (res: IncomingMessage): void => {
       const status = res.statusCode ?? 0;
       res.resume();
       const ok = policy.expectedStatuses.some(([lo, hi]) => status >= lo && status <= hi);
       done(ok, ok ? `status ${status}` : `health check ${policy.path} answered ${status}`);
-    });
+    };
+    const req =
+      tls === undefined
+        ? request(options, onResponse)
+        : httpsRequest({ ...options, rejectUnauthorized: verify, ...(verify ? { ca: tls.caPem, checkServerIdentity: () => undefined } : {}) }, onResponse);
     req.once('timeout', () => {
       req.destroy();
       done(false, `health check ${policy.path} timed out after ${policy.timeoutMs} ms`);

@@ -18,6 +18,7 @@ import { FileSource } from '../sources/file-source.ts';
 import type { Source } from '../sources/source.ts';
 import { Store } from '../store/store.ts';
 import { formatAddress, listenError } from './data-plane.ts';
+import { generateSelfSigned } from './self-signed.ts';
 
 export interface ControlPlaneOptions {
   readonly config: Config;
@@ -51,6 +52,7 @@ async function createSources(config: Config, log: Logger): Promise<Source[]> {
         ...(kube.labelSelector !== undefined ? { labelSelector: kube.labelSelector } : {}),
         ...(kube.ingressStatusAddress !== undefined ? { statusAddress: kube.ingressStatusAddress } : {}),
         ingressClass: config.ingressClass,
+        ...(config.defaultCertificate !== undefined ? { defaultCertificate: config.defaultCertificate } : {}),
         log: log.child({ component: 'kube-source' }),
       }),
     );
@@ -77,7 +79,29 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
   const store = new Store(sources.map((s) => s.name));
   for (const source of sources) source.onUpdate((records) => store.replace(source.name, records));
   const holder = new SnapshotHolder(emptySnapshot(config.clusterDomain));
-  const reconciler = startReconciler(store, holder, { clusterDomain: config.clusterDomain, ingressClass: config.ingressClass }, log.child({ component: 'reconcile' }));
+  // Made whatever --default-certificate says: that Secret may be missing or bad now and fixed later.
+  const generatedCertificate = config.listenTls !== undefined ? generateSelfSigned() : undefined;
+  const reconciler = startReconciler(
+    store,
+    holder,
+    {
+      clusterDomain: config.clusterDomain,
+      ingressClass: config.ingressClass,
+      sslRedirect: config.sslRedirect,
+      ...(config.defaultCertificate !== undefined ? { defaultCertificate: config.defaultCertificate } : {}),
+      ...(generatedCertificate ? { generatedCertificate } : {}),
+    },
+    log.child({ component: 'reconcile' }),
+  );
+  let servingGenerated = false;
+  holder.onSwap((next) => {
+    const generated = generatedCertificate !== undefined && next.tls.defaultKey === '';
+    if (generated && !servingGenerated) {
+      const why = config.defaultCertificate === undefined ? 'no --default-certificate is set' : `--default-certificate ${config.defaultCertificate} cannot be used (see /api/v1/config)`;
+      log.warn({ component: 'tls', subject: next.tls.certificates.get('')?.info.subject }, `serving a generated self-signed certificate to TLS clients whose SNI matches no Ingress tls: host: ${why}`);
+    }
+    servingGenerated = generated;
+  });
   const health = new EndpointHealth({ log: log.child({ component: 'health' }), ...(options.onHealthEvent ? { onEvent: options.onHealthEvent } : {}) });
   const checker = new ActiveChecker({ health, log: log.child({ component: 'health-check' }), concurrency: config.healthCheckConcurrency });
   holder.onSwap((next) => {

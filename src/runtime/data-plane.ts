@@ -12,12 +12,15 @@ import type { ProxyContext } from '../dataplane/proxy.ts';
 import { TrafficCounters } from '../dataplane/counters.ts';
 import { RetryBudget } from '../dataplane/retry-budget.ts';
 import { createServiceListener } from '../dataplane/service-listener.ts';
+import { TunnelRegistry } from '../dataplane/tunnel-registry.ts';
 import { UpstreamPools } from '../dataplane/upstream-pools.ts';
 import { ErrorCode, SwyError } from '../errors.ts';
 import type { Config, HostPort } from '../flags.ts';
 import type { EndpointHealth } from '../health/endpoint-health.ts';
 import type { Logger } from '../log.ts';
 import type { SnapshotHolder } from '../snapshot/holder.ts';
+import type { Http2Options } from '../dataplane/h2/h2-sessions.ts';
+import { createListenerTls, type TicketKeys } from '../dataplane/tls/listener-tls.ts';
 
 export interface DataPlaneOptions {
   readonly config: Config;
@@ -29,6 +32,8 @@ export interface DataPlaneOptions {
   /** Whether this data plane follows snapshots into `health` (false when the control plane in the same process does). */
   readonly observeHealth: boolean;
   readonly onDrainingChange?: (draining: ReadonlyMap<string, number>) => void;
+  /** The TLS session-ticket key, the same in every worker (runtime/ticket-keys.ts). */
+  readonly ticketKeys: TicketKeys;
 }
 
 export interface DataPlane {
@@ -54,9 +59,18 @@ export function createDataPlane(options: DataPlaneOptions): DataPlane {
   const balancer = new RoundRobin(options.rrOffset);
   const budget = new RetryBudget();
   const counters = new TrafficCounters();
+  const tunnels = new TunnelRegistry({
+    counters,
+    idleTimeoutMs: config.tunnelIdleTimeoutMs,
+    drainTimeoutMs: config.drainTimeoutMs,
+    connectTimeoutMs: config.upstreamConnectTimeoutMs,
+  });
+  tunnels.retain(holder.current());
   holder.onSwap((next) => {
     if (options.observeHealth) health.observe(next);
     pools.retain(next);
+    // Tunnels outlive reloads; only those whose endpoint left get the drain timeout.
+    tunnels.retain(next);
     balancer.retain(next.backends);
     budget.retain(next.backends);
   });
@@ -68,6 +82,7 @@ export function createDataPlane(options: DataPlaneOptions): DataPlane {
     health,
     budget,
     counters,
+    tunnels,
     defaults: { responseTimeoutMs: config.upstreamTimeoutMs, idleTimeoutMs: config.upstreamIdleTimeoutMs },
     log: log.child({ component: 'proxy' }),
   };
@@ -77,11 +92,25 @@ export function createDataPlane(options: DataPlaneOptions): DataPlane {
     requestTimeoutMs: config.clientRequestTimeoutMs,
     keepAliveTimeoutMs: config.clientKeepAliveTimeoutMs,
   };
+  const http2: Http2Options = {
+    maxConcurrentStreams: config.http2MaxConcurrentStreams,
+    maxHeaderListSize: config.maxHeaderSize,
+    idleTimeoutMs: config.clientKeepAliveTimeoutMs,
+    headerTimeoutMs: config.clientHeaderTimeoutMs,
+  };
+  let tlsListener: Listener | undefined;
+  const httpsPort = (): number | undefined => (tlsListener?.server.address() as AddressInfo | null)?.port;
+  const ingressLog = log.child({ component: 'ingress' });
   const listeners: { role: string; at: HostPort; listener: Listener }[] = [
-    { role: 'ingress', at: config.listen, listener: createIngressListener({ holder, proxy, limits, counts: counters.forRole('ingress'), log: log.child({ component: 'ingress' }) }) },
+    { role: 'ingress', at: config.listen, listener: createIngressListener({ holder, proxy, limits, counts: counters.forRole('ingress'), log: ingressLog, http2, tls: undefined, httpsPort }) },
   ];
+  if (config.listenTls) {
+    const tls = createListenerTls(holder, options.ticketKeys, log.child({ component: 'tls' }));
+    tlsListener = createIngressListener({ holder, proxy, limits, counts: counters.forRole('ingress-tls'), log: ingressLog, http2, tls, httpsPort });
+    listeners.push({ role: 'ingress-tls', at: config.listenTls, listener: tlsListener });
+  }
   if (config.serviceListen) {
-    const listener = createServiceListener({ holder, proxy, limits, namespace: config.namespace, counts: counters.forRole('service'), log: log.child({ component: 'service' }) });
+    const listener = createServiceListener({ holder, proxy, limits, namespace: config.namespace, counts: counters.forRole('service'), log: log.child({ component: 'service' }), http2 });
     listeners.push({ role: 'service', at: config.serviceListen, listener });
   }
 
@@ -100,10 +129,16 @@ export function createDataPlane(options: DataPlaneOptions): DataPlane {
     },
     inFlight: () => listeners.reduce((n, l) => n + l.listener.inFlight(), 0),
     async drain(timeoutMs) {
-      const drained = await Promise.all(listeners.map((l) => l.listener.drain(timeoutMs)));
+      // The listeners' sockets include the tunnels' client sides: a listener is closed only once the
+      // tunnels are, which the registry bounds by the same timeout.
+      const [cutTunnels, ...drained] = await Promise.all([tunnels.drain(timeoutMs), ...listeners.map((l) => l.listener.drain(timeoutMs))]);
+      if (cutTunnels > 0) log.info({ tunnels: cutTunnels }, 'drain timeout reached; closed open tunnels');
       return { cut: drained.reduce((n, d) => n + d.cut, 0) };
     },
-    close: (force) => pools.closeAll(force),
+    close(force) {
+      tunnels.closeAll();
+      return pools.closeAll(force);
+    },
   };
 }
 

@@ -10,6 +10,8 @@ import type { Snapshot } from '../snapshot/types.ts';
 export type ToWorker =
   | { readonly t: 'snapshot'; readonly snapshot: Snapshot }
   | { readonly t: 'health'; readonly events: readonly HealthEvent[] }
+  /** The TLS session-ticket key (48 bytes; a Uint8Array once it crossed the channel). */
+  | { readonly t: 'ticketKeys'; readonly keys: Uint8Array }
   | { readonly t: 'stop'; readonly drainTimeoutMs: number };
 
 export type FromWorker =

@@ -16,8 +16,9 @@ import type { Config } from '../flags.ts';
 import type { EndpointHealth, HealthEvent } from '../health/endpoint-health.ts';
 import type { Logger } from '../log.ts';
 import type { SnapshotHolder } from '../snapshot/holder.ts';
-import { addCounters, NO_COUNTS, type CountersView } from '../dataplane/counters.ts';
+import { addCounters, NO_COUNTS, retiredCounters, type CountersView } from '../dataplane/counters.ts';
 import { WORKER_ENV, type FromWorker, type ToWorker } from './messages.ts';
+import type { TicketKeys } from './ticket-keys.ts';
 
 /**
  * V8's young generation per worker, in MB per semi-space. Node's default lets it grow to 16 MB×3 under
@@ -38,6 +39,8 @@ export interface WorkerView {
   readonly restarts: number;
   readonly draining: number;
   readonly inFlight: number;
+  /** WebSocket/upgrade tunnels open in this worker (as of its last report). */
+  readonly tunnels: number;
 }
 
 interface Slot {
@@ -66,7 +69,7 @@ export interface WorkerPool {
   stop(drainTimeoutMs: number): Promise<void>;
 }
 
-export function startWorkerPool(config: Config, holder: SnapshotHolder, health: EndpointHealth, log: Logger): WorkerPool {
+export function startWorkerPool(config: Config, holder: SnapshotHolder, health: EndpointHealth, ticketKeys: TicketKeys, log: Logger): WorkerPool {
   cluster.setupPrimary({
     // Beside this module, with its extension: worker-main.js when running the build in dist/, .ts from src/.
     exec: fileURLToPath(new URL(`./worker-main${path.extname(fileURLToPath(import.meta.url))}`, import.meta.url)),
@@ -104,6 +107,8 @@ export function startWorkerPool(config: Config, holder: SnapshotHolder, health: 
     switch (m.t) {
       case 'hello':
         // A new worker (first start or replacement) gets the current state before it listens.
+        // The ticket key first: a worker listens once its first snapshot arrives.
+        send(slot, { t: 'ticketKeys', keys: ticketKeys.current() });
         send(slot, { t: 'snapshot', snapshot: holder.current() });
         send(slot, { t: 'health', events: health.currentEvents() });
         break;
@@ -139,8 +144,8 @@ export function startWorkerPool(config: Config, holder: SnapshotHolder, health: 
 
   const onExit = (slot: Slot, code: number | null, signal: string | null): void => {
     if (slots[slot.index] !== slot) return;
-    // What the dead worker counted stays counted (Prometheus counters must not go down).
-    retired = addCounters(retired, slot.counters);
+    // What the dead worker counted stays counted (Prometheus counters must not go down); its tunnels died with it.
+    retired = addCounters(retired, retiredCounters(slot.counters));
     slot.counters = NO_COUNTS;
     slot.inFlight = 0;
     if (stopping) return;
@@ -159,6 +164,7 @@ export function startWorkerPool(config: Config, holder: SnapshotHolder, health: 
   };
 
   holder.onSwap((next) => broadcast({ t: 'snapshot', snapshot: next }));
+  ticketKeys.onChange((keys) => broadcast({ t: 'ticketKeys', keys }));
   for (let i = 0; i < config.workers; i++) fork(i, 0, 0);
 
   return {
@@ -178,6 +184,7 @@ export function startWorkerPool(config: Config, holder: SnapshotHolder, health: 
         restarts: s.restarts,
         draining: s.draining.size,
         inFlight: s.inFlight,
+        tunnels: s.counters.tunnelsOpen,
       })),
     counters: () => slots.reduce((sum, s) => addCounters(sum, s.counters), retired),
     inFlight: () => slots.reduce((n, s) => n + s.inFlight, 0),

@@ -11,6 +11,7 @@ import { createRootLogger } from '../log.ts';
 import { SnapshotHolder } from '../snapshot/holder.ts';
 import { createDataPlane } from './data-plane.ts';
 import { collectStartupGarbage } from './startup-gc.ts';
+import { TicketKeyHolder } from './ticket-keys.ts';
 import { STATS_INTERVAL_MS, WORKER_ENV, type FromWorker, type ToWorker } from './messages.ts';
 
 const config = JSON.parse(process.env[WORKER_ENV.config] ?? '{}') as Config;
@@ -21,6 +22,7 @@ const send = (m: FromWorker): void => {
 };
 
 const holder = new SnapshotHolder(emptySnapshot(config.clusterDomain));
+const ticketKeys = new TicketKeyHolder();
 const health = new EndpointHealth({ log: log.child({ component: 'health' }), onEvent: (event) => send({ t: 'health', event }) });
 const dataPlane = createDataPlane({
   config,
@@ -29,6 +31,7 @@ const dataPlane = createDataPlane({
   log,
   rrOffset: index,
   observeHealth: true,
+  ticketKeys,
   onDrainingChange: (draining) => send({ t: 'draining', entries: [...draining] }),
 });
 
@@ -64,6 +67,9 @@ process.on('message', (m: ToWorker) => {
       break;
     case 'health':
       for (const event of m.events) health.apply(event);
+      break;
+    case 'ticketKeys':
+      ticketKeys.set(m.keys);
       break;
     case 'stop':
       void stop(m.drainTimeoutMs);

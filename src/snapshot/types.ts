@@ -150,6 +150,12 @@ export interface RouteTarget {
   readonly describe: string;
   /** `namespace/name` of the Ingress that defined it. */
   readonly ingress: string;
+  /**
+   * Plain-HTTP requests get 308 to https (when a TLS listener is open): the host has an Ingress `tls:`
+   * entry and `switchyard.dev/ssl-redirect` is not "false", or `switchyard.dev/force-ssl-redirect` is
+   * "true". Absent (false) on the default backend.
+   */
+  readonly redirectToHttps?: boolean;
 }
 
 export interface Route extends RouteTarget {
@@ -157,10 +163,6 @@ export interface Route extends RouteTarget {
   readonly host: string;
   readonly path: string;
   readonly pathType: PathType;
-  /**
-   * Plain-HTTP requests get 308 to https (when a TLS listener is open): the host has an Ingress `tls:`
-   * entry and `switchyard.dev/ssl-redirect` is not "false", or `switchyard.dev/force-ssl-redirect` is "true".
-   */
   readonly redirectToHttps: boolean;
 }
 

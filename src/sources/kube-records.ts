@@ -33,9 +33,13 @@ export class KubeRecords {
   readonly #rejected = new Map<string, RejectedObjectView>();
   /** Ingress key → its status.loadBalancer.ingress as last seen. */
   readonly #loadBalancer = new Map<string, LoadBalancerEntry[]>();
+  /** `namespace/name` of Secrets handed over whether an Ingress references them or not. */
+  readonly #keptSecrets: ReadonlySet<string>;
 
-  constructor(log: Logger) {
+  /** `keepSecrets`: `namespace/name` of Secrets always handed over (the --default-certificate); default none. */
+  constructor(log: Logger, keepSecrets: readonly string[] = []) {
     this.#log = log;
+    this.#keptSecrets = new Set(keepSecrets);
   }
 
   /** Validates and stores an added or modified object; a rejection is logged at warn. */
@@ -73,9 +77,9 @@ export class KubeRecords {
     for (const [key, r] of this.#rejected) if (r.kind === kind) this.#rejected.delete(key);
   }
 
-  /** Every current record; of the TLS Secrets only those an Ingress of their namespace references. */
+  /** Every current record; of the TLS Secrets only those an Ingress of their namespace references, and the kept ones. */
   collect(): Rec[] {
-    const referenced = new Set<string>();
+    const referenced = new Set<string>(this.#keptSecrets);
     for (const ing of this.#ingresses()) for (const t of ing.tls) if (t.secretName) referenced.add(`${ing.meta.namespace}/${t.secretName}`);
     const out: Rec[] = [];
     for (const kind of EMIT_ORDER) {

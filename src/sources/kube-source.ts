@@ -1,6 +1,7 @@
 /**
  * The Kubernetes API source: list-watches Services, EndpointSlices (v1 Endpoints where that API is not
- * served), Ingresses, IngressClasses and the TLS Secrets Ingresses reference, and hands the current set
+ * served), Ingresses, IngressClasses and the TLS Secrets Ingresses reference (and the --default-certificate
+ * one, in its namespace even when --namespace does not list it), and hands the current set
  * of records to its listeners, like the file source.
  *
  * - Every object goes through the manifests' validation (normalizeObject). One that does not validate is
@@ -50,6 +51,8 @@ export interface KubeSourceOptions extends KubeConnectOptions {
   readonly statusAddress?: string;
   /** Pause before writing the same Ingress status again after a failure; default 30 s. */
   readonly statusRetryMs?: number;
+  /** `namespace/name` of the --default-certificate Secret, read whether an Ingress references it or not; default none. */
+  readonly defaultCertificate?: string;
 }
 
 export type KubeSourceState = 'starting' | 'syncing' | 'connected' | 'disconnected' | 'closed';
@@ -116,7 +119,7 @@ export class KubeSource {
     this.#options = options;
     this.#log = options.log;
     this.#namespaces = [...new Set(options.namespaces ?? [])];
-    this.#records = new KubeRecords(options.log);
+    this.#records = new KubeRecords(options.log, options.defaultCertificate !== undefined ? [options.defaultCertificate] : []);
   }
 
   onUpdate(fn: UpdateListener): void {
@@ -195,7 +198,9 @@ export class KubeSource {
   }
 
   #addInformers(res: KubeResource): void {
-    const scopes = res.namespaced && this.#namespaces.length > 0 ? this.#namespaces : [undefined];
+    const scopes: (string | undefined)[] = res.namespaced && this.#namespaces.length > 0 ? [...this.#namespaces] : [undefined];
+    const defaultNamespace = this.#options.defaultCertificate?.split('/')[0];
+    if (res.kind === 'Secret' && scopes[0] !== undefined && defaultNamespace !== undefined && !scopes.includes(defaultNamespace)) scopes.push(defaultNamespace);
     for (const namespace of scopes) {
       const informer = new KubeInformer({
         config: this.#connection!.config,

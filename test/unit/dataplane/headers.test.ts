@@ -117,7 +117,17 @@ describe('clientResponseHeaders', () => {
       ['Set-Cookie', 'a=1'],
       ['Set-Cookie', 'b=2'],
       ['X-Request-Id', 'r1'],
+      ['server', 'switchyard'],
     ]);
+  });
+
+  it.each([
+    ['the pod sent none', raw('a', '1'), [['a', '1'], ['server', 'switchyard']]],
+    ['the pod sent its own', raw('Server', 'nginx/1.27', 'a', '1'), [['Server', 'nginx/1.27'], ['a', '1']]],
+    ['in any case', raw('SERVER', 'pod'), [['SERVER', 'pod']]],
+    ['a name of the same length is not it', raw('Serval', 'x'), [['Serval', 'x'], ['server', 'switchyard']]],
+  ])('Server: %s', (_name, headers, expected) => {
+    expect(pairs(clientResponseHeaders(headers))).toEqual(expected);
   });
 
   it.each([
@@ -129,7 +139,7 @@ describe('clientResponseHeaders', () => {
     ['an odd trailing name without a value', raw('a', '1', 'dangling'), [['a', '1']]],
     ['nothing', [], []],
   ])('%s', (_name, headers, expected) => {
-    expect(pairs(clientResponseHeaders(headers))).toEqual(expected);
+    expect(pairs(clientResponseHeaders(headers))).toEqual([...expected, ['server', 'switchyard']]);
   });
 });
 

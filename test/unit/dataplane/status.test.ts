@@ -1,7 +1,8 @@
 import type { ClientExchange } from '../../../src/dataplane/client-exchange.ts';
 import { describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../../src/errors.ts';
-import { classifyUpstreamError, ERROR_HEADER, FAILURES, rawClientFailure, sendFailure, type FailureCode } from '../../../src/dataplane/status.ts';
+import { classifyUpstreamError, ERROR_HEADER, FAILURES, GRPC_STATUSES, grpcFailureHead, grpcFailureTrailers, rawClientFailure, sendFailure, type FailureCode } from '../../../src/dataplane/status.ts';
+import type { HttpExchange } from '../../../src/dataplane/exchange.ts';
 
 const withCode = (code: unknown) => Object.assign(new Error('boom'), { code });
 
@@ -22,6 +23,8 @@ describe('classifyUpstreamError', () => {
     ['UND_ERR_SOCKET', ErrorCode.UPSTREAM_CONNECT],
     ['UND_ERR_CLOSED', ErrorCode.UPSTREAM_CONNECT],
     ['UND_ERR_DESTROYED', ErrorCode.UPSTREAM_CONNECT],
+    ['SWY_ERR_UPSTREAM_TLS', ErrorCode.UPSTREAM_TLS],
+    ['SWY_ERR_UPSTREAM_PROTOCOL', ErrorCode.UPSTREAM_PROTOCOL],
     ['HPE_INVALID_CONSTANT', ErrorCode.UPSTREAM_PROTOCOL],
     ['UND_ERR_RESPONSE_STATUS_CODE', ErrorCode.UPSTREAM_PROTOCOL],
     ['econnrefused', ErrorCode.UPSTREAM_PROTOCOL],
@@ -53,6 +56,7 @@ describe('FAILURES and sendFailure', () => {
     [ErrorCode.UPSTREAM_CONNECT, 502, 'upstream-connect-failed'],
     [ErrorCode.UPSTREAM_PROTOCOL, 502, 'upstream-protocol-error'],
     [ErrorCode.UPSTREAM_TIMEOUT, 504, 'upstream-timeout'],
+    [ErrorCode.UPSTREAM_TLS, 502, 'upstream-tls-failed'],
   ] as [FailureCode, number, string][])('%s → %i %s', (code, status, reason) => {
     expect([FAILURES[code].status, FAILURES[code].reason]).toEqual([status, reason]);
     expect(FAILURES[code].body.endsWith('\n')).toBe(true);
@@ -68,7 +72,7 @@ describe('FAILURES and sendFailure', () => {
     sendFailure(res, code);
     const body = FAILURES[code].body;
     expect(calls).toEqual([
-      ['writeHead', status, ['content-type', 'text/plain; charset=utf-8', 'content-length', String(Buffer.byteLength(body)), ERROR_HEADER, reason]],
+      ['writeHead', status, ['content-type', 'text/plain; charset=utf-8', 'content-length', String(Buffer.byteLength(body)), 'server', 'switchyard', ERROR_HEADER, reason]],
       ['write', body],
       ['end'],
     ]);
@@ -98,9 +102,82 @@ describe('rawClientFailure', () => {
     const [head, rest] = raw.split('\r\n\r\n');
     const lines = head!.split('\r\n');
     expect(lines[0]).toBe(`HTTP/1.1 ${statusLine}`);
-    const expected = ['connection: close', `content-length: ${Buffer.byteLength(body)}`, 'content-type: text/plain; charset=utf-8', `x-switchyard-error: ${reason}`];
+    const expected = ['connection: close', `content-length: ${Buffer.byteLength(body)}`, 'content-type: text/plain; charset=utf-8', 'server: switchyard', `x-switchyard-error: ${reason}`];
     if (extraHeader !== undefined) expected.push(extraHeader);
     expect(lines.slice(1).sort()).toEqual(expected.sort());
     expect(rest).toBe(body);
+  });
+});
+
+/** A recording exchange: what sendFailure did to it, in order. */
+function recorder(grpc: boolean, headersSent: boolean): { exchange: HttpExchange; calls: unknown[][] } {
+  const calls: unknown[][] = [];
+  const exchange = {
+    grpc,
+    headersSent,
+    writeHead: (...args: unknown[]) => calls.push(['writeHead', ...args]),
+    write: (chunk: Buffer) => calls.push(['write', chunk.toString()]),
+    end: (...args: unknown[]) => calls.push(['end', ...args]),
+    destroy: () => calls.push(['destroy']),
+  } as unknown as HttpExchange;
+  return { exchange, calls };
+}
+
+describe('sendFailure for a gRPC call (exchange.grpc)', () => {
+  // [code, grpc-status, grpc-message (percent-encoded), x-switchyard-error]
+  const cases: [FailureCode, number, string, string][] = [
+    [ErrorCode.NO_ROUTE, 5, 'no route for this host and path', 'no-route'],
+    [ErrorCode.UNKNOWN_SERVICE, 14, 'backend service unavailable', 'unknown-service'],
+    [ErrorCode.SERVICE_NOT_FOUND, 5, 'no such service', 'unknown-service'],
+    [ErrorCode.SERVICE_PORT_NOT_FOUND, 5, 'no such service port', 'unknown-service-port'],
+    [ErrorCode.NOT_A_SERVICE, 7, 'not a service of this cluster', 'not-a-service'],
+    [ErrorCode.NO_READY_ENDPOINT, 14, 'no ready endpoint for this service', 'no-ready-endpoint'],
+    [ErrorCode.UPSTREAM_CONNECT, 14, 'upstream connection failed', 'upstream-connect-failed'],
+    [ErrorCode.UPSTREAM_PROTOCOL, 14, 'upstream protocol error', 'upstream-protocol-error'],
+    [ErrorCode.UPSTREAM_TIMEOUT, 4, 'upstream timed out', 'upstream-timeout'],
+    [ErrorCode.UPSTREAM_TLS, 14, 'upstream TLS handshake failed', 'upstream-tls-failed'],
+  ];
+
+  it('every failure has a gRPC status (the table is complete)', () => {
+    expect(Object.keys(GRPC_STATUSES).sort()).toEqual(Object.keys(FAILURES).sort());
+    expect(cases.map((c) => c[0]).sort()).toEqual(Object.keys(FAILURES).sort());
+  });
+
+  it.each(cases)('%s → HTTP 200, trailers-only, grpc-status %i', (code, grpcStatus, message, reason) => {
+    const { exchange, calls } = recorder(true, false);
+    sendFailure(exchange, code);
+    const head = ['content-type', 'application/grpc', 'grpc-status', String(grpcStatus), 'grpc-message', message, 'server', 'switchyard', ERROR_HEADER, reason];
+    // Headers only, then end() without a body or trailers: one HEADERS frame with END_STREAM over HTTP/2.
+    expect(calls).toEqual([['writeHead', 200, head], ['end']]);
+    expect(grpcFailureHead(code)).toEqual(head);
+    expect(grpcFailureTrailers(code)).toEqual(['grpc-status', String(grpcStatus), 'grpc-message', message]);
+  });
+
+  it('after the response head went out, a gRPC call ends with the status in trailers instead of being cut', () => {
+    const { exchange, calls } = recorder(true, true);
+    sendFailure(exchange, ErrorCode.UPSTREAM_CONNECT);
+    expect(calls).toEqual([['end', ['grpc-status', '14', 'grpc-message', 'upstream connection failed']]]);
+  });
+
+  it('a timeout midway ends with DEADLINE_EXCEEDED trailers', () => {
+    const { exchange, calls } = recorder(true, true);
+    sendFailure(exchange, ErrorCode.UPSTREAM_TIMEOUT);
+    expect(calls).toEqual([['end', ['grpc-status', '4', 'grpc-message', 'upstream timed out']]]);
+  });
+
+  it('a non-gRPC exchange is unchanged: cut after the head, a plain-text answer before it', () => {
+    const cut = recorder(false, true);
+    sendFailure(cut.exchange, ErrorCode.UPSTREAM_CONNECT);
+    expect(cut.calls).toEqual([['destroy']]);
+    const plain = recorder(false, false);
+    sendFailure(plain.exchange, ErrorCode.NO_ROUTE);
+    expect(plain.calls[0]![1]).toBe(404);
+  });
+
+  it('grpc-message values need no encoding but would get it (only 0x20–0x7E but %)', () => {
+    for (const code of Object.keys(FAILURES) as FailureCode[]) {
+      const message = grpcFailureTrailers(code)[3]!;
+      expect(message).toMatch(/^[\x20-\x24\x26-\x7e]*$/);
+    }
   });
 });

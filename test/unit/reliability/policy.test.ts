@@ -13,7 +13,7 @@ function policyOf(annotations: Record<string, string>): { policy: BackendPolicy;
 }
 
 const DEFAULT_OUTLIER = { consecutive5xx: 5, consecutiveConnectFailures: 1, baseEjectionMs: 30_000, maxEjectionMs: 300_000, maxEjectionPercent: 50 };
-const DEFAULT_CHECK = { path: '/healthz', port: 0, intervalMs: 10_000, timeoutMs: 2_000, healthyThreshold: 2, unhealthyThreshold: 3, expectedStatuses: [[200, 399]] };
+const DEFAULT_CHECK = { protocol: 'http', path: '/healthz', port: 0, intervalMs: 10_000, timeoutMs: 2_000, healthyThreshold: 2, unhealthyThreshold: 3, expectedStatuses: [[200, 399]] };
 
 describe('servicePolicy: defaults', () => {
   it('without annotations: retries 2, budget 20 %, outlier detection on with Envoy-like defaults, no active check, no timeouts', () => {

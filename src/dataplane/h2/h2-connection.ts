@@ -1,0 +1,169 @@
+/**
+ * One HTTP/2 client connection (a node:http2 server session): serves each request stream as an
+ * Http2Exchange, counts open streams, keeps the clock phases the sweep in h2-sessions.ts checks
+ * (waiting for the first request, busy, idle, closing), and cuts off a client that resets streams
+ * in a loop (rapid reset, CVE-2023-44487).
+ */
+import type { Socket } from 'node:net';
+import type { ServerHttp2Session, ServerHttp2Stream } from 'node:http2';
+import type { Logger } from '../../log.ts';
+import type { HttpExchange } from '../exchange.ts';
+import { ERROR_HEADER } from '../status.ts';
+import { Http2Exchange, type Http2StreamOwner } from './h2-exchange.ts';
+import { REFUSALS, translateRequest, type H2Refusal } from './h2-headers.ts';
+import { SlidingWindowCounter } from './h2-reset-window.ts';
+
+/** What a connection needs from the sessions object. */
+export interface ConnectionContext {
+  serve(exchange: HttpExchange): void;
+  done(exchange: HttpExchange, finished: boolean): void;
+  /** Premature resets allowed per RAPID_RESET_WINDOW_MS before the connection is cut off. */
+  readonly resetLimit: number;
+  readonly log: Logger;
+  closed(connection: Http2Connection): void;
+}
+
+/**
+ * The window over which client resets of unanswered streams are counted. Ten seconds is long enough
+ * that an attacker pacing its resets (to slip under a per-read or per-second check) is still seen,
+ * and short enough that a long-lived connection of a real client (a browser cancelling requests as the
+ * user navigates) never adds up to the limit.
+ */
+export const RAPID_RESET_WINDOW_MS = 10_000;
+
+/** RFC 9113 §7. */
+const NO_ERROR = 0;
+const ENHANCE_YOUR_CALM = 11;
+const FLAG_END_STREAM = 0x1;
+
+const Phase = { Head: 0, Busy: 1, Idle: 2 } as const;
+type Phase = (typeof Phase)[keyof typeof Phase];
+
+function ignore(): void {}
+
+export class Http2Connection implements Http2StreamOwner {
+  readonly session: ServerHttp2Session;
+  readonly socket: Socket;
+  readonly scheme: 'http' | 'https';
+  readonly remoteAddress: string;
+  readonly localPort: number;
+  readonly #ctx: ConnectionContext;
+  #phase: Phase = Phase.Head;
+  /** When the current phase began: performance.now(). */
+  #since = performance.now();
+  /** When Switchyard started closing the connection (GOAWAY sent, or cut). */
+  #closingSince: number | undefined;
+  /** Streams served and not yet closed. */
+  #open = 0;
+  #resets: SlidingWindowCounter | undefined;
+
+  constructor(session: ServerHttp2Session, socket: Socket, scheme: 'http' | 'https', ctx: ConnectionContext) {
+    this.session = session;
+    this.socket = socket;
+    this.scheme = scheme;
+    this.remoteAddress = socket.remoteAddress ?? '';
+    this.localPort = socket.localPort ?? 0;
+    this.#ctx = ctx;
+    session.on('stream', this.#onStream);
+    session.on('error', this.#onError);
+    session.once('close', this.#onClose);
+    // A client that ends its side sends no more requests: finish the open streams, then close.
+    socket.once('end', this.closeGracefully);
+  }
+
+  get open(): number {
+    return this.#open;
+  }
+
+  readonly #onStream = (stream: ServerHttp2Stream, _headers: unknown, flags: number, rawHeaders: string[]): void => {
+    stream.on('error', ignore);
+    if (this.#phase !== Phase.Busy) {
+      this.#phase = Phase.Idle;
+      this.#since = performance.now();
+    }
+    // Opened and reset in the same read: never served, so no upstream ever sees it.
+    if (stream.destroyed || stream.closed) return this.#premature();
+    const request = translateRequest(rawHeaders);
+    if (typeof request === 'string') return refuse(stream, request);
+    this.#open++;
+    this.#phase = Phase.Busy;
+    this.#ctx.serve(new Http2Exchange(this, stream, request, (flags & FLAG_END_STREAM) === 0));
+  };
+
+  streamClosed(exchange: Http2Exchange, finished: boolean, reset: boolean): void {
+    this.#open--;
+    this.#ctx.done(exchange, finished);
+    if (reset) this.#premature();
+    if (this.#open === 0 && this.#phase === Phase.Busy) {
+      this.#phase = Phase.Idle;
+      this.#since = performance.now();
+    }
+  }
+
+  respondFailed(err: unknown): void {
+    this.#ctx.log.debug({ err, remoteAddress: this.remoteAddress }, 'HTTP/2 response head refused');
+  }
+
+  /** A stream closed before any response, not by Switchyard: too many of them in the window cut the connection. */
+  #premature(): void {
+    if (this.session.destroyed) return;
+    const resets = (this.#resets ??= new SlidingWindowCounter(this.#ctx.resetLimit, RAPID_RESET_WINDOW_MS));
+    if (!resets.record(performance.now())) return;
+    this.#ctx.log.warn({ remoteAddress: this.remoteAddress, limit: this.#ctx.resetLimit, windowMs: RAPID_RESET_WINDOW_MS }, 'HTTP/2 client cut off: too many streams reset before their response (rapid reset)');
+    this.#closingSince = performance.now();
+    this.session.destroy(new Error('rapid reset'), ENHANCE_YOUR_CALM);
+  }
+
+  /** GOAWAY (NO_ERROR, last stream id): open streams finish, then the session closes. */
+  readonly closeGracefully = (): void => {
+    this.#closingSince ??= performance.now();
+    if (!this.session.closed && !this.session.destroyed) this.session.close();
+  };
+
+  /** Cuts the connection now. */
+  destroy(): void {
+    this.#closingSince ??= performance.now();
+    this.session.destroy();
+    this.socket.destroy();
+  }
+
+  /** Called by the sweep: closes what overstayed its phase. */
+  check(now: number, headerTimeoutMs: number, idleTimeoutMs: number): void {
+    const closingSince = this.#closingSince;
+    if (closingSince !== undefined) {
+      // GOAWAY went out and the streams are done: a client that keeps the socket open anyway is cut.
+      if (this.#open === 0 && now - Math.max(closingSince, this.#since) > headerTimeoutMs) this.socket.destroy();
+      return;
+    }
+    const age = now - this.#since;
+    if (this.#phase === Phase.Head && age > headerTimeoutMs) {
+      this.#ctx.log.debug({ remoteAddress: this.remoteAddress }, 'HTTP/2 client sent no request in time');
+      this.#closingSince = now;
+      this.session.destroy();
+    } else if (this.#phase === Phase.Idle && age > idleTimeoutMs) {
+      this.closeGracefully();
+    }
+  }
+
+  readonly #onError = (err: Error): void => {
+    // Protocol errors (nghttp2 has sent GOAWAY with its code) and cut-offs; the session closes after it.
+    this.#ctx.log.debug({ err, remoteAddress: this.remoteAddress }, 'HTTP/2 session error');
+  };
+
+  readonly #onClose = (): void => {
+    this.socket.off('end', this.closeGracefully);
+    this.#ctx.closed(this);
+  };
+}
+
+/** Answers a request that is never served (no authority, conflicting Host, CONNECT), as HTTP/1.1 does. */
+function refuse(stream: ServerHttp2Stream, why: H2Refusal): void {
+  const answer = REFUSALS[why];
+  const body = Buffer.from(answer.body);
+  try {
+    stream.respond([':status', String(answer.status), 'content-type', 'text/plain; charset=utf-8', 'content-length', String(body.length), ERROR_HEADER, answer.reason, ...answer.extra]);
+    stream.end(body);
+  } catch {
+    stream.destroy();
+  }
+}

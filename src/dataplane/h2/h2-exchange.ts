@@ -1,0 +1,296 @@
+/**
+ * One HTTP/2 request stream as the data plane sees every client request (exchange.ts): the request
+ * from the stream's HEADERS (h2-headers.ts), its body read with the stream's own flow control, and the
+ * response written as HEADERS, DATA and trailing HEADERS.
+ *
+ * Flow control is per stream: the body is read only while the proxy's sink wants bytes; a paused
+ * stream stops consuming its stream window (node:http2 then sends it no WINDOW_UPDATE) while the
+ * connection window is replenished on receipt, so one slow consumer never stalls the other streams.
+ *
+ * The response head is held until the first body bytes, the end, or the end of the current turn
+ * (a microtask), whichever comes first: a response ended with nothing written goes out as a single
+ * HEADERS frame with END_STREAM (a gRPC "trailers-only" answer, which gRPC clients require), and a
+ * streamed response (server-sent events) still shows its head at once.
+ */
+import type { ServerHttp2Stream } from 'node:http2';
+import type { BodySink, HttpExchange } from '../exchange.ts';
+import { responseHead, trailerFields, type H2Request, type H2ResponseHead } from './h2-headers.ts';
+
+/** What an exchange needs from its connection (h2-connection.ts). */
+export interface Http2StreamOwner {
+  readonly remoteAddress: string;
+  readonly localPort: number;
+  readonly scheme: 'http' | 'https';
+  /**
+   * The stream closed. `finished`: the response was ended and went out whole. `reset`: it closed before
+   * any response, and not by Switchyard (the client reset it, or nghttp2 did for the client's error).
+   */
+  streamClosed(exchange: Http2Exchange, finished: boolean, reset: boolean): void;
+  /** node:http2 refused the response head (logged by the connection). */
+  respondFailed(err: unknown): void;
+}
+
+/** RFC 9113 §7 error codes. */
+const NO_ERROR = 0;
+
+// respond() only reads its options: one object each, shared. node:http2 adds a Date field when the pod
+// sent none (RFC 9110 §6.6.1 asks a forwarding recipient with a clock to do so).
+const END_STREAM = { endStream: true } as const;
+const BODY = {} as const;
+const WITH_TRAILERS = { waitForTrailers: true } as const;
+const NO_TRAILERS = Object.freeze({});
+
+function ignore(): void {}
+
+/**
+ * RST_STREAM INTERNAL_ERROR, with nothing more of the response. Not `stream.close(code)`: on a stream
+ * whose response is still open it ends the writable side first, and node:http2 flushes that END_STREAM
+ * before the reset, so a cut response would look complete. destroy() skips the end of a destroyed
+ * stream and resets it with INTERNAL_ERROR.
+ */
+function cut(stream: ServerHttp2Stream): void {
+  if (!stream.destroyed) stream.destroy(new Error('response cut by Switchyard'));
+}
+
+export class Http2Exchange implements HttpExchange {
+  readonly method: string;
+  readonly url: string;
+  readonly rawHeaders: readonly string[];
+  readonly host: string;
+  /** Connection-specific fields do not exist in HTTP/2. */
+  readonly connection = undefined;
+  readonly forwardedFor: string | undefined;
+  readonly hasBody: boolean;
+  readonly remoteAddress: string;
+  readonly localPort: number;
+  readonly scheme: 'http' | 'https';
+  readonly protocol = 'h2';
+  readonly grpc: boolean;
+  /** Streams end on their own: the connection carries other requests whatever this one did. */
+  keepAlive = true;
+  statusCode = 0;
+  headersSent = false;
+  onClientGone: (() => void) | undefined;
+  /** end() was called. */
+  finished = false;
+
+  readonly #stream: ServerHttp2Stream;
+  readonly #owner: Http2StreamOwner;
+  readonly #teTrailers: boolean;
+  /** The response head, until respond() sends it. */
+  #head: H2ResponseHead | undefined;
+  /** HEAD, 204, 205, 304: a head only. */
+  #noBody = false;
+  /** respond() was asked to wait for trailers ('wantTrailers' then sends them, or ends the stream). */
+  #wantTrailers = false;
+  #trailers: readonly string[] | undefined;
+  #sink: BodySink | undefined;
+  #sinkPaused = false;
+  /** Body bytes that came while no sink wanted them. */
+  #pending: Buffer[] | undefined;
+  /** 'data' and 'end' listeners are on the stream. */
+  #listening = false;
+  /** The whole request body was read (or there is none). */
+  #requestComplete: boolean;
+  /** The response is over: what is left of the request body is dropped. */
+  #discard = false;
+  /** Switchyard reset the stream (destroy(), or a head node:http2 refused). */
+  #cut = false;
+  #closed = false;
+
+  constructor(owner: Http2StreamOwner, stream: ServerHttp2Stream, request: H2Request, hasBody: boolean) {
+    this.#owner = owner;
+    this.#stream = stream;
+    this.method = request.method;
+    this.url = request.url;
+    this.rawHeaders = request.rawHeaders;
+    this.host = request.host;
+    this.forwardedFor = request.forwardedFor;
+    this.grpc = request.grpc;
+    this.#teTrailers = request.teTrailers;
+    this.hasBody = hasBody;
+    this.#requestComplete = !hasBody;
+    this.remoteAddress = owner.remoteAddress;
+    this.localPort = owner.localPort;
+    this.scheme = owner.scheme;
+    // Stream errors (a reset with an error code, a write after the client left) end in 'close', which does the accounting.
+    stream.on('error', ignore);
+    stream.once('close', this.#onClose);
+  }
+
+  // --- request body -------------------------------------------------------------------------------
+
+  readBody(sink: BodySink): void {
+    this.#sink = sink;
+    this.#sinkPaused = false;
+    const pending = this.#pending;
+    this.#pending = undefined;
+    if (pending !== undefined) for (const chunk of pending) if (!sink.onData(chunk)) this.#sinkPaused = true;
+    if (this.#requestComplete) {
+      sink.onEnd();
+      return;
+    }
+    const stream = this.#stream;
+    if (!this.#listening) {
+      this.#listening = true;
+      stream.on('data', this.#onData);
+      stream.once('end', this.#onEnd);
+    }
+    if (!this.#sinkPaused) stream.resume();
+  }
+
+  unreadBody(sink: BodySink): void {
+    if (this.#sink !== sink) return;
+    this.#sink = undefined;
+    if (!this.#discard) this.#stream.pause();
+  }
+
+  resumeBody(): void {
+    this.#sinkPaused = false;
+    if (this.#sink !== undefined && !this.#discard) this.#stream.resume();
+  }
+
+  readonly #onData = (chunk: Buffer): void => {
+    if (this.#discard) return;
+    const sink = this.#sink;
+    if (sink === undefined) {
+      (this.#pending ??= []).push(chunk);
+      this.#stream.pause();
+    } else if (!sink.onData(chunk) && !this.#sinkPaused) {
+      this.#sinkPaused = true;
+      this.#stream.pause();
+    }
+  };
+
+  readonly #onEnd = (): void => {
+    // node:http2 ends the readable side of a stream that was reset too (also by a client's RST_STREAM
+    // NO_ERROR mid-body): a body cut short must never look complete to the upstream. The stream only
+    // closes before the response ended if it was reset; 'close' then reports the error to the sink.
+    if (this.#stream.closed && !this.finished) return;
+    this.#requestComplete = true;
+    if (!this.#discard) this.#sink?.onEnd();
+  };
+
+  // --- response -----------------------------------------------------------------------------------
+
+  writeHead(status: number, headers: readonly string[]): void {
+    this.statusCode = status;
+    this.headersSent = true;
+    this.#noBody = this.method === 'HEAD' || status === 204 || status === 205 || status === 304;
+    this.#head = responseHead(status, headers);
+    queueMicrotask(this.#flushHead);
+  }
+
+  /** The turn that wrote the head is over without body bytes or an end: the head goes out alone. */
+  readonly #flushHead = (): void => {
+    if (this.#head !== undefined && !this.finished) this.#respond(this.#noBody, false);
+  };
+
+  /** Sends the held head; false when the stream is gone or node:http2 refused the head. */
+  #respond(endStream: boolean, trailersFollow: boolean): boolean {
+    const head = this.#head!;
+    this.#head = undefined;
+    const stream = this.#stream;
+    if (stream.destroyed || stream.closed) return false;
+    let options: typeof END_STREAM | typeof BODY | typeof WITH_TRAILERS = BODY;
+    if (endStream) {
+      options = END_STREAM;
+    } else if (trailersFollow || head.trailers || this.#teTrailers || this.grpc) {
+      // Only where trailers may come: waiting for them costs an extra frame to end every response.
+      options = WITH_TRAILERS;
+      this.#wantTrailers = true;
+      stream.once('wantTrailers', this.#sendTrailers);
+    }
+    try {
+      stream.respond(head.list, options);
+    } catch (err) {
+      // A status node:http2 does not send (1xx, > 599) or a field name that is not a token.
+      this.#owner.respondFailed(err);
+      this.#cut = true;
+      cut(stream);
+      return false;
+    }
+    return true;
+  }
+
+  write(chunk: Buffer): boolean {
+    if (this.#noBody || this.finished) return true;
+    if (this.#head !== undefined && !this.#respond(false, false)) return true;
+    const stream = this.#stream;
+    // Closed by the client: nothing to write any more; onClientGone tells the proxy.
+    if (stream.destroyed || stream.closed) return true;
+    return stream.write(chunk);
+  }
+
+  onceDrain(fn: () => void): void {
+    this.#stream.once('drain', fn);
+  }
+
+  /**
+   * Ends the response. Trailers go out as a trailing HEADERS frame when the client can take them (it
+   * sent `te: trailers`, or the response is gRPC or announces a Trailer field), else they are dropped
+   * as over HTTP/1.1. A response with nothing written is one HEADERS frame with END_STREAM.
+   */
+  end(trailers?: readonly string[]): void {
+    if (this.finished) return;
+    this.finished = true;
+    const stream = this.#stream;
+    const hasTrailers = trailers !== undefined && trailers.length > 0 && !this.#noBody;
+    if (this.#head !== undefined && !this.#respond(!hasTrailers, hasTrailers)) return;
+    if (stream.destroyed || stream.closed) return;
+    if (this.#wantTrailers && hasTrailers) this.#trailers = trailers;
+    if (!stream.writableEnded) stream.end();
+    this.#afterResponse();
+  }
+
+  readonly #sendTrailers = (): void => {
+    const trailers = this.#trailers;
+    try {
+      this.#stream.sendTrailers(trailers === undefined ? NO_TRAILERS : trailerFields(trailers));
+    } catch {
+      return; // the stream closed meanwhile
+    }
+    // sendTrailers() submits them in a setImmediate of its own; this one runs after it.
+    if (!this.#requestComplete) setImmediate(this.#resetIfStillSending);
+  };
+
+  /**
+   * The response is complete but the request body is not: drop what is left of it, and if the client
+   * is still sending, ask it to stop with RST_STREAM NO_ERROR once the response is out (RFC 9113 §8.1).
+   */
+  #afterResponse(): void {
+    if (this.#requestComplete) return;
+    this.#discard = true;
+    this.#sink = undefined;
+    this.#pending = undefined;
+    this.#stream.resume();
+    if (!this.#wantTrailers) this.#resetIfStillSending();
+  }
+
+  readonly #resetIfStillSending = (): void => {
+    const stream = this.#stream;
+    if (stream.destroyed || stream.closed || this.#requestComplete) return;
+    // node:http2 sends a NO_ERROR reset only after the last DATA of the response ('finish').
+    if (stream.state.remoteClose !== 1) stream.close(NO_ERROR);
+  };
+
+  /** Cuts the response with RST_STREAM INTERNAL_ERROR: one that broke off midway must not look complete. */
+  destroy(): void {
+    if (this.#cut || this.#closed) return;
+    this.#cut = true;
+    cut(this.#stream);
+  }
+
+  readonly #onClose = (): void => {
+    this.#closed = true;
+    const stream = this.#stream;
+    const sink = this.#sink;
+    this.#sink = undefined;
+    this.#pending = undefined;
+    if (sink !== undefined && !this.#requestComplete && !this.#discard) sink.onError(new Error('client reset the stream'));
+    if (!this.finished) this.onClientGone?.();
+    const finished = this.finished && !this.#cut && stream.rstCode === NO_ERROR;
+    const reset = !this.finished && !this.#cut && !stream.headersSent;
+    this.#owner.streamClosed(this, finished, reset);
+  };
+}
