@@ -47,7 +47,7 @@ import { evaluateTargets } from './targets.ts';
 
 const benchDir = path.dirname(fileURLToPath(import.meta.url));
 const repoDir = path.dirname(benchDir);
-const resultsFile = path.join(benchDir, 'results', 'latest.json');
+const defaultResultsFile = path.join(benchDir, 'results', 'latest.json');
 
 function gitRevision(): { commit: string | null; dirty: boolean | null } {
   try {
@@ -117,6 +117,7 @@ async function main(settings: Settings): Promise<void> {
       ...(protocols?.targets ?? []),
     ],
   };
+  const resultsFile = settings.out ?? defaultResultsFile;
   await mkdir(path.dirname(resultsFile), { recursive: true });
   const tmp = resultsFile.replace(/\.json$/, '.tmp.json');
   await writeFile(tmp, `${JSON.stringify(report, null, 2)}\n`);

@@ -54,7 +54,7 @@ function protocolsSection(p: ProtocolsResult, settings: BenchReport['settings'],
     out.push(`#### ${title}`, '', ...figuresTable(rows), '');
   }
   out.push(
-    'Medians over rounds; errors and non-2xx are totals. ops: responses (2xx), handshakes, echoed messages or OK calls. Proxy CPU: user + system time of the whole process tree (from /proc) ÷ operations, over the load tool\'s whole run (its connection set-up included); ops per proxy CPU-s is its inverse, the "per core" figure; cores busy: proxy CPU time ÷ wall time. h2load reports mean latency only.',
+    'Medians over rounds; errors and non-2xx are totals. ops: responses (2xx), handshakes, echoed messages or OK calls. Proxy CPU: user + system time of the whole process tree (from /proc) ÷ operations, over the load tool\'s whole run (its connection set-up included); ops per proxy CPU-s is its inverse, the "per core" figure; cores busy: proxy CPU time ÷ wall time; load script cores: the same for the bench\'s own load scripts (near 1.00: the client, not the proxy, set the pace). h2load reports mean latency only.',
     '',
   );
   if (p.ratios.length > 0) {

@@ -44,6 +44,7 @@ Options:
   --base-dir DIR       protocols run, before-after: a built Switchyard tree of an earlier commit,
                        run beside this one (make it with node bench/prepare-base.ts COMMIT DIR)
   --no-wrk             autocannon only, even when wrk is installed
+  --out FILE           where the JSON results go           [default: bench/results/latest.json]
   -h, --help           show this help
 
 Scale run: Switchyard (--workers 1 when it has the flag) with 10 / 1,000 / 10,000 Ingress routes
@@ -62,7 +63,7 @@ sockets); gRPC unary calls per second (@grpc/grpc-js client, and h2load with a g
 also straight at a pod where that means something; and this Switchyard's plaintext HTTP/1.1 beside
 --base-dir's. Whatever a tool or a proxy cannot do here is skipped with a note.
 
-Prints markdown tables on stdout, progress on stderr, and writes bench/results/latest.json.
+Prints markdown tables on stdout, progress on stderr, and writes bench/results/latest.json (or --out).
 `;
 
 export interface Settings {
@@ -82,6 +83,8 @@ export interface Settings {
   readonly h2Streams: number;
   /** A built Switchyard tree to compare plaintext HTTP/1.1 with; null: the before-after section is skipped. */
   readonly baseDir: string | null;
+  /** The JSON results file; null: bench/results/latest.json. */
+  readonly out: string | null;
 }
 
 const WARMUP_SECONDS = 1;
@@ -106,6 +109,7 @@ export function parseSettings(argv: readonly string[]): Settings | { readonly he
       sections: { type: 'string' },
       'h2-streams': { type: 'string' },
       'base-dir': { type: 'string' },
+      out: { type: 'string' },
       'no-wrk': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -158,6 +162,7 @@ export function parseSettings(argv: readonly string[]): Settings | { readonly he
     sections,
     h2Streams: number('h2-streams', values['h2-streams'], 25, true, 1000),
     baseDir,
+    out: values.out === undefined ? null : path.resolve(values.out),
   };
   if (errors.length > 0) throw new Error(errors.join('\n'));
   return settings;

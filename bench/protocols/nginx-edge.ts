@@ -14,7 +14,7 @@
  * TLS 1.2 ciphers in the server's order, the same key-exchange groups; the bench records what each
  * handshake negotiated, so a difference would show.
  */
-import { execFileSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { chmodSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { upstreamKeepalive, type Upstream } from '../candidates/nginx.ts';
@@ -39,12 +39,9 @@ export function hasHttp2Directive(version: readonly [number, number, number]): b
 }
 
 export function nginxVersion(nginx: string): [number, number, number] | null {
-  try {
-    // nginx -v writes to stderr.
-    return parseNginxVersion(execFileSync(nginx, ['-v'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 5000 }) + '');
-  } catch (err) {
-    return parseNginxVersion(String((err as { stderr?: string }).stderr ?? ''));
-  }
+  // nginx -v writes to stderr.
+  const r = spawnSync(nginx, ['-v'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 5000 });
+  return parseNginxVersion(`${r.stdout ?? ''}${r.stderr ?? ''}`);
 }
 
 export interface EdgeHosts {

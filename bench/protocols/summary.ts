@@ -19,6 +19,8 @@ export interface CaseMedians {
   readonly opsPerProxyCpuSecond: number | null;
   readonly proxyCores: number | null;
   readonly proxyPeakRssKiB: number | null;
+  /** CPU time ÷ run time of the bench's own load scripts (not wrk, h2load, autocannon); null for those. */
+  readonly clientCores: number | null;
 }
 
 export function caseMedians(runs: readonly ProtocolRun[]): CaseMedians {
@@ -33,6 +35,7 @@ export function caseMedians(runs: readonly ProtocolRun[]): CaseMedians {
     opsPerProxyCpuSecond: medianOrNull(runs.map((r) => r.opsPerProxyCpuSecond)),
     proxyCores: medianOrNull(runs.map((r) => r.proxyCores)),
     proxyPeakRssKiB: runs.reduce<number | null>((a, r) => (r.proxyPeakRssKiB === null ? a : Math.max(a ?? 0, r.proxyPeakRssKiB)), null),
+    clientCores: medianOrNull(runs.map((r) => (typeof r.details.clientCores === 'number' ? r.details.clientCores : null))),
   };
 }
 

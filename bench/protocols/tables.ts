@@ -20,11 +20,11 @@ export type CaseRow = Pick<ProtocolCase, 'id' | 'label' | 'unit'> & { readonly m
 
 export function figuresTable(rows: readonly CaseRow[]): string[] {
   return table(
-    ['figure', 'ops/s', 'mean ms', 'p99 ms', 'errors', 'non-2xx', 'proxy CPU µs/op', 'ops per proxy CPU-s', 'proxy cores busy', 'peak RSS'],
-    ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
+    ['figure', 'ops/s', 'mean ms', 'p99 ms', 'errors', 'non-2xx', 'proxy CPU µs/op', 'ops per proxy CPU-s', 'proxy cores busy', 'load script cores', 'peak RSS'],
+    ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
     rows.map((r) => {
       const m = r.medians;
-      return [`${r.label} (${r.unit}s)`, int(m.opsPerSec), ms(m.meanMs), ms(m.p99Ms), int(m.errors), int(m.non2xx), us(m.proxyCpuUsPerOp), m.opsPerProxyCpuSecond === null ? '—' : int(m.opsPerProxyCpuSecond), x(m.proxyCores), mb(m.proxyPeakRssKiB)];
+      return [`${r.label} (${r.unit}s)`, int(m.opsPerSec), ms(m.meanMs), ms(m.p99Ms), int(m.errors), int(m.non2xx), us(m.proxyCpuUsPerOp), m.opsPerProxyCpuSecond === null ? '—' : int(m.opsPerProxyCpuSecond), x(m.proxyCores), x(m.clientCores), mb(m.proxyPeakRssKiB)];
     }),
   );
 }

@@ -38,6 +38,8 @@ export interface HttpExchange {
   readonly protocol: ClientProtocol;
   /** A gRPC call (content-type application/grpc…): Switchyard's own failures are answered as gRPC statuses. */
   readonly grpc: boolean;
+  /** The `Upgrade` protocol of an HTTP/1.1 upgrade request that becomes a tunnel (tunnel.ts); absent otherwise (always over HTTP/2). */
+  readonly upgrade?: string | undefined;
   /** Whether the connection may carry another request after this one (HTTP/1.1); the proxy clears it when body bytes are left unread. */
   keepAlive: boolean;
   /** Set by writeHead. */

@@ -138,6 +138,15 @@ export function upstreamRequestHeaders(req: ClientRequestHead, info: ForwardedIn
  * no Server field. Bytes pass through as latin1, the way Node writes header strings back out.
  */
 export function clientResponseHeaders(raw: readonly Buffer[]): string[] {
+  return endToEndFields(raw, true);
+}
+
+/** The upstream's raw trailer fields for the client: as clientResponseHeaders, without a Server field. */
+export function clientTrailerFields(raw: readonly Buffer[]): string[] {
+  return endToEndFields(raw, false);
+}
+
+function endToEndFields(raw: readonly Buffer[], addServer: boolean): string[] {
   const out: string[] = [];
   let connection: string[] | undefined;
   let server = false;
@@ -152,7 +161,7 @@ export function clientResponseHeaders(raw: readonly Buffer[]): string[] {
     out.push(name, raw[i + 1]!.toString('latin1'));
   }
   // The pod's own Server header when it sent one, else ours (the ingress-controller conformance suite checks for one).
-  if (!server) out.push('server', SERVER_NAME);
+  if (!server && addServer) out.push('server', SERVER_NAME);
   const named = connectionTokens(connection?.length === 1 ? connection[0] : connection);
   if (named === undefined) return out;
   const kept: string[] = [];

@@ -17,7 +17,7 @@ import type { RoundRobin } from './balancer.ts';
 import type { HttpExchange } from './exchange.ts';
 import type { TrafficCounters } from './counters.ts';
 import { wantsTrailers } from './grpc.ts';
-import { clientResponseHeaders } from './headers.ts';
+import { clientResponseHeaders, clientTrailerFields } from './headers.ts';
 import { RequestBody } from './request-body.ts';
 import type { RetryBudget } from './retry-budget.ts';
 import { classifyUpstreamError, sendFailure, type FailureCode } from './status.ts';
@@ -135,15 +135,16 @@ class Exchange implements Dispatcher.DispatchHandler {
 
   onComplete(trailers: string[] | null): void {
     // undici hands over the raw trailer fields (Buffers at run time, whatever its types say).
-    this.#client.end(trailers !== null && trailers.length > 0 ? clientResponseHeaders(trailers as unknown as Buffer[]) : undefined);
+    this.#client.end(trailers !== null && trailers.length > 0 ? clientTrailerFields(trailers as unknown as Buffer[]) : undefined);
   }
 
   onError(err: Error): void {
     if (this.#clientGone) return;
     if (this.#responded) {
-      // Headers went out: nothing can be retried or reported to the client but a broken response.
+      // Headers went out: nothing can be retried. The response is cut, except a gRPC call, which ends with
+      // status trailers (UNAVAILABLE and the like) as gRPC clients expect.
       this.#ctx.log.debug({ err, endpoint: this.#endpoint!.key }, 'upstream response broke off');
-      this.#client.destroy();
+      sendFailure(this.#client, classifyUpstreamError(err));
       return;
     }
     const code = classifyUpstreamError(err);

@@ -40,6 +40,13 @@ type Handler = Dispatcher.DispatchHandler;
 
 const noop = (): void => undefined;
 
+/** Gives the probe's connection to the pool that now owns it (and listens for its errors). */
+function handOver(socket: TLSSocket, callback: ConnectCallback<TLSSocket>): void {
+  socket.off('error', noop);
+  if (socket.destroyed) callback(Object.assign(new Error('connection closed before use'), { code: 'UND_ERR_SOCKET' }));
+  else callback(null, socket);
+}
+
 export class TlsEndpointPool {
   readonly #options: TlsEndpointPoolOptions;
   #h2: H2EndpointPool | undefined;
@@ -145,12 +152,11 @@ export class TlsEndpointPool {
     return { host: o.host, port: o.port, connectTimeoutMs: o.connectTimeoutMs, caPem: o.caPem };
   }
 
-  /** The probe's connection when it is still open, else none. */
+  /** The probe's connection when it is still open, else none; its placeholder error listener stays until `handOver`. */
   #takeSpare(): TLSSocket | undefined {
     const spare = this.#spare;
     this.#spare = undefined;
     if (spare === undefined) return undefined;
-    spare.off('error', noop);
     if (spare.destroyed || !spare.writable) {
       spare.destroy();
       return undefined;
@@ -161,7 +167,7 @@ export class TlsEndpointPool {
   readonly #connectH2 = (callback: ConnectCallback<TLSSocket>): void => {
     const spare = this.#takeSpare();
     if (spare !== undefined) {
-      callback(null, spare);
+      handOver(spare, callback);
       return;
     }
     connectTls({ ...this.#target(), alpn: ['h2', 'http/1.1'] }, (err, socket) => {
@@ -185,7 +191,7 @@ export class TlsEndpointPool {
     if (spare !== undefined) {
       // Never synchronously: undici's Client, called back inside its own connect step, would not write
       // the waiting request until something else woke it.
-      process.nextTick(callback, null, spare);
+      process.nextTick(handOver, spare, callback);
       return;
     }
     connectTls({ ...this.#target(), alpn: ['http/1.1'] }, callback);

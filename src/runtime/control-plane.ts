@@ -28,7 +28,14 @@ export interface ControlPlaneOptions {
   /** The data-plane workers, for the admin API. */
   readonly workers: () => readonly unknown[];
   /** Traffic counters of the data plane, for /metrics. */
-  readonly traffic: () => { readonly responses: Readonly<Record<string, readonly number[]>>; readonly retries: number; readonly inFlight: number };
+  readonly traffic: () => {
+    readonly responses: Readonly<Record<string, readonly number[]>>;
+    readonly retries: number;
+    readonly inFlight: number;
+    /** WebSocket and other upgraded tunnels open now, and opened in all (every worker). */
+    readonly tunnelsOpen?: number;
+    readonly tunnelsTotal?: number;
+  };
   /** Health decisions taken here (active-check verdicts), to pass on to workers. */
   readonly onHealthEvent?: (event: HealthEvent) => void;
 }

@@ -425,7 +425,7 @@ describe('client protocol (HTTP/1.x over raw sockets)', () => {
     await client.closed(2000);
   });
 
-  it('serves a WebSocket Upgrade request as a plain request, without the upgrade, and closes the connection', async () => {
+  it('forwards a WebSocket Upgrade request with its upgrade; a pod that answers 200 instead of 101 is passed on as an ordinary response, and the connection closes', async () => {
     const { sy, pod } = await proxied();
     const client = await RawClient.open(sy.ingress);
     await client.write(head('GET /echo?id=ws HTTP/1.1', HOST, 'Connection: Upgrade', 'Upgrade: websocket', 'Sec-WebSocket-Version: 13', 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ=='));
@@ -437,8 +437,9 @@ describe('client protocol (HTTP/1.x over raw sockets)', () => {
 
     expect(pod.requests).toHaveLength(1);
     const seen = pod.requests[0]!.headers;
-    expect(seen['upgrade']).toBeUndefined();
-    expect(seen['connection'] ?? '').not.toMatch(/upgrade/i);
+    expect(seen['upgrade']).toBe('websocket');
+    expect(seen['connection'] ?? '').toMatch(/upgrade/i);
+    expect(seen['sec-websocket-key']).toBe('dGhlIHNhbXBsZSBub25jZQ==');
   });
 
   it('passes an early answer (413 before the body is read) to the client, and the connection does not hang', async () => {
@@ -496,15 +497,28 @@ describe('client protocol (HTTP/1.x over raw sockets)', () => {
     expect(client.leftover).toBe('');
   });
 
-  it('closes a connection that opens with the HTTP/2 prior-knowledge preface, and forwards nothing', async () => {
+  it('hands a connection that opens with the HTTP/2 prior-knowledge preface to HTTP/2 (h2c): its first answer is a SETTINGS frame', async () => {
     const { sy, pod } = await proxied();
     const client = await RawClient.open(sy.ingress);
+    // The preface and an empty SETTINGS frame (length 0, type 4, flags 0, stream 0).
+    await client.write(Buffer.concat([Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1'), Buffer.from([0, 0, 0, 4, 0, 0, 0, 0, 0])]));
+    await waitFor(() => client.received.length >= 9 || undefined, { timeoutMs: 2000, what: 'the server SETTINGS frame' });
+    const frame = Buffer.from(client.received, 'latin1');
+    expect(frame[3], 'frame type').toBe(4);
+    expect(frame.readUInt32BE(5) & 0x7fffffff, 'stream id').toBe(0);
+    expect(client.received).not.toMatch(/^HTTP\/1\./);
+    expect(pod.requests).toHaveLength(0);
+  });
+
+  it('closes a connection that sends the HTTP/2 preface after an HTTP/1.1 request, and forwards nothing more', async () => {
+    const { sy, pod } = await proxied();
+    const client = await RawClient.open(sy.ingress);
+    await client.write(head('GET /echo?id=first HTTP/1.1', HOST));
+    const res = await client.response();
+    expect([res.status, text(res)]).toEqual([200, 'echo first']);
     await client.write('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
     await client.closed(2000);
-    // Closed without a response, or at most with an error status: never a forwarded answer.
-    expect(client.received).not.toMatch(/^HTTP\/1\.[01] [123]/);
-    expect(pod.requests).toHaveLength(0);
-    expect(pod.connections).toBe(0);
+    expect(pod.requests).toHaveLength(1);
   });
 
   it('forwards a large chunked request body intact', async () => {

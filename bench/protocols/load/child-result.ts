@@ -30,8 +30,14 @@ export function latencyOf(h: RecordableHistogram): ScriptResult['latencyMs'] {
   return { mean: h.mean / 1000, p50: h.percentile(50) / 1000, p99: h.percentile(99) / 1000, max: h.max / 1000 };
 }
 
-/** Prints the result line and exits (0), so no stray handle keeps a load script alive. */
+/**
+ * Prints the result line and exits (0), so no stray handle keeps a load script alive. Adds the script's
+ * own CPU time ÷ its run time (`clientCores`): near 1, the load generator, not the proxy, set the pace.
+ */
 export function finish(result: ScriptResult): never {
+  const cpu = process.cpuUsage();
+  const clientCores = Number(((cpu.user + cpu.system) / 1e6 / (process.uptime() || 1)).toFixed(2));
+  result = { ...result, details: { ...result.details, clientCores } };
   process.stdout.write(`\n${JSON.stringify({ result }, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v))}\n`);
   process.exit(0);
 }

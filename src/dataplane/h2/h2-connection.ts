@@ -19,6 +19,8 @@ export interface ConnectionContext {
   done(exchange: HttpExchange, finished: boolean): void;
   /** Premature resets allowed per RAPID_RESET_WINDOW_MS before the connection is cut off. */
   readonly resetLimit: number;
+  /** Bytes, sized as HPACK does. */
+  readonly maxHeaderListSize: number;
   readonly log: Logger;
   closed(connection: Http2Connection): void;
 }
@@ -83,7 +85,7 @@ export class Http2Connection implements Http2StreamOwner {
     }
     // Opened and reset in the same read: never served, so no upstream ever sees it.
     if (stream.destroyed || stream.closed) return this.#premature();
-    const request = translateRequest(rawHeaders);
+    const request = translateRequest(rawHeaders, this.#ctx.maxHeaderListSize);
     if (typeof request === 'string') return refuse(stream, request);
     this.#open++;
     this.#phase = Phase.Busy;
@@ -156,7 +158,7 @@ export class Http2Connection implements Http2StreamOwner {
   };
 }
 
-/** Answers a request that is never served (no authority, conflicting Host, CONNECT), as HTTP/1.1 does. */
+/** Answers a request that is never served (header list too large, no authority, conflicting Host, CONNECT), as HTTP/1.1 does. */
 function refuse(stream: ServerHttp2Stream, why: H2Refusal): void {
   const answer = REFUSALS[why];
   const body = Buffer.from(answer.body);

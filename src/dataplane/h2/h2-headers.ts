@@ -31,18 +31,27 @@ export interface H2Request {
 }
 
 /** Why a request is answered without being served. */
-export type H2Refusal = 'MISSING_HOST' | 'HOST_MISMATCH' | 'CONNECT_NOT_ALLOWED';
+export type H2Refusal = 'HEADERS_TOO_LARGE' | 'MISSING_HOST' | 'HOST_MISMATCH' | 'CONNECT_NOT_ALLOWED';
+
+/** Bytes HPACK charges per field beside its name and value when sizing a header list (RFC 7541 §4.1). */
+export const HPACK_FIELD_OVERHEAD = 32;
 
 /** Connection-specific fields (RFC 9113 §8.2.2): never sent in an HTTP/2 message. */
 const CONNECTION_SPECIFIC = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'http2-settings']);
 
 /**
  * Translates the raw header list of a request stream (node:http2's `rawHeaders`: names lower-case,
- * pseudo-headers first), or says why the request is refused: no authority at all (HTTP/1.1 answers
- * that 400 too), a Host that names another authority than `:authority` (§8.3.1: malformed; routing and
- * the upstream's Host must not disagree), or CONNECT (never a tunnel, as over HTTP/1.1).
+ * pseudo-headers first), or says why the request is refused: a header list larger than
+ * `maxHeaderListSize` (sized as HPACK does), no authority at all (HTTP/1.1 answers that 400 too), a
+ * Host that names another authority than `:authority` (§8.3.1: malformed; routing and the upstream's
+ * Host must not disagree), or CONNECT (never a tunnel, as over HTTP/1.1).
+ *
+ * nghttp2 enforces SETTINGS_MAX_HEADER_LIST_SIZE only once the client has acknowledged the SETTINGS
+ * (RFC 9113 §6.5.3), and real clients send their first requests before that; the size is checked here
+ * too so the limit holds from the first request.
  */
-export function translateRequest(raw: readonly string[]): H2Request | H2Refusal {
+export function translateRequest(raw: readonly string[], maxHeaderListSize: number): H2Request | H2Refusal {
+  let size = 0;
   let method = '';
   let url: string | undefined;
   let authority: string | undefined;
@@ -56,6 +65,7 @@ export function translateRequest(raw: readonly string[]): H2Request | H2Refusal 
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
     const value = raw[i + 1]!;
+    size += name.length + value.length + HPACK_FIELD_OVERHEAD;
     if (name.charCodeAt(0) === 58 /* : */) {
       if (name === ':method') method = value;
       else if (name === ':path') url = value;
@@ -89,6 +99,7 @@ export function translateRequest(raw: readonly string[]): H2Request | H2Refusal 
     }
     out.push(name, value);
   }
+  if (size > maxHeaderListSize) return 'HEADERS_TOO_LARGE';
   if (method === 'CONNECT') return 'CONNECT_NOT_ALLOWED';
   if (authority !== undefined && authority !== '') {
     if (host !== undefined && host.toLowerCase() !== authority.toLowerCase()) return 'HOST_MISMATCH';
@@ -152,6 +163,7 @@ export interface H2RefusalAnswer {
 
 /** Same statuses, reasons and bodies as the HTTP/1.1 refusals in status.ts. */
 export const REFUSALS: Readonly<Record<H2Refusal, H2RefusalAnswer>> = {
+  HEADERS_TOO_LARGE: { status: 431, reason: 'header-too-large', body: 'request header fields too large\n', extra: [] },
   MISSING_HOST: { status: 400, reason: 'missing-host', body: 'bad request: no host header\n', extra: [] },
   HOST_MISMATCH: { status: 400, reason: 'bad-request', body: 'bad request\n', extra: [] },
   CONNECT_NOT_ALLOWED: { status: 405, reason: 'connect-not-allowed', body: 'CONNECT not allowed\n', extra: ['allow', 'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS'] },

@@ -21,6 +21,7 @@ import type { Http2Server, ServerHttp2Session } from 'node:http2';
 import type { Logger } from '../../log.ts';
 import type { HttpExchange } from '../exchange.ts';
 import { Http2Connection, type ConnectionContext } from './h2-connection.ts';
+import { HPACK_FIELD_OVERHEAD } from './h2-headers.ts';
 
 export interface Http2Options {
   /** SETTINGS_MAX_CONCURRENT_STREAMS (--http2-max-concurrent-streams, default 100). */
@@ -67,13 +68,6 @@ export function resetLimit(maxConcurrentStreams: number): number {
   return Math.max(2 * maxConcurrentStreams, MIN_RESET_LIMIT);
 }
 
-/**
- * Bytes HPACK charges per field beside its name and value (RFC 7541 §4.1): the header-list size limit
- * already bounds the field count to size / 32, so node:http2's own pair limit (default 128) is raised
- * to that, leaving one limit for HTTP/2 as for HTTP/1.1.
- */
-const HPACK_FIELD_OVERHEAD = 32;
-
 export function createHttp2Sessions(options: Http2Options, host: Http2Host, log: Logger): Http2Sessions {
   const connections = new Set<Http2Connection>();
   let server: Http2Server | undefined;
@@ -86,6 +80,7 @@ export function createHttp2Sessions(options: Http2Options, host: Http2Host, log:
     serve: (exchange) => host.serve(exchange),
     done: (exchange, finished) => host.done(exchange, finished),
     resetLimit: resetLimit(options.maxConcurrentStreams),
+    maxHeaderListSize: options.maxHeaderListSize,
     log,
     closed(connection) {
       connections.delete(connection);
@@ -116,6 +111,8 @@ export function createHttp2Sessions(options: Http2Options, host: Http2Host, log:
     const http2 = process.getBuiltinModule('node:http2');
     const s = http2.createServer({
       settings: { maxConcurrentStreams: options.maxConcurrentStreams, maxHeaderListSize: options.maxHeaderListSize, enablePush: false },
+      // HPACK sizing charges 32 bytes a field, so the size limit already bounds the field count: node:http2's
+      // own pair limit (default 128) is raised to match, leaving one limit for HTTP/2 as for HTTP/1.1.
       maxHeaderListPairs: Math.max(128, Math.ceil(options.maxHeaderListSize / HPACK_FIELD_OVERHEAD)),
       // A pod's repeated Content-Type (or other "single value" field) passes as over HTTP/1.1 instead of making respond() throw.
       strictSingleValueFields: false,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { clientResponseHeaders, requestFields, upstreamRequestHeaders, type ClientRequestHead } from '../../../src/dataplane/headers.ts';
+import { clientResponseHeaders, clientTrailerFields, requestFields, upstreamRequestHeaders, type ClientRequestHead } from '../../../src/dataplane/headers.ts';
 
 /** A client request head as the listener hands it over: raw headers as sent, the fields read from them, the peer address. */
 function fakeRequest(raw: readonly string[], remoteAddress = '10.1.2.3'): ClientRequestHead {
@@ -128,6 +128,13 @@ describe('clientResponseHeaders', () => {
     ['a name of the same length is not it', raw('Serval', 'x'), [['Serval', 'x'], ['server', 'switchyard']]],
   ])('Server: %s', (_name, headers, expected) => {
     expect(pairs(clientResponseHeaders(headers))).toEqual(expected);
+  });
+
+  it('trailers get no Server field, and lose hop-by-hop ones', () => {
+    expect(pairs(clientTrailerFields(raw('grpc-status', '0', 'grpc-message', '', 'Connection', 'close')))).toEqual([
+      ['grpc-status', '0'],
+      ['grpc-message', ''],
+    ]);
   });
 
   it.each([
