@@ -29,7 +29,10 @@ function startPod(pod: { name: string; address: string }): Promise<Server> {
     res.end(`hello from pod ${pod.name} (${pod.address}:${POD_PORT}) ${req.method} ${req.url}\n`);
   });
   // WebSocket: each message comes back prefixed with the pod's name.
-  new WebSocketServer({ server }).on('connection', (ws) => ws.on('message', (data, isBinary) => ws.send(isBinary ? data : `${pod.name}: ${String(data)}`)));
+  const wss = new WebSocketServer({ server });
+  wss.on('connection', (ws) => ws.on('message', (data, isBinary) => ws.send(isBinary ? data : `${pod.name}: ${String(data)}`)));
+  // It repeats the server's errors; the listen error is reported below, with its cause.
+  wss.on('error', () => undefined);
   return new Promise((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) =>
       reject(new Error(`demo pod ${pod.name} cannot listen on ${pod.address}:${POD_PORT} (${err.code}); is another demo running?`)),
@@ -96,7 +99,8 @@ async function main(): Promise<void> {
   for (let i = 1; i <= 6; i++) console.log(`  request ${i}: ${await get(ingress, `/hello?n=${i}`)}`);
   const port = ingress.slice(ingress.lastIndexOf(':') + 1);
   const securePort = tls.slice(tls.lastIndexOf(':') + 1);
-  const wsLine = `node -e "const w=new (require('ws'))('ws://${HOST}:${port}/chat');w.on('open',()=>w.send('hi'));w.on('message',m=>{console.log(String(m));w.close()})"`;
+  // Node does not resolve *.localhost as curl does: connect to the listener and name the host.
+  const wsLine = `node -e "const w=new (require('ws'))('ws://${ingress}/chat',{headers:{host:'${HOST}'}});w.on('open',()=>w.send('hi'));w.on('message',m=>{console.log(String(m));w.close()})"   # WebSocket`;
   console.log(`
 Try it:
   curl -H 'Host: ${HOST}' http://${ingress}/
