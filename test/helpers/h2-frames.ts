@@ -81,8 +81,9 @@ export function goawayOf(f: Frame): { lastStreamId: number; code: number } {
 /** A raw client connection: every frame the server sends is collected, and the close is observed. */
 export interface RawH2 {
   readonly socket: Socket;
+  /** Every whole frame the server sent so far, in order. */
   readonly frames: Frame[];
-  /** Bytes the server sent that were not a whole frame yet. */
+  /** Resolves when the connection has closed. */
   readonly closed: Promise<void>;
   isClosed(): boolean;
   write(data: Buffer): boolean;

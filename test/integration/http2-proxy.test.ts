@@ -5,14 +5,14 @@
  * are the same as over HTTP/1.1, bodies pass both ways, and a streamed response reaches the client as
  * the pod writes it.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cleanupAll } from '../helpers/cleanup.ts';
 import { h2connect, h2request } from '../helpers/h2-server.ts';
-import { ingress, serviceWithPods, tempManifestDir, writeManifest } from '../helpers/manifests.ts';
+import { endpointSlice, ingress, service, serviceWithPods, tempManifestDir, writeManifest } from '../helpers/manifests.ts';
 import { countsByPod, echoHandler, startPods, type EchoBody, type Pod, type PodHandler } from '../helpers/pods.ts';
 import { startSwitchyard, type RunningSwitchyard } from '../helpers/switchyard.ts';
 import { waitFor } from '../helpers/wait.ts';
@@ -20,6 +20,7 @@ import { waitFor } from '../helpers/wait.ts';
 afterEach(cleanupAll);
 
 const run = promisify(execFile);
+const hasNghttp = spawnSync('nghttp', ['--version']).status === 0;
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
 /** Three pods of Service lb/rr behind rr.example; a Service without ready endpoints behind down.example. */
@@ -73,12 +74,24 @@ describe('h2c with prior knowledge through the CLI', () => {
     expect(seen.rawHeaders.filter((_, i) => i % 2 === 0 && seen.rawHeaders[i]!.toLowerCase() === 'cookie')).toHaveLength(1);
   });
 
-  it('curl --http2-prior-knowledge: several requests on one connection, round-robin', async () => {
+  it('curl --http2-prior-knowledge: one request per connection, round-robin across them', async () => {
     const { sy, pods } = await threePods();
-    const url = `http://127.0.0.1:${sy.ingress.port}/curl`;
-    const out = await run('curl', ['-sS', '--http2-prior-knowledge', '-H', 'Host: rr.example', '-w', '%{http_version} %{http_code} %{num_connects}\n', '-o', '/dev/null', url, '-o', '/dev/null', url, '-o', '/dev/null', url]);
-    expect(out.stdout.trim().split('\n')).toEqual(['2 200 1', '2 200 0', '2 200 0']);
+    // One curl run per request: curl 7.88 fails to reuse an h2c prior-knowledge connection (a curl bug, seen against a bare node:http2 server too).
+    const lines: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const out = await run('curl', ['-sS', '--http2-prior-knowledge', '-H', 'Host: rr.example', '-w', '%{http_version} %{http_code}', '-o', '/dev/null', `http://127.0.0.1:${sy.ingress.port}/curl/${i}`]);
+      lines.push(out.stdout);
+    }
+    expect(lines).toEqual(['2 200', '2 200', '2 200']);
     expect(countsByPod(pods)).toEqual({ 'pod-a': 1, 'pod-b': 1, 'pod-c': 1 });
+  });
+
+  it.runIf(hasNghttp)('nghttp (nghttp2-client): six streams on one h2c connection, two per pod', async () => {
+    const { sy, pods } = await threePods();
+    const urls = Array.from({ length: 6 }, (_, i) => `http://127.0.0.1:${sy.ingress.port}/nghttp/${i}`);
+    const out = await run('nghttp', ['-n', '-s', '-H', ':authority: rr.example', ...urls]);
+    expect(out.stdout.match(/\/nghttp\/\d/g)?.length).toBe(6);
+    expect(countsByPod(pods)).toEqual({ 'pod-a': 2, 'pod-b': 2, 'pod-c': 2 });
   });
 
   it('answers 404 and 503 with x-switchyard-error, as over HTTP/1.1', async () => {
@@ -135,6 +148,7 @@ describe('h2c with prior knowledge through the CLI', () => {
     let podClosed = false;
     const { sy } = await threePods((req, res) => {
       res.writeHead(200, { 'content-type': 'text/plain' });
+      if (req.url === '/after') return res.end('after');
       res.write('first');
       res.on('close', () => (podClosed = true));
     });
@@ -146,6 +160,40 @@ describe('h2c with prior knowledge through the CLI', () => {
     await waitFor(() => podClosed, { what: 'the pod to see its request aborted' });
     // The connection carries on.
     expect((await h2request(session, { ':path': '/after', ':authority': 'rr.example' })).status).toBe(200);
+  });
+});
+
+describe('retries and stopping', () => {
+  it('a stream whose pod refuses the connection is retried on another pod', async () => {
+    const [pod] = await startPods(['live'], { hosts: [2] });
+    const dir = await tempManifestDir();
+    // 127.0.0.9 listens on nothing: every pick of it is refused before a byte was written.
+    await writeManifest(dir, 'retry.yaml', [
+      service({ name: 'half', namespace: 'lb' }),
+      endpointSlice({ service: 'half', namespace: 'lb', port: pod!.port, endpoints: [{ ip: '127.0.0.9', pod: 'dead' }, { ip: pod!.host, pod: 'live' }] }),
+      ingress({ name: 'half', namespace: 'lb', rules: [{ host: 'half.example', paths: [{ path: '/', service: 'half' }] }] }),
+    ]);
+    const sy = await startSwitchyard({ manifests: dir, args: ['--workers', '1'] });
+    const session = await h2connect(`http://127.0.0.1:${sy.ingress.port}`);
+    const responses = [];
+    for (let i = 0; i < 6; i++) responses.push(await h2request(session, { ':path': `/r/${i}`, ':authority': 'half.example' }));
+    expect(responses.map((r) => r.status)).toEqual(Array(6).fill(200));
+    expect(pod!.requests).toHaveLength(6);
+  });
+
+  it('on SIGTERM: GOAWAY to the HTTP/2 client, its in-flight stream completes, exit 0', async () => {
+    const { sy, pods } = await threePods((req, res) => {
+      setTimeout(() => res.end('finally'), 500);
+    });
+    const session = await h2connect(`http://127.0.0.1:${sy.ingress.port}`);
+    const goaway = new Promise<number>((r) => session.once('goaway', (code) => r(code)));
+    const inFlight = h2request(session, { ':path': '/slow', ':authority': 'rr.example' });
+    await waitFor(() => pods.some((p) => p.requests.length === 1), { what: 'the request to reach a pod' });
+    sy.child.kill('SIGTERM');
+    expect(await goaway).toBe(0);
+    const res = await inFlight;
+    expect([res.status, res.body.toString()]).toEqual([200, 'finally']);
+    expect(await sy.exited).toEqual({ code: 0, signal: null });
   });
 });
 

@@ -490,6 +490,18 @@ describe('drain and timeouts', () => {
     expect(gone).toBe(2);
   });
 
+  it('a client that ends its side of the connection gets its open streams answered, then the session closes', async () => {
+    // An idle timeout far beyond the test's: the close comes from the client's end, not from idling.
+    const server = await startH2Server((ex) => setTimeout(() => textHandler('late')(ex), 100), { idleTimeoutMs: 60_000 });
+    const raw = await rawConnect(server.port);
+    raw.write(Buffer.concat([PREFACE, SETTINGS, SETTINGS_ACK, getRequest(1, '/a'), getRequest(3, '/b')]));
+    await waitFor(() => server.served.length === 2);
+    raw.socket.end();
+    for (const id of [1, 3]) expect((await raw.waitFrame((f) => f.type === FrameType.DATA && f.streamId === id)).payload.toString()).toBe('late');
+    await waitFor(() => raw.isClosed() && server.sessions.size === 0, { what: 'the session to close after its last stream' });
+    expect(server.done.map((d) => d.finished)).toEqual([true, true]);
+  });
+
   it('idle timeout: a session with no open stream gets GOAWAY and closes; an active one is left alone', async () => {
     const server = await startH2Server(
       (ex) => {

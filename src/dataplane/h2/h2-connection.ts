@@ -73,11 +73,8 @@ export class Http2Connection implements Http2StreamOwner {
     socket.once('end', this.closeGracefully);
   }
 
-  get open(): number {
-    return this.#open;
-  }
-
   readonly #onStream = (stream: ServerHttp2Stream, _headers: unknown, flags: number, rawHeaders: string[]): void => {
+    // Errors (a reset with an error code, a write after the client left) end in 'close'; the exchange counts it there.
     stream.on('error', ignore);
     if (this.#phase !== Phase.Busy) {
       this.#phase = Phase.Idle;

@@ -40,8 +40,6 @@ const BODY = {} as const;
 const WITH_TRAILERS = { waitForTrailers: true } as const;
 const NO_TRAILERS = Object.freeze({});
 
-function ignore(): void {}
-
 /**
  * RST_STREAM INTERNAL_ERROR, with nothing more of the response. Not `stream.close(code)`: on a stream
  * whose response is still open it ends the writable side first, and node:http2 flushes that END_STREAM
@@ -113,8 +111,8 @@ export class Http2Exchange implements HttpExchange {
     this.remoteAddress = owner.remoteAddress;
     this.localPort = owner.localPort;
     this.scheme = owner.scheme;
-    // Stream errors (a reset with an error code, a write after the client left) end in 'close', which does the accounting.
-    stream.on('error', ignore);
+    // Stream errors (a reset with an error code, a write after the client left) are ignored by the
+    // connection's listener and end in 'close', which does the accounting.
     stream.once('close', this.#onClose);
   }
 
@@ -133,8 +131,8 @@ export class Http2Exchange implements HttpExchange {
     const stream = this.#stream;
     if (!this.#listening) {
       this.#listening = true;
-      stream.on('data', this.#onData);
-      stream.once('end', this.#onEnd);
+      stream.on('data', (chunk: Buffer) => this.#onData(chunk));
+      stream.once('end', () => this.#onEnd());
     }
     if (!this.#sinkPaused) stream.resume();
   }
@@ -150,7 +148,7 @@ export class Http2Exchange implements HttpExchange {
     if (this.#sink !== undefined && !this.#discard) this.#stream.resume();
   }
 
-  readonly #onData = (chunk: Buffer): void => {
+  #onData(chunk: Buffer): void {
     if (this.#discard) return;
     const sink = this.#sink;
     if (sink === undefined) {
@@ -160,16 +158,16 @@ export class Http2Exchange implements HttpExchange {
       this.#sinkPaused = true;
       this.#stream.pause();
     }
-  };
+  }
 
-  readonly #onEnd = (): void => {
+  #onEnd(): void {
     // node:http2 ends the readable side of a stream that was reset too (also by a client's RST_STREAM
     // NO_ERROR mid-body): a body cut short must never look complete to the upstream. The stream only
     // closes before the response ended if it was reset; 'close' then reports the error to the sink.
     if (this.#stream.closed && !this.finished) return;
     this.#requestComplete = true;
     if (!this.#discard) this.#sink?.onEnd();
-  };
+  }
 
   // --- response -----------------------------------------------------------------------------------
 
@@ -199,7 +197,7 @@ export class Http2Exchange implements HttpExchange {
       // Only where trailers may come: waiting for them costs an extra frame to end every response.
       options = WITH_TRAILERS;
       this.#wantTrailers = true;
-      stream.once('wantTrailers', this.#sendTrailers);
+      stream.once('wantTrailers', () => this.#sendTrailers());
     }
     try {
       stream.respond(head.list, options);
@@ -243,7 +241,7 @@ export class Http2Exchange implements HttpExchange {
     this.#afterResponse();
   }
 
-  readonly #sendTrailers = (): void => {
+  #sendTrailers(): void {
     const trailers = this.#trailers;
     try {
       this.#stream.sendTrailers(trailers === undefined ? NO_TRAILERS : trailerFields(trailers));
@@ -251,8 +249,8 @@ export class Http2Exchange implements HttpExchange {
       return; // the stream closed meanwhile
     }
     // sendTrailers() submits them in a setImmediate of its own; this one runs after it.
-    if (!this.#requestComplete) setImmediate(this.#resetIfStillSending);
-  };
+    if (!this.#requestComplete) setImmediate(() => this.#resetIfStillSending());
+  }
 
   /**
    * The response is complete but the request body is not: drop what is left of it, and if the client
@@ -267,12 +265,12 @@ export class Http2Exchange implements HttpExchange {
     if (!this.#wantTrailers) this.#resetIfStillSending();
   }
 
-  readonly #resetIfStillSending = (): void => {
+  #resetIfStillSending(): void {
     const stream = this.#stream;
     if (stream.destroyed || stream.closed || this.#requestComplete) return;
     // node:http2 sends a NO_ERROR reset only after the last DATA of the response ('finish').
     if (stream.state.remoteClose !== 1) stream.close(NO_ERROR);
-  };
+  }
 
   /** Cuts the response with RST_STREAM INTERNAL_ERROR: one that broke off midway must not look complete. */
   destroy(): void {

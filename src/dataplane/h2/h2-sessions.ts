@@ -123,6 +123,8 @@ export function createHttp2Sessions(options: Http2Options, host: Http2Host, log:
 
   return {
     accept(socket, scheme) {
+      // Gone between the listener's read and now: node:http2 would wrap the dead socket in a session.
+      if (socket.destroyed) return;
       server ??= createServer();
       accepting = { socket, scheme };
       try {
