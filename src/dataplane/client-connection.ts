@@ -56,6 +56,8 @@ export class ClientConnection implements ExchangeOwner {
   #closed = false;
   /** No byte read yet: the first chunk may be an HTTP/2 preface. */
   #fresh = true;
+  /** The first bytes, while they are too few to tell an HTTP/2 preface from HTTP/1.1. */
+  #prefaceSoFar: Buffer | undefined;
   /** An upgrade request (Connection: upgrade) is being read; its end stops the parsing for good. */
   #upgradeRequest = false;
   /** An upgrade request was read: whatever follows is another protocol's, never parsed as HTTP/1.1. */
@@ -132,8 +134,19 @@ export class ClientConnection implements ExchangeOwner {
 
   readonly #onData = (data: Buffer): void => {
     if (this.#fresh) {
+      if (this.#host.http2 !== undefined) {
+        const head = this.#prefaceSoFar === undefined ? data : Buffer.concat([this.#prefaceSoFar, data]);
+        const preface = http2Preface(head);
+        // Too few bytes to tell yet (a client that writes the preface in pieces): wait for more.
+        if (preface === undefined) {
+          this.#prefaceSoFar = head;
+          return;
+        }
+        this.#prefaceSoFar = undefined;
+        if (preface) return this.#handOverToHttp2(head);
+        data = head;
+      }
       this.#fresh = false;
-      if (this.#host.http2 !== undefined && isHttp2Preface(data)) return this.#handOverToHttp2(data);
     }
     if (this.#phase === Phase.Closing) return; // a refused connection: nothing more is parsed
     if (this.#afterUpgrade) return this.#keepEarly(data);
@@ -369,6 +382,10 @@ function ignore(): void {}
 /** `PRI * HTTP/2.0\r\n`: the start of the HTTP/2 connection preface; no HTTP/1.1 request begins so. */
 const PREFACE_START = Buffer.from('PRI * HTTP/2.0\r\n', 'latin1');
 
-function isHttp2Preface(data: Buffer): boolean {
-  return data.length >= PREFACE_START.length && data[0] === 0x50 && data.compare(PREFACE_START, 0, PREFACE_START.length, 0, PREFACE_START.length) === 0;
+/** Whether `data` starts with the preface; undefined while it is a shorter prefix of it (more bytes will tell). */
+function http2Preface(data: Buffer): boolean | undefined {
+  if (data[0] !== 0x50) return false; // 'P': every other first byte is HTTP/1.1 (or garbage) at once
+  const n = Math.min(data.length, PREFACE_START.length);
+  if (data.compare(PREFACE_START, 0, n, 0, n) !== 0) return false;
+  return n === PREFACE_START.length ? true : undefined;
 }

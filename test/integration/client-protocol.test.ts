@@ -510,6 +510,26 @@ describe('client protocol (HTTP/1.x over raw sockets)', () => {
     expect(pod.requests).toHaveLength(0);
   });
 
+  it('recognises the HTTP/2 preface written in small pieces, and an HTTP/1.1 request whose first byte is also P', async () => {
+    const { sy } = await proxied();
+    const h2 = await RawClient.open(sy.ingress);
+    const preface = Buffer.concat([Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1'), Buffer.from([0, 0, 0, 4, 0, 0, 0, 0, 0])]);
+    for (const [from, to] of [[0, 1], [1, 5], [5, 15], [15, preface.length]] as const) {
+      await h2.write(preface.subarray(from, to));
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    await waitFor(() => h2.received.length >= 9 || undefined, { timeoutMs: 2000, what: 'the server SETTINGS frame' });
+    expect(Buffer.from(h2.received, 'latin1')[3], 'frame type').toBe(4);
+
+    const h1 = await RawClient.open(sy.ingress);
+    const post = head('POST /echo?id=split HTTP/1.1', HOST, 'Content-Length: 0');
+    await h1.write(post.slice(0, 1));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await h1.write(post.slice(1));
+    const res = await h1.response();
+    expect([res.status, text(res)]).toEqual([200, 'echo split']);
+  });
+
   it('closes a connection that sends the HTTP/2 preface after an HTTP/1.1 request, and forwards nothing more', async () => {
     const { sy, pod } = await proxied();
     const client = await RawClient.open(sy.ingress);
