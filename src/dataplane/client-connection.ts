@@ -334,33 +334,30 @@ export class ClientConnection implements ExchangeOwner {
 
   /** The connection speaks HTTP/2: it leaves this object (and the listener's HTTP/1.1 set) for the HTTP/2 server. */
   #handOverToHttp2(first: Buffer): void {
+    this.#letGo();
+    this.socket.unshift(first);
+    this.#host.http2!(this.socket);
+  }
+
+  /** The socket leaves this connection (to HTTP/2, or to a tunnel): no more events here, the parser freed. */
+  #letGo(): void {
     const socket = this.socket;
     socket.off('data', this.#onData);
     socket.off('end', this.#onEnd);
     socket.off('close', this.#onClose);
     socket.off('error', ignore);
     socket.pause();
-    socket.unshift(first);
     this.#closed = true;
     this.#host.closed(this);
     setImmediate(() => this.#parser.close());
-    this.#host.http2!(socket);
   }
 
   detach(exchange: ClientExchange): { readonly buffered: Buffer | undefined; readonly ended: boolean } {
-    const socket = this.socket;
-    socket.off('data', this.#onData);
-    socket.off('end', this.#onEnd);
-    socket.off('close', this.#onClose);
-    socket.off('error', ignore);
-    socket.pause();
-    this.#closed = true;
     this.#active = undefined;
     this.#queue.length = 0;
     this.#parsing = undefined;
     this.#host.done(exchange, true);
-    this.#host.closed(this);
-    setImmediate(() => this.#parser.close());
+    this.#letGo();
     const early = this.#early;
     this.#early = undefined;
     const buffered = early === undefined || early.length === 0 ? undefined : early.length === 1 ? early[0] : Buffer.concat(early);

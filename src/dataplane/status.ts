@@ -145,3 +145,29 @@ export function rawClientFailure(code: string | undefined): string {
   const extra = extraHeader === undefined ? '' : `${extraHeader}\r\n`;
   return `HTTP/1.1 ${status}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${body.length}\r\nserver: ${SERVER_NAME}\r\n${extra}${ERROR_HEADER}: ${reason}\r\nconnection: close\r\n\r\n${body}`;
 }
+
+/** A refused request's answer as data, for a framing that writes its own (HTTP/2). */
+export interface ClientFailureResponse {
+  readonly status: number;
+  /** Head fields, [name, value, …]: content-type, content-length, server, x-switchyard-error and any extra field (405's Allow). */
+  readonly headers: readonly string[];
+  readonly body: Buffer;
+}
+
+/** The answer rawClientFailure() writes for `code`, as data (400 for a code not listed). */
+export function clientFailureResponse(code: string | undefined): ClientFailureResponse {
+  const [status, reason, body, extraHeader] = (code !== undefined ? CLIENT_FAILURES.get(code) : undefined) ?? BAD_REQUEST;
+  const bytes = Buffer.from(body);
+  const extra = extraHeader === undefined ? [] : [extraHeader.slice(0, extraHeader.indexOf(':')), extraHeader.slice(extraHeader.indexOf(':') + 1).trim()];
+  return {
+    status: Number.parseInt(status, 10),
+    headers: ['content-type', 'text/plain; charset=utf-8', 'content-length', String(bytes.length), 'server', SERVER_NAME, ...extra, ERROR_HEADER, reason],
+    body: bytes,
+  };
+}
+
+/** The same refusal for a gRPC call, as the fields of a trailers-only answer (HTTP 200) with `status` and the body's text as grpc-message. */
+export function grpcClientFailureHead(code: string | undefined, status: GrpcStatus): readonly string[] {
+  const [, reason, body] = (code !== undefined ? CLIENT_FAILURES.get(code) : undefined) ?? BAD_REQUEST;
+  return ['content-type', 'application/grpc', 'grpc-status', String(status), 'grpc-message', percentEncodeGrpcMessage(body.trimEnd()), 'server', SERVER_NAME, ERROR_HEADER, reason];
+}

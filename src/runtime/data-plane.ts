@@ -97,6 +97,7 @@ export function createDataPlane(options: DataPlaneOptions): DataPlane {
     maxHeaderListSize: config.maxHeaderSize,
     idleTimeoutMs: config.clientKeepAliveTimeoutMs,
     headerTimeoutMs: config.clientHeaderTimeoutMs,
+    requestTimeoutMs: config.clientRequestTimeoutMs,
   };
   let tlsListener: Listener | undefined;
   const httpsPort = (): number | undefined => (tlsListener?.server.address() as AddressInfo | null)?.port;

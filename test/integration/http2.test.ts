@@ -521,3 +521,162 @@ describe('drain and timeouts', () => {
     await waitFor(() => server.sessions.size === 0);
   });
 });
+
+describe('request timeout (--client-request-timeout)', () => {
+  const TIMEOUT_MS = 500;
+
+  /** Opens a POST whose body never ends: `sent` bytes go out, then nothing. */
+  function stalledPost(session: Awaited<ReturnType<typeof h2connect>>, path: string, extra: Record<string, string> = {}) {
+    const stream = session.request({ ':path': path, ':method': 'POST', ...extra }, { endStream: false });
+    stream.on('error', () => {});
+    stream.write(Buffer.alloc(100));
+    const chunks: Buffer[] = [];
+    let head: { headers: Record<string, unknown>; flags: number; at: number } | undefined;
+    stream.on('response', (headers, flags) => (head = { headers, flags, at: performance.now() }));
+    stream.on('data', (c: Buffer) => chunks.push(c));
+    const closed = new Promise<void>((r) => stream.once('close', () => r()));
+    return { stream, closed, head: () => head, body: () => Buffer.concat(chunks) };
+  }
+
+  it('a stream whose body stalls gets 408 request-timeout and its upstream is aborted; the other streams on the connection are served', async () => {
+    let gone = 0;
+    const events: string[] = [];
+    const server = await startH2Server(
+      (ex) => {
+        if (ex.url === '/stall') {
+          ex.onClientGone = () => gone++;
+          ex.readBody({ onData: (c) => (events.push(`data ${c.length}`), true), onEnd: () => events.push('end'), onError: () => events.push('error') });
+        } else if (ex.url === '/slow') {
+          // Request complete at once, answered after the timeout: not a slow client, left alone.
+          setTimeout(() => textHandler('slow')(ex), TIMEOUT_MS * 2);
+        } else {
+          echoHandler(ex);
+        }
+      },
+      { requestTimeoutMs: TIMEOUT_MS },
+    );
+    const session = await h2connect(`http://127.0.0.1:${server.port}`);
+    const opened = performance.now();
+    const stalled = stalledPost(session, '/stall');
+    const slow = h2request(session, { ':path': '/slow' });
+    await waitFor(() => events.length === 1);
+    // Another stream, opened and completed while the first one stalls.
+    expect((await h2request(session, { ':path': '/echo', ':method': 'POST' }, 'meanwhile')).body.toString()).toBe('meanwhile');
+    await stalled.closed;
+    const head = stalled.head();
+    expect(head).toBeDefined();
+    expect(head!.at - opened).toBeGreaterThanOrEqual(TIMEOUT_MS - 20);
+    expect(head!.headers[':status']).toBe(408);
+    expect(head!.headers['x-switchyard-error']).toBe('request-timeout');
+    expect(head!.headers['content-type']).toBe('text/plain; charset=utf-8');
+    expect(head!.headers.server).toBe('switchyard');
+    expect(stalled.body().toString()).toBe('request timeout\n');
+    expect(Number(head!.headers['content-length'])).toBe(stalled.body().length);
+    // The client was still sending: told to stop after the answer (RST_STREAM NO_ERROR), not cut.
+    expect(stalled.stream.rstCode).toBe(h2constants.NGHTTP2_NO_ERROR);
+    expect((await slow).body.toString()).toBe('slow');
+    await waitFor(() => server.done.length === 3);
+    expect(events).toEqual(['data 100', 'error']);
+    expect(gone).toBe(1);
+    const stalledEx = server.served.find((e) => e.url === '/stall')!;
+    expect(server.doneCount(stalledEx)).toBe(1);
+    expect(server.done.find((d) => d.exchange === stalledEx)!.finished).toBe(true);
+    expect(stalledEx.statusCode).toBe(408);
+    expect(server.done.every((d) => d.finished)).toBe(true);
+    // The connection carries on.
+    expect((await h2request(session, { ':path': '/echo', ':method': 'POST' }, 'after')).body.toString()).toBe('after');
+    expect(server.sessions.size).toBe(1);
+  });
+
+  it('what the handler does after the timeout goes nowhere: the 408 stands', async () => {
+    let held: HttpExchange | undefined;
+    const server = await startH2Server((ex) => (held = ex), { requestTimeoutMs: TIMEOUT_MS });
+    const session = await h2connect(`http://127.0.0.1:${server.port}`);
+    const stalled = stalledPost(session, '/stall');
+    await stalled.closed;
+    expect(stalled.head()!.headers[':status']).toBe(408);
+    held!.writeHead(200, ['content-type', 'text/plain']);
+    held!.write(Buffer.from('late'));
+    held!.end();
+    held!.destroy();
+    await waitFor(() => server.done.length === 1);
+    expect(server.done[0]!.finished).toBe(true);
+    expect(held!.statusCode).toBe(408);
+  });
+
+  it('a gRPC call whose request stalls gets DEADLINE_EXCEEDED as a trailers-only answer', async () => {
+    let gone = 0;
+    const server = await startH2Server(
+      (ex) => {
+        ex.onClientGone = () => gone++;
+      },
+      { requestTimeoutMs: TIMEOUT_MS },
+    );
+    const session = await h2connect(`http://127.0.0.1:${server.port}`);
+    const stalled = stalledPost(session, '/pkg.Svc/Upload', { 'content-type': 'application/grpc', te: 'trailers' });
+    await stalled.closed;
+    const head = stalled.head()!;
+    expect(head.headers[':status']).toBe(200);
+    expect(head.flags & h2constants.NGHTTP2_FLAG_END_STREAM).toBe(h2constants.NGHTTP2_FLAG_END_STREAM);
+    expect(head.headers['content-type']).toBe('application/grpc');
+    expect(head.headers['grpc-status']).toBe('4');
+    expect(head.headers['grpc-message']).toBe('request timeout');
+    expect(head.headers['x-switchyard-error']).toBe('request-timeout');
+    expect(stalled.body().length).toBe(0);
+    await waitFor(() => server.done.length === 1);
+    expect(gone).toBe(1);
+    expect(server.done[0]!.finished).toBe(true);
+  });
+
+  it('a gRPC call the pod already answers is a live stream: the request timeout leaves it alone', async () => {
+    let gone = 0;
+    let held: HttpExchange | undefined;
+    const server = await startH2Server(
+      (ex) => {
+        held = ex;
+        ex.onClientGone = () => gone++;
+        ex.writeHead(200, ['content-type', 'application/grpc']);
+        ex.write(Buffer.from([0, 0, 0, 0, 0]));
+      },
+      { requestTimeoutMs: TIMEOUT_MS },
+    );
+    const session = await h2connect(`http://127.0.0.1:${server.port}`);
+    const stalled = stalledPost(session, '/pkg.Svc/Watch', { 'content-type': 'application/grpc', te: 'trailers' });
+    await waitFor(() => stalled.head() !== undefined || undefined);
+    // Three request timeouts later the call is still open and not reset.
+    await new Promise((resolve) => setTimeout(resolve, 3 * TIMEOUT_MS + 1000));
+    expect(stalled.stream.closed).toBe(false);
+    expect(gone).toBe(0);
+    held!.end(['grpc-status', '0']);
+    await stalled.closed;
+    expect(stalled.stream.rstCode).not.toBe(h2constants.NGHTTP2_INTERNAL_ERROR);
+  });
+
+  it('once the response has begun, a stalled request body resets the stream; the connection survives', async () => {
+    let gone = 0;
+    const server = await startH2Server(
+      (ex) => {
+        if (ex.url !== '/stream') return textHandler('still here')(ex);
+        // Answers before reading the body (a server that streams while it receives).
+        ex.onClientGone = () => gone++;
+        ex.writeHead(200, ['content-type', 'text/plain']);
+        ex.write(Buffer.from('first'));
+      },
+      { requestTimeoutMs: TIMEOUT_MS },
+    );
+    const session = await h2connect(`http://127.0.0.1:${server.port}`);
+    const opened = performance.now();
+    const stalled = stalledPost(session, '/stream');
+    await stalled.closed;
+    expect(performance.now() - opened).toBeGreaterThanOrEqual(TIMEOUT_MS - 20);
+    expect(stalled.head()!.headers[':status']).toBe(200);
+    expect(stalled.body().toString()).toBe('first');
+    expect(stalled.stream.rstCode).toBe(h2constants.NGHTTP2_INTERNAL_ERROR);
+    await waitFor(() => server.done.length === 1);
+    expect(gone).toBe(1);
+    expect(server.done[0]).toEqual({ exchange: server.served[0], finished: false });
+    expect((await h2request(session, { ':path': '/ok' })).body.toString()).toBe('still here');
+    expect(server.sessions.size).toBe(1);
+    expect(session.closed || session.destroyed).toBe(false);
+  });
+});

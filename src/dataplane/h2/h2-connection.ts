@@ -1,14 +1,14 @@
 /**
  * One HTTP/2 client connection (a node:http2 server session): serves each request stream as an
  * Http2Exchange, counts open streams, keeps the clock phases the sweep in h2-sessions.ts checks
- * (waiting for the first request, busy, idle, closing), and cuts off a client that resets streams
- * in a loop (rapid reset, CVE-2023-44487).
+ * (waiting for the first request, busy, idle, closing) and each open stream's request timeout, and
+ * cuts off a client that resets streams in a loop (rapid reset, CVE-2023-44487).
  */
 import type { Socket } from 'node:net';
 import type { ServerHttp2Session, ServerHttp2Stream } from 'node:http2';
 import type { Logger } from '../../log.ts';
 import type { HttpExchange } from '../exchange.ts';
-import { ERROR_HEADER } from '../status.ts';
+import { clientFailureResponse } from '../status.ts';
 import { Http2Exchange, type Http2StreamOwner } from './h2-exchange.ts';
 import { REFUSALS, translateRequest, type H2Refusal } from './h2-headers.ts';
 import { SlidingWindowCounter } from './h2-reset-window.ts';
@@ -55,8 +55,8 @@ export class Http2Connection implements Http2StreamOwner {
   #since = performance.now();
   /** When Switchyard started closing the connection (GOAWAY sent, or cut). */
   #closingSince: number | undefined;
-  /** Streams served and not yet closed. */
-  #open = 0;
+  /** Streams served and not yet closed, oldest first (the request-timeout sweep relies on the order). */
+  readonly #streams = new Set<Http2Exchange>();
   #resets: SlidingWindowCounter | undefined;
 
   constructor(session: ServerHttp2Session, socket: Socket, scheme: 'http' | 'https', ctx: ConnectionContext) {
@@ -84,16 +84,17 @@ export class Http2Connection implements Http2StreamOwner {
     if (stream.destroyed || stream.closed) return this.#premature();
     const request = translateRequest(rawHeaders, this.#ctx.maxHeaderListSize);
     if (typeof request === 'string') return refuse(stream, request);
-    this.#open++;
+    const exchange = new Http2Exchange(this, stream, request, (flags & FLAG_END_STREAM) === 0);
+    this.#streams.add(exchange);
     this.#phase = Phase.Busy;
-    this.#ctx.serve(new Http2Exchange(this, stream, request, (flags & FLAG_END_STREAM) === 0));
+    this.#ctx.serve(exchange);
   };
 
   streamClosed(exchange: Http2Exchange, finished: boolean, reset: boolean): void {
-    this.#open--;
+    this.#streams.delete(exchange);
     this.#ctx.done(exchange, finished);
     if (reset) this.#premature();
-    if (this.#open === 0 && this.#phase === Phase.Busy) {
+    if (this.#streams.size === 0 && this.#phase === Phase.Busy) {
       this.#phase = Phase.Idle;
       this.#since = performance.now();
     }
@@ -126,12 +127,17 @@ export class Http2Connection implements Http2StreamOwner {
     this.socket.destroy();
   }
 
-  /** Called by the sweep: closes what overstayed its phase. */
-  check(now: number, headerTimeoutMs: number, idleTimeoutMs: number): void {
+  /** Called by the sweep: closes what overstayed its phase, and times out streams whose request is not complete in time. */
+  check(now: number, headerTimeoutMs: number, idleTimeoutMs: number, requestTimeoutMs: number): void {
+    // Streams are served in the order they open: the first one young enough ends the scan.
+    for (const exchange of this.#streams) {
+      if (now - exchange.openedAt <= requestTimeoutMs) break;
+      if (!exchange.requestComplete) exchange.timeOut();
+    }
     const closingSince = this.#closingSince;
     if (closingSince !== undefined) {
       // GOAWAY went out and the streams are done: a client that keeps the socket open anyway is cut.
-      if (this.#open === 0 && now - Math.max(closingSince, this.#since) > headerTimeoutMs) this.socket.destroy();
+      if (this.#streams.size === 0 && now - Math.max(closingSince, this.#since) > headerTimeoutMs) this.socket.destroy();
       return;
     }
     const age = now - this.#since;
@@ -157,10 +163,9 @@ export class Http2Connection implements Http2StreamOwner {
 
 /** Answers a request that is never served (header list too large, no authority, conflicting Host, CONNECT), as HTTP/1.1 does. */
 function refuse(stream: ServerHttp2Stream, why: H2Refusal): void {
-  const answer = REFUSALS[why];
-  const body = Buffer.from(answer.body);
+  const { status, headers, body } = clientFailureResponse(REFUSALS[why]);
   try {
-    stream.respond([':status', String(answer.status), 'content-type', 'text/plain; charset=utf-8', 'content-length', String(body.length), ERROR_HEADER, answer.reason, ...answer.extra]);
+    stream.respond([':status', String(status), ...headers]);
     stream.end(body);
   } catch {
     stream.destroy();

@@ -11,9 +11,16 @@
  * (a microtask), whichever comes first: a response ended with nothing written goes out as a single
  * HEADERS frame with END_STREAM (a gRPC "trailers-only" answer, which gRPC clients require), and a
  * streamed response (server-sent events) still shows its head at once.
+ *
+ * The request timeout (--client-request-timeout) is checked by the connection's sweep, not a timer per
+ * stream: a request still incomplete that long after its stream opened gets 408 (a gRPC call:
+ * DEADLINE_EXCEEDED), or, once its response has begun, RST_STREAM INTERNAL_ERROR, as HTTP/1.1 cuts
+ * its connection then (timeOut()).
  */
 import type { ServerHttp2Stream } from 'node:http2';
 import type { BodySink, HttpExchange } from '../exchange.ts';
+import { GrpcStatus } from '../grpc.ts';
+import { clientFailureResponse, grpcClientFailureHead } from '../status.ts';
 import { responseHead, trailerFields, type H2Request, type H2ResponseHead } from './h2-headers.ts';
 
 /** What an exchange needs from its connection (h2-connection.ts). */
@@ -39,6 +46,16 @@ const END_STREAM = { endStream: true } as const;
 const BODY = {} as const;
 const WITH_TRAILERS = { waitForTrailers: true } as const;
 const NO_TRAILERS = Object.freeze({});
+
+/** The answers to a request too slow to arrive, the HTTP/1.1 path's 408 (status.ts), built once. */
+const TIMEOUT = clientFailureResponse('ERR_HTTP_REQUEST_TIMEOUT');
+const TIMEOUT_HEAD = [':status', String(TIMEOUT.status), ...TIMEOUT.headers];
+/**
+ * A gRPC call whose request did not arrive in time: DEADLINE_EXCEEDED as a trailers-only answer, which
+ * gRPC clients decode into a status (a reset would only say CANCELLED or INTERNAL), with the same
+ * x-switchyard-error as the 408.
+ */
+const GRPC_TIMEOUT_HEAD = [':status', '200', ...grpcClientFailureHead('ERR_HTTP_REQUEST_TIMEOUT', GrpcStatus.DEADLINE_EXCEEDED)];
 
 /**
  * RST_STREAM INTERNAL_ERROR, with nothing more of the response. Not `stream.close(code)`: on a stream
@@ -71,6 +88,8 @@ export class Http2Exchange implements HttpExchange {
   onClientGone: (() => void) | undefined;
   /** end() was called. */
   finished = false;
+  /** performance.now() when the stream was served: the request timeout runs from here. */
+  readonly openedAt = performance.now();
 
   readonly #stream: ServerHttp2Stream;
   readonly #owner: Http2StreamOwner;
@@ -95,6 +114,8 @@ export class Http2Exchange implements HttpExchange {
   /** Switchyard reset the stream (destroy(), or a head node:http2 refused). */
   #cut = false;
   #closed = false;
+  /** timeOut() ran. */
+  #timedOut = false;
 
   constructor(owner: Http2StreamOwner, stream: ServerHttp2Stream, request: H2Request, hasBody: boolean) {
     this.#owner = owner;
@@ -114,6 +135,11 @@ export class Http2Exchange implements HttpExchange {
     // Stream errors (a reset with an error code, a write after the client left) are ignored by the
     // connection's listener and end in 'close', which does the accounting.
     stream.once('close', this.#onClose);
+  }
+
+  /** The whole request body was read (or there is none). */
+  get requestComplete(): boolean {
+    return this.#requestComplete;
   }
 
   // --- request body -------------------------------------------------------------------------------
@@ -172,6 +198,8 @@ export class Http2Exchange implements HttpExchange {
   // --- response -----------------------------------------------------------------------------------
 
   writeHead(status: number, headers: readonly string[]): void {
+    // Answered by timeOut() already: what the proxy still produces goes nowhere.
+    if (this.finished) return;
     this.statusCode = status;
     this.headersSent = true;
     this.#noBody = this.method === 'HEAD' || status === 204 || status === 205 || status === 304;
@@ -274,9 +302,53 @@ export class Http2Exchange implements HttpExchange {
 
   /** Cuts the response with RST_STREAM INTERNAL_ERROR: one that broke off midway must not look complete. */
   destroy(): void {
-    if (this.#cut || this.#closed) return;
+    // After timeOut() the proxy's own failure handling must not cut the answer that went out instead.
+    if (this.#cut || this.#closed || this.#timedOut) return;
     this.#cut = true;
     cut(this.#stream);
+  }
+
+  /**
+   * The request did not arrive whole in time (the connection's sweep). Before any response: the upstream
+   * request is aborted and the client gets 408 request-timeout (a gRPC call DEADLINE_EXCEEDED), then
+   * what is left of its body is dropped and it is asked to stop sending (RST_STREAM NO_ERROR); the
+   * stream counts as an answered 4xx. Once the response has begun it can only be cut (destroy()), which
+   * aborts the upstream request when the stream closes — except a gRPC call: a bidirectional or
+   * client-streaming call the pod already answers is a live conversation (a watch, a chat) that may last
+   * any time; its client bounds it with grpc-timeout.
+   */
+  timeOut(): void {
+    if (this.#timedOut || this.#closed || this.#requestComplete) return;
+    if (this.grpc && this.headersSent) return;
+    this.#timedOut = true;
+    if (this.headersSent || this.finished) {
+      this.#cut = true;
+      cut(this.#stream);
+      return;
+    }
+    const stream = this.#stream;
+    this.finished = true;
+    this.headersSent = true;
+    this.statusCode = this.grpc ? 200 : TIMEOUT.status;
+    const sink = this.#sink;
+    this.#sink = undefined;
+    this.#pending = undefined;
+    sink?.onError(new Error('request timeout'));
+    this.onClientGone?.();
+    if (stream.destroyed || stream.closed) return;
+    try {
+      if (this.grpc) {
+        stream.respond(GRPC_TIMEOUT_HEAD, END_STREAM);
+      } else {
+        stream.respond(TIMEOUT_HEAD, BODY);
+        stream.end(TIMEOUT.body);
+      }
+    } catch {
+      this.#cut = true;
+      cut(stream);
+      return;
+    }
+    this.#afterResponse();
   }
 
   readonly #onClose = (): void => {

@@ -153,18 +153,13 @@ export function trailerFields(trailers: readonly string[]): Record<string, strin
   return out;
 }
 
-/** The answer to a refused request: status, x-switchyard-error reason, body, extra fields. */
-export interface H2RefusalAnswer {
-  readonly status: number;
-  readonly reason: string;
-  readonly body: string;
-  readonly extra: readonly string[];
-}
-
-/** Same statuses, reasons and bodies as the HTTP/1.1 refusals in status.ts. */
-export const REFUSALS: Readonly<Record<H2Refusal, H2RefusalAnswer>> = {
-  HEADERS_TOO_LARGE: { status: 431, reason: 'header-too-large', body: 'request header fields too large\n', extra: [] },
-  MISSING_HOST: { status: 400, reason: 'missing-host', body: 'bad request: no host header\n', extra: [] },
-  HOST_MISMATCH: { status: 400, reason: 'bad-request', body: 'bad request\n', extra: [] },
-  CONNECT_NOT_ALLOWED: { status: 405, reason: 'connect-not-allowed', body: 'CONNECT not allowed\n', extra: ['allow', 'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS'] },
+/**
+ * The HTTP/1.1 refusal (status.ts, clientFailureResponse) each HTTP/2 refusal is answered with: the same
+ * status, reason and body over both protocols. A conflicting Host is a plain 400 bad-request.
+ */
+export const REFUSALS: Readonly<Record<H2Refusal, string>> = {
+  HEADERS_TOO_LARGE: 'HPE_HEADER_OVERFLOW',
+  MISSING_HOST: 'MISSING_HOST',
+  HOST_MISMATCH: 'HOST_MISMATCH',
+  CONNECT_NOT_ALLOWED: 'CONNECT_NOT_ALLOWED',
 };

@@ -14,7 +14,8 @@
  * floods (connection error after a few frames), malformed frames (GOAWAY PROTOCOL_ERROR or
  * FRAME_SIZE_ERROR) and SETTINGS/PING floods; h2-connection.ts cuts off rapid resets; the sweep here
  * closes connections that never send a request (header timeout), idle ones (keep-alive timeout), and
- * ones that ignore a GOAWAY.
+ * ones that ignore a GOAWAY, and answers streams whose request is not complete in time (request
+ * timeout: 408, or a reset once the response has begun; h2-exchange.ts timeOut()).
  */
 import type { Socket } from 'node:net';
 import type { Http2Server, ServerHttp2Session } from 'node:http2';
@@ -32,7 +33,16 @@ export interface Http2Options {
   readonly idleTimeoutMs: number;
   /** A connection that has not sent its preface, SETTINGS and a first complete HEADERS in this time is closed, ms (--client-header-timeout). */
   readonly headerTimeoutMs: number;
+  /**
+   * A stream whose request (body included) is not complete this long after it opened is answered 408
+   * request-timeout (a gRPC call: DEADLINE_EXCEEDED), or reset once its response has begun, ms
+   * (--client-request-timeout). Default 300 000 (the flag's default).
+   */
+  readonly requestTimeoutMs?: number;
 }
+
+/** Http2Options.requestTimeoutMs when not given: --client-request-timeout's default. */
+const DEFAULT_REQUEST_TIMEOUT_MS = 300_000;
 
 export interface Http2Host {
   /** Hands a request over; the handler must answer it (end() or destroy()). */
@@ -91,7 +101,8 @@ export function createHttp2Sessions(options: Http2Options, host: Http2Host, log:
     },
   };
 
-  const sweepPeriod = Math.max(10, Math.min(1000, options.headerTimeoutMs, options.idleTimeoutMs));
+  const requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  const sweepPeriod = Math.max(10, Math.min(1000, options.headerTimeoutMs, options.idleTimeoutMs, requestTimeoutMs));
 
   function onSession(session: ServerHttp2Session): void {
     const { socket, scheme } = accepting!;
@@ -100,7 +111,7 @@ export function createHttp2Sessions(options: Http2Options, host: Http2Host, log:
     if (sweep === undefined) {
       sweep = setInterval(() => {
         const now = performance.now();
-        for (const c of connections) c.check(now, options.headerTimeoutMs, options.idleTimeoutMs);
+        for (const c of connections) c.check(now, options.headerTimeoutMs, options.idleTimeoutMs, requestTimeoutMs);
       }, sweepPeriod);
       sweep.unref();
     }

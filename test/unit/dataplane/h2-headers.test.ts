@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { clientFailureResponse } from '../../../src/dataplane/status.ts';
 import { REFUSALS, responseHead, translateRequest, trailerFields, type H2Request } from '../../../src/dataplane/h2/h2-headers.ts';
 
 const BIG = 64 * 1024;
@@ -95,7 +96,11 @@ describe('translateRequest', () => {
   });
 
   it('every refusal has an answer with the HTTP/1.1 status and reason', () => {
-    expect(Object.fromEntries(Object.entries(REFUSALS).map(([k, v]) => [k, [v.status, v.reason]]))).toEqual({
+    const answer = (code: string): [number, string | undefined] => {
+      const { status, headers } = clientFailureResponse(code);
+      return [status, headers[headers.indexOf('x-switchyard-error') + 1]];
+    };
+    expect(Object.fromEntries(Object.entries(REFUSALS).map(([k, v]) => [k, answer(v)]))).toEqual({
       HEADERS_TOO_LARGE: [431, 'header-too-large'],
       MISSING_HOST: [400, 'missing-host'],
       HOST_MISMATCH: [400, 'bad-request'],

@@ -1,7 +1,7 @@
 import type { ClientExchange } from '../../../src/dataplane/client-exchange.ts';
 import { describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../../src/errors.ts';
-import { classifyUpstreamError, ERROR_HEADER, FAILURES, GRPC_STATUSES, grpcFailureHead, grpcFailureTrailers, rawClientFailure, sendFailure, type FailureCode } from '../../../src/dataplane/status.ts';
+import { classifyUpstreamError, clientFailureResponse, ERROR_HEADER, FAILURES, GRPC_STATUSES, grpcFailureHead, grpcFailureTrailers, rawClientFailure, sendFailure, type FailureCode } from '../../../src/dataplane/status.ts';
 import type { HttpExchange } from '../../../src/dataplane/exchange.ts';
 
 const withCode = (code: unknown) => Object.assign(new Error('boom'), { code });
@@ -180,4 +180,22 @@ describe('sendFailure for a gRPC call (exchange.grpc)', () => {
       expect(message).toMatch(/^[\x20-\x24\x26-\x7e]*$/);
     }
   });
+});
+
+describe('clientFailureResponse', () => {
+  it.each([['HPE_HEADER_OVERFLOW'], ['HPE_CHUNK_EXTENSIONS_OVERFLOW'], ['ERR_HTTP_REQUEST_TIMEOUT'], ['MISSING_HOST'], ['EXPECTATION_FAILED'], ['CONNECT_NOT_ALLOWED'], ['HPE_INVALID_METHOD'], [undefined]])(
+    '%s: the same status, fields and body as the raw HTTP/1.1 answer',
+    (code) => {
+      const raw = rawClientFailure(code);
+      const [head, body] = raw.split('\r\n\r\n');
+      const [statusLine, ...lines] = head!.split('\r\n');
+      const answer = clientFailureResponse(code);
+      expect(statusLine).toBe(`HTTP/1.1 ${answer.status} ${statusLine!.split(' ').slice(2).join(' ')}`);
+      const fields = lines.filter((l) => !l.startsWith('connection:'));
+      const pairs: string[] = [];
+      for (let i = 0; i < answer.headers.length; i += 2) pairs.push(`${answer.headers[i]}: ${answer.headers[i + 1]}`);
+      expect(pairs.sort()).toEqual(fields.sort());
+      expect(answer.body.toString()).toBe(body);
+    },
+  );
 });
