@@ -211,8 +211,8 @@ describe('TLS termination', () => {
     expect(JSON.stringify(certs.body)).not.toMatch(/PRIVATE KEY/);
   });
 
-  it('a Secret edit reaches new handshakes within 1 s without cutting an open connection', async () => {
-    const f = await fixture();
+  it.each([['1'], ['2']])('a Secret edit reaches new handshakes within 1 s without cutting an open connection (--workers %s)', async (workers) => {
+    const f = await fixture(['--workers', workers]);
     await waitUntilWatching(f.sy, f.dir);
     const open = connect({ host: f.tls.host, port: f.tls.port, servername: 'shop.example', rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] });
     defer(() => void open.destroy());
@@ -229,6 +229,8 @@ describe('TLS termination', () => {
     ]);
     await waitFor(async () => (await handshake(f.tls, 'shop.example')).cert.fingerprint256 === fingerprintOf(replacement.certPem) || undefined, { timeoutMs: 1000, intervalMs: 20, what: 'the new certificate' });
     expect(Date.now() - started).toBeLessThan(1500);
+    // Every worker: connections are dealt to them in turn.
+    for (let i = 0; i < 4; i++) expect((await handshake(f.tls, 'shop.example')).cert.fingerprint256, `handshake ${i}`).toBe(fingerprintOf(replacement.certPem));
     // The connection opened before the edit still carries requests.
     const answer = await new Promise<string>((resolve, reject) => {
       let data = '';
@@ -253,6 +255,14 @@ describe('TLS termination', () => {
     });
     expect(closed).not.toMatch(/^HTTP\/1\.1 200/);
     expect((await handshake(f.tls, 'shop.example')).cert.fingerprint256).toBe(fingerprintOf(f.shop.certPem));
+  });
+
+  it('openssl s_client resumes a saved session (-sess_out, -sess_in)', async () => {
+    const f = await fixture(['--workers', '2']);
+    const dir = await tempManifestDir('swy-sess-');
+    const file = `${dir}/session.pem`;
+    expect(await sClient(f.tls, ['-servername', 'shop.example', '-tls1_2', '-sess_out', file])).toMatch(/^New, TLSv1\.2/m);
+    for (let i = 0; i < 3; i++) expect(await sClient(f.tls, ['-servername', 'shop.example', '-tls1_2', '-sess_in', file])).toMatch(/^Reused, TLSv1\.2/m);
   });
 
   it('rotates the session-ticket key in every worker at once: sessions resume on both workers until the next rotation, then not', async () => {
