@@ -15,7 +15,8 @@ export const CANDIDATE_IDS = ['direct', 'switchyard', 'switchyard-1', 'switchyar
 export const HELP = `Usage: npm run bench -- [options]   (or: node bench/proxy-bench.ts [options], Node 24)
 
 Drives the same load, interleaved over several rounds, at a pod directly and through each proxy, on
-loopback only; then a scale run of Switchyard over many routes and endpoints, with nginx as a reference.
+loopback only; then a scale run of Switchyard over many routes and endpoints, with nginx as a reference;
+then the protocols run (TLS, HTTP/2, WebSocket, gRPC), Switchyard beside nginx.
 
 Candidates (ids for --only):
   direct         straight to pod 1: the ceiling
@@ -37,8 +38,8 @@ Options:
   --scale-only         run the scale run only
   --skip-protocols     leave the protocols run out
   --protocols-only     run the protocols run only
-  --sections LIST      protocols run sections, comma-separated
-                       (${PROTOCOL_SECTIONS.join(', ')})                        [default: all]
+  --sections LIST      protocols run sections, comma-separated                  [default: all]
+                       (${PROTOCOL_SECTIONS.join(', ')})
   --h2-streams N       protocols run: streams per HTTP/2 connection (4 connections);
                        also gRPC calls in flight per channel (4 channels)       [default: 25]
   --base-dir DIR       protocols run, before-after: a built Switchyard tree of an earlier commit,

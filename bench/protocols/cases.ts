@@ -47,6 +47,12 @@ export interface PlainProxy {
   readonly plain: string;
 }
 
+/** A bare node:tls server (tls-floor.ts): the handshakes section's reference for what Node itself costs. */
+export interface TlsFloor {
+  readonly pid: number;
+  readonly address: string;
+}
+
 export interface CaseContext {
   readonly settings: Settings;
   readonly hosts: EdgeHosts;
@@ -54,6 +60,8 @@ export interface CaseContext {
   readonly pods: ProtocolPods;
   readonly edges: readonly Edge[];
   readonly beforeAfter: readonly PlainProxy[];
+  /** null unless the handshakes section runs. */
+  readonly tlsFloor: TlsFloor | null;
   /** autocannon, and wrk when present. */
   readonly tools: readonly LoadTool[];
   /** h2load's path; null when it is not installed. */
@@ -148,7 +156,11 @@ export function buildCases(ctx: CaseContext): ProtocolCase[] {
   }
 
   if (want('handshakes')) {
-    for (const e of ctx.edges) {
+    const servers: { proxy: ProxyKind; label: string; pid: number; tls: string | null }[] = [
+      ...ctx.edges,
+      ...(ctx.tlsFloor === null ? [] : [{ proxy: 'node-tls' as const, label: 'bare node:tls server (the floor)', pid: ctx.tlsFloor.pid, tls: ctx.tlsFloor.address }]),
+    ];
+    for (const e of servers) {
       if (e.tls === null) continue;
       const tls = e.tls;
       const [host, port] = [tls.slice(0, tls.lastIndexOf(':')), tls.slice(tls.lastIndexOf(':') + 1)];

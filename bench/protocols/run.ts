@@ -8,12 +8,14 @@
  */
 import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { cliHasFlag, hasWorkersFlag, startSwitchyard } from '../candidates/switchyard.ts';
+import { listeningLine, startChild } from '../children.ts';
 import type { LoadTool } from '../load/types.ts';
 import { BENCH_NAMESPACE, comparisonManifests, edgeManifests, type EdgeBackend } from '../manifests.ts';
 import { freePort } from '../net.ts';
-import type { Pod } from '../pods.ts';
+import { START_TIMEOUT_MS, type Pod } from '../pods.ts';
 import { progress } from '../progress.ts';
 import type { ProtocolSection, Settings } from '../settings.ts';
 import type { TargetCheck } from '../targets.ts';
@@ -160,7 +162,20 @@ export async function runProtocols(settings: Settings, tools: readonly LoadTool[
       }
     }
 
-    const planned = buildCases({ settings, hosts: EDGE_HOSTS, certificate, pods, edges, beforeAfter, tools, h2load, scratchDir: dir });
+    let tlsFloor: { pid: number; address: string } | null = null;
+    if (sections.includes('handshakes')) {
+      const { child, value } = await startChild({
+        name: 'tls-floor',
+        command: process.execPath,
+        args: [path.join(path.dirname(fileURLToPath(import.meta.url)), 'tls-floor.ts'), certificate.certFile, certificate.keyFile],
+        timeoutMs: START_TIMEOUT_MS,
+        readyLine: listeningLine,
+      });
+      stops.push(() => child.stop());
+      tlsFloor = { pid: child.pid, address: `${value.address}:${value.port}` };
+    }
+
+    const planned = buildCases({ settings, hosts: EDGE_HOSTS, certificate, pods, edges, beforeAfter, tlsFloor, tools, h2load, scratchDir: dir });
     const cases: ProtocolCase[] = [];
     const skipped: { id: string; reason: string }[] = [];
     for (const c of planned) {

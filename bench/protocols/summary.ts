@@ -64,7 +64,7 @@ export interface RatioResult {
   readonly met: boolean | null;
 }
 
-const PROXY_NAMES: Record<ProxyKind, string> = { direct: 'direct', switchyard: 'Switchyard', 'switchyard-base': 'Switchyard (base)', nginx: 'nginx' };
+const PROXY_NAMES: Record<ProxyKind, string> = { direct: 'direct', switchyard: 'Switchyard', 'switchyard-base': 'Switchyard (base)', nginx: 'nginx', 'node-tls': 'bare node:tls' };
 
 type Section = CaseKey['section'];
 const key = (section: Section, variant: string, proxy: ProxyKind, tool: string): CaseKey => ({ section, variant, proxy, tool });
@@ -111,7 +111,11 @@ export function ratioSpecs(keys: readonly CaseKey[]): RatioSpec[] {
     push(vsOther('tls', 'h1-tls', 'switchyard', 'nginx', tool));
     push(vsOther('tls', 'h1-plain', 'switchyard', 'nginx', tool));
   }
-  for (const tool of tools('handshakes')) if (tool !== 'tls.connect') push(vsOther('handshakes', 'full', 'switchyard', 'nginx', tool));
+  for (const tool of tools('handshakes')) {
+    if (tool !== 'tls.connect') push(vsOther('handshakes', 'full', 'switchyard', 'nginx', tool));
+    push(vsOther('handshakes', 'full', 'switchyard', 'node-tls', tool));
+    push(vsOther('handshakes', 'full', 'node-tls', 'nginx', tool));
+  }
   for (const tool of tools('http2')) {
     push(within('http2', 'switchyard', 'h2c', 'h1-plain-4n', tool));
     push(within('http2', 'nginx', 'h2-tls', 'h1-tls-4', tool));

@@ -4,8 +4,11 @@
  */
 import type { ProtocolSection } from '../settings.ts';
 
-/** Who is under load: a pod straight, this Switchyard, the --base-dir Switchyard, nginx. */
-export type ProxyKind = 'direct' | 'switchyard' | 'switchyard-base' | 'nginx';
+/**
+ * Who is under load: a pod straight, this Switchyard, the --base-dir Switchyard, nginx, or (handshakes
+ * only) a bare node:tls server, the floor Node itself sets (tls-floor.ts).
+ */
+export type ProxyKind = 'direct' | 'switchyard' | 'switchyard-base' | 'nginx' | 'node-tls';
 
 export interface CaseKey {
   readonly section: ProtocolSection;

@@ -42,7 +42,7 @@ export interface UpgradeExchange extends HttpExchange {
 
 /** Whether `exchange` asks for an upgrade that can be tunnelled (only an HTTP/1.1 exchange can). */
 export function isUpgrade(exchange: HttpExchange): exchange is UpgradeExchange {
-  return (exchange as { upgrade?: string }).upgrade !== undefined;
+  return exchange.upgrade !== undefined;
 }
 
 /** Starts forwarding an upgrade request; answers the client in every case (a tunnel, a response or a failure). */
