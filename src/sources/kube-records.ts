@@ -25,6 +25,9 @@ interface RawMeta {
 }
 
 const ORIGIN: Origin = { source: 'kubernetes' };
+/** A Service's CA for pod certificates (compile/policy.ts reads it); its Secret must reach the store. */
+const BACKEND_CA_SECRET_ANNOTATION = 'switchyard.dev/backend-ca-secret';
+
 const EMIT_ORDER: readonly RecKind[] = ['Service', 'EndpointSlice', 'Endpoints', 'Ingress', 'IngressClass', 'Secret'];
 
 export class KubeRecords {
@@ -77,10 +80,17 @@ export class KubeRecords {
     for (const [key, r] of this.#rejected) if (r.kind === kind) this.#rejected.delete(key);
   }
 
-  /** Every current record; of the TLS Secrets only those an Ingress of their namespace references, and the kept ones. */
+  /**
+   * Every current record; of the TLS Secrets only those referenced: by an Ingress `tls:` entry or a
+   * Service's `switchyard.dev/backend-ca-secret` in their namespace, and the kept ones.
+   */
   collect(): Rec[] {
     const referenced = new Set<string>(this.#keptSecrets);
     for (const ing of this.#ingresses()) for (const t of ing.tls) if (t.secretName) referenced.add(`${ing.meta.namespace}/${t.secretName}`);
+    for (const svc of this.#records.get('Service')!.values()) {
+      const ca = svc.meta.annotations[BACKEND_CA_SECRET_ANNOTATION];
+      if (ca !== undefined && ca.trim() !== '') referenced.add(`${svc.meta.namespace}/${ca.trim()}`);
+    }
     const out: Rec[] = [];
     for (const kind of EMIT_ORDER) {
       for (const rec of this.#records.get(kind)!.values()) {

@@ -58,6 +58,17 @@ describe('KubeRecords', () => {
     expect(keys(r)).toEqual([]);
   });
 
+  it('also hands over the Secret a Service names in switchyard.dev/backend-ca-secret', () => {
+    const r = records();
+    r.upsert(KUBE_RESOURCES.Secret, secret('pod-ca'));
+    r.upsert(KUBE_RESOURCES.Secret, secret('other'));
+    const annotated = { ...service('api', 443), metadata: { ...service('api', 443).metadata, annotations: { 'switchyard.dev/backend-ca-secret': 'pod-ca' } } };
+    r.upsert(KUBE_RESOURCES.Service, annotated);
+    expect(keys(r)).toEqual(['Secret/shop/pod-ca', 'Service/shop/api']);
+    r.remove(KUBE_RESOURCES.Service, annotated);
+    expect(keys(r)).toEqual([]);
+  });
+
   it('lists the Ingresses of the class or of none, with their current status', () => {
     const r = records();
     r.upsert(KUBE_RESOURCES.Ingress, ingress('none', {}, { loadBalancer: { ingress: [{ ip: '10.0.0.1' }] } }));
