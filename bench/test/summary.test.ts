@@ -90,6 +90,15 @@ describe('ratioSpecs', () => {
     ]);
   });
 
+  it('handshakes: the target against nginx, then Switchyard over the bare node:tls floor and the floor over nginx', () => {
+    const keys = (['switchyard', 'nginx', 'node-tls'] as const).map((p) => key('handshakes', 'full', p, 'tls.connect'));
+    expect(ratioSpecs(keys).map((s) => [s.numerator.proxy, s.denominator.proxy, s.target?.metric])).toEqual([
+      ['switchyard', 'nginx', 'opsPerProxyCpuSecond'],
+      ['switchyard', 'node-tls', undefined],
+      ['node-tls', 'nginx', undefined],
+    ]);
+  });
+
   it('the before-after ratio is this tree over the base, per load tool', () => {
     const keys = ['wrk', 'autocannon'].flatMap((t) => [key('before-after', 'h1-plain', 'switchyard', t), key('before-after', 'h1-plain', 'switchyard-base', t)]);
     const specs = ratioSpecs(keys);
