@@ -49,6 +49,7 @@ const OPT_IN_FILES = ['clusterrole-ingress-status.yaml', 'clusterrolebinding-ing
 /** Container port name → the listener flag whose port it must equal. */
 const PORT_FLAGS: Record<string, string> = {
   http: '--listen',
+  https: '--listen-tls',
   admin: '--admin',
   service: '--service-listen',
   'dns-udp': '--dns',
@@ -462,20 +463,20 @@ describe('deploy/: PodDisruptionBudget and Service', () => {
     expect(edge.spec.replicas ?? 1).toBeGreaterThan(Number(pdb.spec.minAvailable));
   });
 
-  it('the Service is a Local LoadBalancer: port 80 → the edge container port named for --listen', () => {
+  it('the Service is a Local LoadBalancer: port 80 → the container port of --listen, 443 → that of --listen-tls', () => {
     const svc = theOne<Svc>('Service');
     expect(svc.spec.type).toBe('LoadBalancer');
     expect(svc.spec.externalTrafficPolicy).toBe('Local');
     expect(selects(svc.spec.selector, edgeLabels)).toBe(true);
     expect(selects(svc.spec.selector, theOne<Workload>('DaemonSet').spec.template.metadata.labels)).toBe(false);
-    expect(svc.spec.ports).toHaveLength(1);
-    const port = svc.spec.ports[0]!;
-    expect(port.port).toBe(80);
-    expect(typeof port.targetPort, 'a named target port').toBe('string');
-    const target = edge.spec.template.spec.containers[0]!.ports?.find((p) => p.name === port.targetPort);
-    expect(target, `container port ${String(port.targetPort)}`).toBeDefined();
-    expect(PORT_FLAGS[target!.name!]).toBe('--listen');
-    expect(target!.protocol ?? 'TCP').toBe(port.protocol ?? 'TCP');
+    expect(svc.spec.ports.map((p) => p.port)).toEqual([80, 443]);
+    for (const [port, flag] of [[svc.spec.ports[0]!, '--listen'], [svc.spec.ports[1]!, '--listen-tls']] as const) {
+      expect(typeof port.targetPort, 'a named target port').toBe('string');
+      const target = edge.spec.template.spec.containers[0]!.ports?.find((p) => p.name === port.targetPort);
+      expect(target, `container port ${String(port.targetPort)}`).toBeDefined();
+      expect(PORT_FLAGS[target!.name!]).toBe(flag);
+      expect(target!.protocol ?? 'TCP').toBe(port.protocol ?? 'TCP');
+    }
   });
 });
 
