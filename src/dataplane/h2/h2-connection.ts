@@ -47,8 +47,6 @@ export class Http2Connection implements Http2StreamOwner {
   readonly session: ServerHttp2Session;
   readonly socket: Socket;
   readonly scheme: 'http' | 'https';
-  readonly remoteAddress: string;
-  readonly localPort: number;
   readonly #ctx: ConnectionContext;
   #phase: Phase = Phase.Head;
   /** When the current phase began: performance.now(). */
@@ -58,19 +56,30 @@ export class Http2Connection implements Http2StreamOwner {
   /** Streams served and not yet closed, oldest first (the request-timeout sweep relies on the order). */
   readonly #streams = new Set<Http2Exchange>();
   #resets: SlidingWindowCounter | undefined;
+  #remoteAddress: string | undefined;
+  #localPort: number | undefined;
 
   constructor(session: ServerHttp2Session, socket: Socket, scheme: 'http' | 'https', ctx: ConnectionContext) {
     this.session = session;
     this.socket = socket;
     this.scheme = scheme;
-    this.remoteAddress = socket.remoteAddress ?? '';
-    this.localPort = socket.localPort ?? 0;
     this.#ctx = ctx;
     session.on('stream', this.#onStream);
     session.on('error', this.#onError);
     session.once('close', this.#onClose);
     // A client that ends its side sends no more requests: finish the open streams, then close.
     socket.once('end', this.closeGracefully);
+  }
+
+  // Read on the first use (the first request, or a log line), not at accept: each is a system call
+  // (through the TLS wrapper on a TLS socket), and a connection that never sends a request needs neither.
+  // Kept once read; read first after the socket is gone, they are '' and 0.
+  get remoteAddress(): string {
+    return (this.#remoteAddress ??= this.socket.remoteAddress ?? '');
+  }
+
+  get localPort(): number {
+    return (this.#localPort ??= this.socket.localPort ?? 0);
   }
 
   readonly #onStream = (stream: ServerHttp2Stream, _headers: unknown, flags: number, rawHeaders: string[]): void => {

@@ -129,9 +129,16 @@ export class CertificateStore {
     return this.#default?.context;
   }
 
-  /** For `tls.createServer({ SNICallback })`; bound, so it can be passed as it is. */
+  /**
+   * For `tls.createServer({ SNICallback })`; bound, so it can be passed as it is. A server name that
+   * selects the default certificate gets no context back: the handshake stays on the server's own
+   * context, which attach() keeps on the same certificate, options and ticket key. Handing OpenSSL a
+   * context makes it switch the connection over to it (SSL_set_SSL_CTX), some 3 % of a handshake's CPU
+   * (docs/performance.md, Profile). A store no server is attached to hands out the context as before.
+   */
   readonly sniCallback: SniCallback = (servername, cb) => {
-    cb(null, this.select(servername));
+    const context = this.select(servername);
+    cb(null, context === this.#default?.context && this.#servers.size > 0 ? undefined : context);
   };
 
   /** Replaces the session-ticket key (48 bytes) of every context held, every attached server, and every context made later. */

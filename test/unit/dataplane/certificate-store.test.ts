@@ -303,3 +303,22 @@ describe('session resumption with a shared ticket key', () => {
     expect((await handshake(portTwo, { servername: 'a.example.com', session: renewed.session! })).reused).toBe(true);
   });
 });
+
+describe('CertificateStore.sniCallback', () => {
+  const ask = (store: CertificateStore, name: string) =>
+    new Promise<unknown>((resolve, reject) => store.sniCallback(name, (err, ctx) => (err ? reject(err) : resolve(ctx))));
+
+  it('hands out the default context only while no server is attached; after attach() the handshake keeps the server context', async () => {
+    const store = new CertificateStore();
+    store.update(BASE());
+    const defaultContext = store.select(undefined);
+    expect(defaultContext).toBeDefined();
+    expect(await ask(store, 'nobody.example.org')).toBe(defaultContext);
+    await serve(store);
+    expect(await ask(store, 'nobody.example.org')).toBeUndefined();
+    // Names with their own certificate still switch to it.
+    expect(await ask(store, 'a.example.com')).toBe(store.select('a.example.com'));
+    expect(await ask(store, 'x.example.com')).toBe(store.select('x.example.com'));
+    expect(store.select('a.example.com')).not.toBe(defaultContext);
+  });
+});
