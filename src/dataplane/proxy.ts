@@ -8,6 +8,7 @@
  * Never once response headers went to the client. Retries are bounded per request (the Service's
  * `retries`) and per backend (the retry budget).
  */
+import type { Socket } from 'node:net';
 import type { Dispatcher } from 'undici';
 import { ErrorCode } from '../errors.ts';
 import type { EndpointHealth, FailureKind } from '../health/endpoint-health.ts';
@@ -21,7 +22,7 @@ import { clientResponseHeaders, clientTrailerFields } from './headers.ts';
 import { RequestBody } from './request-body.ts';
 import type { RetryBudget } from './retry-budget.ts';
 import { classifyUpstreamError, sendFailure, type FailureCode } from './status.ts';
-import { isUpgrade, proxyUpgrade } from './tunnel.ts';
+import { acceptUpgrade, isUpgrade, openUpgradeClient, type UpgradeClient } from './tunnel.ts';
 import type { TunnelRegistry } from './tunnel-registry.ts';
 import type { UpstreamPools } from './upstream-pools.ts';
 
@@ -50,7 +51,6 @@ const RESET_CODES = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_C
 
 /** Starts proxying; answers the client itself in every case (response, or a coded failure). */
 export function proxyRequest(ctx: ProxyContext, client: HttpExchange, backend: Backend, path: string, headers: string[]): void {
-  if (isUpgrade(client)) return proxyUpgrade(ctx, client, backend, path, headers);
   const endpoint = ctx.balancer.pick(backend, ctx.health);
   ctx.health.setPanic(backend, ctx.balancer.panicked);
   if (endpoint === undefined) {
@@ -77,6 +77,8 @@ class Exchange implements Dispatcher.DispatchHandler {
   #started = false;
   #responded = false;
   #clientGone = false;
+  /** An upgrade request's own connection for the current attempt (tunnel.ts); undefined for every other request. */
+  #upgradeClient: UpgradeClient | undefined;
 
   constructor(ctx: ProxyContext, client: HttpExchange, backend: Backend, path: string, headers: string[]) {
     this.#ctx = ctx;
@@ -84,7 +86,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     this.#backend = backend;
     this.#hasBody = client.hasBody;
     const policy = backend.policy;
-    this.#options = {
+    const options: Dispatcher.DispatchOptions = {
       method: client.method as Dispatcher.HttpMethod,
       path,
       // TE is hop-by-hop, but `TE: trailers` is what an HTTP/2 pod (a gRPC server) needs to see, and all it may carry there.
@@ -94,6 +96,9 @@ class Exchange implements Dispatcher.DispatchHandler {
       // A gRPC stream may stay silent as long as its call lasts: no idle limit (grpc-timeout bounds the call).
       bodyTimeout: client.grpc ? 0 : (policy.idleTimeoutMs ?? ctx.defaults.idleTimeoutMs),
     };
+    // Upgrade (WebSocket): undici writes `connection: upgrade` and the Upgrade field itself (they are
+    // hop-by-hop, so upstreamRequestHeaders dropped them) and hands over the socket at the 101.
+    this.#options = isUpgrade(client) ? { ...options, upgrade: client.upgrade } : options;
     ctx.budget.recordRequest(backend.key);
     client.onClientGone = this.#onClientGone;
   }
@@ -102,6 +107,12 @@ class Exchange implements Dispatcher.DispatchHandler {
     this.#endpoint = endpoint;
     this.#started = false;
     this.#abort = undefined;
+    if (this.#options.upgrade != null) {
+      // An upgrade gets a connection of its own: its socket leaves the Client at the 101.
+      this.#upgradeClient = openUpgradeClient(this.#ctx, this.#backend, endpoint);
+      this.#upgradeClient.dispatch(this.#options, this);
+      return;
+    }
     if (this.#hasBody) this.#body = new RequestBody(this.#client);
     const pool = this.#ctx.pools.get(endpoint.key, this.#backend.policy.connectTimeoutMs, this.#backend.upstream);
     pool.dispatch(this.#hasBody ? { ...this.#options, body: this.#body } : this.#options, this);
@@ -136,9 +147,20 @@ class Exchange implements Dispatcher.DispatchHandler {
   onComplete(trailers: string[] | null): void {
     // undici hands over the raw trailer fields (Buffers at run time, whatever its types say).
     this.#client.end(trailers !== null && trailers.length > 0 ? clientTrailerFields(trailers as unknown as Buffer[]) : undefined);
+    // An upgrade the pod answered with an ordinary response: the client's connection closes after it.
+    this.#releaseUpgradeClient(false);
+  }
+
+  /** The pod switched protocols: the client gets its 101 and the two sockets become a tunnel. */
+  onUpgrade(statusCode: number, rawHeaders: Buffer[] | string[] | null, socket: Socket): void {
+    this.#ctx.health.recordSuccess(this.#endpoint!.key);
+    this.#responded = true;
+    this.#releaseUpgradeClient(false);
+    acceptUpgrade(this.#ctx, this.#client, this.#clientGone, this.#endpoint!.key, statusCode, (rawHeaders ?? []) as Buffer[], socket);
   }
 
   onError(err: Error): void {
+    this.#releaseUpgradeClient(true);
     if (this.#clientGone) return;
     if (this.#responded) {
       // Headers went out: nothing can be retried. The response is cut, except a gRPC call, which ends with
@@ -181,11 +203,22 @@ class Exchange implements Dispatcher.DispatchHandler {
     return true;
   }
 
+  /** The upgrade attempt's Client is done with (after a response, an error or the socket's hand-over). */
+  #releaseUpgradeClient(destroy: boolean): void {
+    const upgradeClient = this.#upgradeClient;
+    if (upgradeClient === undefined) return;
+    this.#upgradeClient = undefined;
+    // Not from inside its own callback: the Client finishes the current step first.
+    setImmediate(() => (destroy ? upgradeClient.destroy() : upgradeClient.close()).catch(ignore));
+  }
+
   readonly #onClientGone = (): void => {
     this.#clientGone = true;
     this.#abort?.(new Error('client closed the connection'));
   };
 }
+
+function ignore(): void {}
 
 function failureKind(code: FailureCode): FailureKind {
   return code === ErrorCode.UPSTREAM_TIMEOUT ? 'timeout' : 'connect';
