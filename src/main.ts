@@ -5,6 +5,7 @@
  */
 import type { Config } from './flags.ts';
 import type { Logger } from './log.ts';
+import { NO_COUNTS } from './dataplane/counters.ts';
 import { createControlPlane } from './runtime/control-plane.ts';
 import { createDataPlane } from './runtime/data-plane.ts';
 import { startWorkerPool, type WorkerPool } from './runtime/primary.ts';
@@ -41,7 +42,7 @@ export async function startSwitchyard(config: Config, log: Logger): Promise<Swit
     traffic: () => {
       if (pool !== undefined) return { ...pool.counters(), inFlight: pool.inFlight() };
       if (local !== undefined) return { ...local.counters.view(), inFlight: local.inFlight() };
-      return { responses: {}, retries: 0, inFlight: 0 };
+      return { ...NO_COUNTS, inFlight: 0 };
     },
     onHealthEvent: (event) => pool?.broadcastHealth(event),
   });

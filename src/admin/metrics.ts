@@ -4,15 +4,19 @@
  * old), endpoint states from the control plane's health registry, and the snapshot and worker figures.
  */
 
-/** What the composition root gathers for one scrape. */
-export interface MetricsInput {
+/** The data plane's traffic figures, every worker summed: what the composition root hands the admin API. */
+export interface TrafficView {
   /** Responses by listener role, indexed by status class (0: the connection was cut before a response). */
   readonly responses: Readonly<Record<string, readonly number[]>>;
   readonly retries: number;
   readonly inFlight: number;
   /** WebSocket/upgrade tunnels open now, and opened since start. */
-  readonly tunnelsOpen?: number;
-  readonly tunnelsTotal?: number;
+  readonly tunnelsOpen: number;
+  readonly tunnelsTotal: number;
+}
+
+/** What the composition root gathers for one scrape. */
+export interface MetricsInput extends TrafficView {
   readonly ejections: number;
   readonly snapshotVersion: number;
   readonly routes: number;
@@ -39,8 +43,8 @@ export function renderMetrics(m: MetricsInput): string {
   metric('switchyard_responses_total', 'counter', 'Responses sent, by listener and status class (none: the connection closed first).', responses);
   metric('switchyard_upstream_retries_total', 'counter', 'Requests retried on another endpoint.', [['', m.retries]]);
   metric('switchyard_requests_in_flight', 'gauge', 'Requests being served.', [['', m.inFlight]]);
-  metric('switchyard_tunnels_open', 'gauge', 'WebSocket and other upgraded connections open (tunnels to a pod).', [['', m.tunnelsOpen ?? 0]]);
-  metric('switchyard_tunnels_total', 'counter', 'WebSocket and other upgraded connections opened.', [['', m.tunnelsTotal ?? 0]]);
+  metric('switchyard_tunnels_open', 'gauge', 'WebSocket and other upgraded connections open (tunnels to a pod).', [['', m.tunnelsOpen]]);
+  metric('switchyard_tunnels_total', 'counter', 'WebSocket and other upgraded connections opened.', [['', m.tunnelsTotal]]);
   metric('switchyard_endpoint_ejections_total', 'counter', 'Endpoints ejected by outlier detection.', [['', m.ejections]]);
   metric(
     'switchyard_endpoints',

@@ -6,7 +6,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { ErrorCode } from '../errors.ts';
 import type { EndpointHealth } from '../health/endpoint-health.ts';
 import type { SnapshotHolder } from '../snapshot/holder.ts';
-import { renderMetrics } from './metrics.ts';
+import { renderMetrics, type TrafficView } from './metrics.ts';
 import { certificatesView, endpointsView, routesView, servicesView } from './views.ts';
 
 export interface AdminOptions {
@@ -20,14 +20,8 @@ export interface AdminOptions {
   readonly sources: () => readonly unknown[];
   /** The data-plane worker processes (empty in single-process mode). */
   readonly workers: () => readonly unknown[];
-  /** Traffic figures of the data plane (every worker), for /metrics; tunnel figures count as 0 when absent. */
-  readonly traffic: () => {
-    readonly responses: Readonly<Record<string, readonly number[]>>;
-    readonly retries: number;
-    readonly inFlight: number;
-    readonly tunnelsOpen?: number;
-    readonly tunnelsTotal?: number;
-  };
+  /** Traffic figures of the data plane (every worker), for /metrics and /api/v1/tunnels. */
+  readonly traffic: () => TrafficView;
   /** What the DNS server answers for a question (JSON view). */
   readonly dnsAnswer: (name: string, type: string) => unknown;
   readonly startedAt: string;
@@ -55,7 +49,7 @@ export function createAdminServer(options: AdminOptions): FastifyInstance {
   // WebSocket and other upgraded connections, summed over every worker (as of their last report).
   app.get('/api/v1/tunnels', async () => {
     const traffic = options.traffic();
-    return { open: traffic.tunnelsOpen ?? 0, total: traffic.tunnelsTotal ?? 0 };
+    return { open: traffic.tunnelsOpen, total: traffic.tunnelsTotal };
   });
 
   app.get('/metrics', async (_req, reply) => {

@@ -4,6 +4,7 @@
  * ejections are applied here), the admin API and the DNS server.
  */
 import type { AddressInfo } from 'node:net';
+import type { TrafficView } from '../admin/metrics.ts';
 import { createAdminServer } from '../admin/server.ts';
 import { emptySnapshot } from '../compile/compile.ts';
 import { answerQuestion } from '../dns/answer-view.ts';
@@ -28,14 +29,7 @@ export interface ControlPlaneOptions {
   /** The data-plane workers, for the admin API. */
   readonly workers: () => readonly unknown[];
   /** Traffic counters of the data plane, for /metrics. */
-  readonly traffic: () => {
-    readonly responses: Readonly<Record<string, readonly number[]>>;
-    readonly retries: number;
-    readonly inFlight: number;
-    /** WebSocket and other upgraded tunnels open now, and opened in all (every worker). */
-    readonly tunnelsOpen?: number;
-    readonly tunnelsTotal?: number;
-  };
+  readonly traffic: () => TrafficView;
   /** Health decisions taken here (active-check verdicts), to pass on to workers. */
   readonly onHealthEvent?: (event: HealthEvent) => void;
 }

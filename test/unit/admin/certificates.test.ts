@@ -64,7 +64,7 @@ function adminFor(objs: readonly Obj[], defaultCertificate?: string) {
     ready: () => true,
     sources: () => [],
     workers: () => [],
-    traffic: () => ({ responses: {}, retries: 0, inFlight: 0 }),
+    traffic: () => ({ responses: {}, retries: 0, inFlight: 0, tunnelsOpen: 0, tunnelsTotal: 0 }),
     dnsAnswer: () => ({}),
     startedAt: new Date().toISOString(),
   });

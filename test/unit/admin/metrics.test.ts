@@ -6,6 +6,8 @@ describe('renderMetrics', () => {
     responses: { service: [0, 0, 3, 0, 0, 1], ingress: [2, 0, 90, 1, 4, 5] },
     retries: 7,
     inFlight: 3,
+    tunnelsOpen: 0,
+    tunnelsTotal: 0,
     ejections: 2,
     snapshotVersion: 12,
     routes: 4,
