@@ -13,7 +13,8 @@ import type { IncomingMessage } from 'node:http';
 import type { Logger } from '../log.ts';
 import type { HealthCheckPolicy, Snapshot, UpstreamSpec } from '../snapshot/types.ts';
 import type { EndpointHealth } from './endpoint-health.ts';
-import { grpcHealthProbe, h2HttpProbe, type ProbeResult } from './h2-probe.ts';
+import { grpcHealthProbe, h2HttpProbe } from './h2-probe.ts';
+import { NO_USABLE_CA, podTlsOptions, statusVerdict, type ProbeResult } from './probe-common.ts';
 
 // Not an ESM import of node:http(s): that loads Node's bundled undici (see dataplane/http-listener.ts).
 const { request } = process.getBuiltinModule('node:http');
@@ -146,7 +147,7 @@ export function checkEndpoint(host: string, port: number, policy: HealthCheckPol
 export function probe(host: string, port: number, policy: HealthCheckPolicy, tls?: { readonly caPem: string | undefined }): Promise<ProbeResult> {
   return new Promise((resolve) => {
     if (tls?.caPem === '') {
-      resolve({ ok: false, reason: `health check ${policy.path} failed: no usable CA (switchyard.dev/backend-ca-secret is missing or invalid)` });
+      resolve({ ok: false, reason: `health check ${policy.path} failed: ${NO_USABLE_CA}` });
       return;
     }
     let settled = false;
@@ -156,17 +157,12 @@ export function probe(host: string, port: number, policy: HealthCheckPolicy, tls
       resolve({ ok, reason });
     };
     const options = { host, port, path: policy.path, method: 'GET', agent: false, timeout: policy.timeoutMs, headers: { 'user-agent': 'switchyard-health-check', connection: 'close' } } as const;
-    const verify = tls?.caPem !== undefined;
     const onResponse = (res: IncomingMessage): void => {
-      const status = res.statusCode ?? 0;
       res.resume();
-      const ok = policy.expectedStatuses.some(([lo, hi]) => status >= lo && status <= hi);
-      done(ok, ok ? `status ${status}` : `health check ${policy.path} answered ${status}`);
+      const { ok, reason } = statusVerdict(policy.path, res.statusCode ?? 0, policy.expectedStatuses);
+      done(ok, reason);
     };
-    const req =
-      tls === undefined
-        ? request(options, onResponse)
-        : httpsRequest({ ...options, rejectUnauthorized: verify, ...(verify ? { ca: tls.caPem, checkServerIdentity: () => undefined } : {}) }, onResponse);
+    const req = tls === undefined ? request(options, onResponse) : httpsRequest({ ...options, ...podTlsOptions(tls.caPem) }, onResponse);
     req.once('timeout', () => {
       req.destroy();
       done(false, `health check ${policy.path} timed out after ${policy.timeoutMs} ms`);

@@ -8,11 +8,7 @@
  * and HealthCheckResponse { ServingStatus status = 1; } with SERVING = 1.
  */
 import { connect, type ClientHttp2Session, type IncomingHttpHeaders, type SecureClientSessionOptions } from 'node:http2';
-
-export interface ProbeResult {
-  readonly ok: boolean;
-  readonly reason: string;
-}
+import { NO_USABLE_CA, podTlsOptions, statusVerdict, type ProbeResult } from './probe-common.ts';
 
 /** TLS to the pod: `caPem` undefined means not verified, '' an unusable CA (fail-closed), as for traffic. */
 export interface ProbeTls {
@@ -98,20 +94,11 @@ interface H2Answer {
 function h2Exchange(host: string, port: number, tls: ProbeTls | undefined, timeoutMs: number, headers: Record<string, string>, body: Buffer | undefined): Promise<H2Answer> {
   return new Promise((resolve, reject) => {
     if (tls?.caPem === '') {
-      reject(new Error('no usable CA (switchyard.dev/backend-ca-secret is missing or invalid)'));
+      reject(new Error(NO_USABLE_CA));
       return;
     }
     const authority = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
-    const options: SecureClientSessionOptions = { settings: { enablePush: false } };
-    if (tls !== undefined) {
-      options.ALPNProtocols = ['h2'];
-      options.rejectUnauthorized = tls.caPem !== undefined;
-      if (tls.caPem !== undefined) {
-        options.ca = tls.caPem;
-        // Pods are dialled by IP; the CA pins their identity (see dataplane/upstream-connect.ts).
-        options.checkServerIdentity = () => undefined;
-      }
-    }
+    const options: SecureClientSessionOptions = tls === undefined ? { settings: { enablePush: false } } : { settings: { enablePush: false }, ALPNProtocols: ['h2'], ...podTlsOptions(tls.caPem) };
     let session: ClientHttp2Session | undefined;
     let settled = false;
     const finish = (err: Error | undefined, answer?: H2Answer): void => {
@@ -191,9 +178,7 @@ export async function h2HttpProbe(host: string, port: number, tls: ProbeTls | un
   } catch (err) {
     return { ok: false, reason: `health check ${path} failed: ${(err as Error).message}` };
   }
-  const status = Number(answer.headers[':status']);
-  const ok = expected.some(([lo, hi]) => status >= lo && status <= hi);
-  return { ok, reason: ok ? `status ${status}` : `health check ${path} answered ${status}` };
+  return statusVerdict(path, Number(answer.headers[':status']), expected);
 }
 
 function decodeURIComponentSafe(s: string): string {
