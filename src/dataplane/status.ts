@@ -134,6 +134,11 @@ const CLIENT_FAILURES = new Map<string, readonly [status: string, reason: string
 ]);
 const BAD_REQUEST = ['400 Bad Request', 'bad-request', 'bad request\n'] as const;
 
+/** The refusal of `code`: 400 bad-request for any code not listed. */
+function clientFailure(code: string | undefined): readonly [status: string, reason: string, body: string, extraHeader?: string] {
+  return (code !== undefined ? CLIENT_FAILURES.get(code) : undefined) ?? BAD_REQUEST;
+}
+
 /**
  * A raw response for a request refused before any handler ran: 400 for malformed requests (any llhttp
  * error code not listed) and HTTP/1.1 without Host, 431 for oversized heads, 413 for oversized chunk
@@ -141,7 +146,7 @@ const BAD_REQUEST = ['400 Bad Request', 'bad-request', 'bad request\n'] as const
  * The connection is closed after it.
  */
 export function rawClientFailure(code: string | undefined): string {
-  const [status, reason, body, extraHeader] = (code !== undefined ? CLIENT_FAILURES.get(code) : undefined) ?? BAD_REQUEST;
+  const [status, reason, body, extraHeader] = clientFailure(code);
   const extra = extraHeader === undefined ? '' : `${extraHeader}\r\n`;
   return `HTTP/1.1 ${status}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${body.length}\r\nserver: ${SERVER_NAME}\r\n${extra}${ERROR_HEADER}: ${reason}\r\nconnection: close\r\n\r\n${body}`;
 }
@@ -156,7 +161,7 @@ export interface ClientFailureResponse {
 
 /** The answer rawClientFailure() writes for `code`, as data (400 for a code not listed). */
 export function clientFailureResponse(code: string | undefined): ClientFailureResponse {
-  const [status, reason, body, extraHeader] = (code !== undefined ? CLIENT_FAILURES.get(code) : undefined) ?? BAD_REQUEST;
+  const [status, reason, body, extraHeader] = clientFailure(code);
   const bytes = Buffer.from(body);
   const extra = extraHeader === undefined ? [] : [extraHeader.slice(0, extraHeader.indexOf(':')), extraHeader.slice(extraHeader.indexOf(':') + 1).trim()];
   return {
@@ -168,6 +173,6 @@ export function clientFailureResponse(code: string | undefined): ClientFailureRe
 
 /** The same refusal for a gRPC call, as the fields of a trailers-only answer (HTTP 200) with `status` and the body's text as grpc-message. */
 export function grpcClientFailureHead(code: string | undefined, status: GrpcStatus): readonly string[] {
-  const [, reason, body] = (code !== undefined ? CLIENT_FAILURES.get(code) : undefined) ?? BAD_REQUEST;
+  const [, reason, body] = clientFailure(code);
   return ['content-type', 'application/grpc', 'grpc-status', String(status), 'grpc-message', percentEncodeGrpcMessage(body.trimEnd()), 'server', SERVER_NAME, ERROR_HEADER, reason];
 }
