@@ -12,13 +12,10 @@
  * bench that dies without cleaning up does not leave it behind.
  */
 import { createServer } from 'node:http';
+import { announceError, announceListening, podArgs, stopOnExit } from './pod-process.ts';
 
-const [name = 'pod', host = '127.0.0.1', portArg = '0', mode = ''] = process.argv.slice(2);
-const port = Number(portArg);
-if (!Number.isInteger(port) || port < 0 || port > 65535) {
-  process.stderr.write(`pod-server: bad port ${JSON.stringify(portArg)}\n`);
-  process.exit(2);
-}
+const { name, host, port, rest } = podArgs('pod-server', 'pod');
+const mode = rest[0] ?? '';
 
 // Built once: the pod's cost per request should be as close to nothing as node:http allows.
 const body = Buffer.from(`ok ${name}\n`);
@@ -35,23 +32,17 @@ const server = createServer((req, res) => {
 server.keepAliveTimeout = 60_000;
 
 server.once('error', (err: NodeJS.ErrnoException) => {
-  process.stdout.write(`${JSON.stringify({ error: err.code ?? err.message })}\n`);
   process.stderr.write(`pod-server ${name}: cannot listen on ${host}:${port}: ${err.code ?? err.message}\n`);
-  process.exit(1);
+  announceError(err.code ?? err.message);
 });
 server.listen({ port, host, reusePort: mode === 'reuse-port' }, () => {
   const a = server.address();
   if (a === null || typeof a === 'string') throw new Error('pod-server: not a TCP address');
-  process.stdout.write(`${JSON.stringify({ listening: { address: a.address, port: a.port } })}\n`);
+  announceListening(a.address, a.port);
 });
 
-const stop = (): void => {
+stopOnExit(() => {
   server.close();
   server.closeAllConnections();
   process.exit(0);
-};
-process.on('SIGTERM', stop);
-process.on('SIGINT', stop);
-process.stdin.on('end', stop);
-process.stdin.on('error', stop);
-process.stdin.resume();
+});

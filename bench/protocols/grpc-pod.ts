@@ -8,14 +8,10 @@
  * `{"listening":{"address","port"}}` once bound; exits on SIGTERM/SIGINT and when stdin closes.
  */
 import { Server, ServerCredentials, type sendUnaryData, type ServerUnaryCall } from '@grpc/grpc-js';
+import { announceError, announceListening, podArgs, stopOnExit } from '../pod-process.ts';
 import { loadEchoService } from './echo-service.ts';
 
-const [name = 'grpc-pod', host = '127.0.0.1', portArg = '0'] = process.argv.slice(2);
-const port = Number(portArg);
-if (!Number.isInteger(port) || port < 0 || port > 65535) {
-  process.stderr.write(`grpc-pod: bad port ${JSON.stringify(portArg)}\n`);
-  process.exit(2);
-}
+const { name, host, port } = podArgs('grpc-pod', 'grpc-pod');
 
 const reply = { message: `ok ${name}` };
 const server = new Server();
@@ -23,19 +19,11 @@ server.addService(loadEchoService().service, {
   Say: (_call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>) => callback(null, reply),
 });
 server.bindAsync(`${host}:${port}`, ServerCredentials.createInsecure(), (err, bound) => {
-  if (err) {
-    process.stdout.write(`${JSON.stringify({ error: err.message })}\n`);
-    process.exit(1);
-  }
-  process.stdout.write(`${JSON.stringify({ listening: { address: host, port: bound } })}\n`);
+  if (err) announceError(err.message);
+  announceListening(host, bound);
 });
 
-const stop = (): void => {
+stopOnExit(() => {
   server.forceShutdown();
   process.exit(0);
-};
-process.on('SIGTERM', stop);
-process.on('SIGINT', stop);
-process.stdin.on('end', stop);
-process.stdin.on('error', stop);
-process.stdin.resume();
+});

@@ -9,13 +9,9 @@
  */
 import { createServer } from 'node:http';
 import { WebSocketServer } from 'ws';
+import { announceError, announceListening, podArgs, stopOnExit } from '../pod-process.ts';
 
-const [name = 'ws-pod', host = '127.0.0.1', portArg = '0'] = process.argv.slice(2);
-const port = Number(portArg);
-if (!Number.isInteger(port) || port < 0 || port > 65535) {
-  process.stderr.write(`ws-pod: bad port ${JSON.stringify(portArg)}\n`);
-  process.exit(2);
-}
+const { name, host, port } = podArgs('ws-pod', 'ws-pod');
 
 const body = Buffer.from(`ok ${name}\n`);
 const headers = { 'content-type': 'text/plain', 'content-length': String(body.length) };
@@ -32,24 +28,16 @@ wss.on('connection', (ws) => {
   ws.on('error', () => ws.terminate());
 });
 
-server.once('error', (err: NodeJS.ErrnoException) => {
-  process.stdout.write(`${JSON.stringify({ error: err.code ?? err.message })}\n`);
-  process.exit(1);
-});
+server.once('error', (err: NodeJS.ErrnoException) => announceError(err.code ?? err.message));
 server.listen({ port, host }, () => {
   const a = server.address();
   if (a === null || typeof a === 'string') throw new Error('ws-pod: not a TCP address');
-  process.stdout.write(`${JSON.stringify({ listening: { address: a.address, port: a.port } })}\n`);
+  announceListening(a.address, a.port);
 });
 
-const stop = (): void => {
+stopOnExit(() => {
   for (const ws of wss.clients) ws.terminate();
   server.close();
   server.closeAllConnections();
   process.exit(0);
-};
-process.on('SIGTERM', stop);
-process.on('SIGINT', stop);
-process.stdin.on('end', stop);
-process.stdin.on('error', stop);
-process.stdin.resume();
+});
