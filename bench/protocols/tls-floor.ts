@@ -11,22 +11,16 @@
  */
 import { readFileSync } from 'node:fs';
 import { createSecureContext, createServer } from 'node:tls';
-import { ECDH_CURVES, TLS12_CIPHERS, TLS13_SUITES } from './nginx-edge.ts';
+import { TLS_CONTEXT_OPTIONS } from '../../src/dataplane/tls/certificate-store.ts';
+import { announceListening, stopOnExit } from '../pod-process.ts';
 
 const [certFile, keyFile] = process.argv.slice(2);
 if (certFile === undefined || keyFile === undefined) {
   process.stderr.write('usage: node bench/protocols/tls-floor.ts CERT.pem KEY.pem\n');
   process.exit(2);
 }
-const options = {
-  cert: readFileSync(certFile),
-  key: readFileSync(keyFile),
-  minVersion: 'TLSv1.2',
-  maxVersion: 'TLSv1.3',
-  ciphers: `${TLS13_SUITES}:${TLS12_CIPHERS}`,
-  honorCipherOrder: true,
-  ecdhCurve: ECDH_CURVES.replace('prime256v1', 'P-256').replace('secp384r1', 'P-384'),
-} as const;
+// Switchyard's own context options (versions, suites, groups, server order), not a copy of them.
+const options = { ...TLS_CONTEXT_OPTIONS, cert: readFileSync(certFile), key: readFileSync(keyFile) };
 const context = createSecureContext(options);
 const server = createServer({ ...options, ALPNProtocols: ['h2', 'http/1.1'], allowHalfOpen: true, noDelay: true, SNICallback: (_name, cb) => cb(null, context) }, (socket) => {
   socket.on('data', () => undefined);
@@ -37,11 +31,6 @@ server.on('tlsClientError', () => undefined);
 server.listen(0, '127.0.0.1', () => {
   const a = server.address();
   if (a === null || typeof a === 'string') throw new Error('tls-floor: not a TCP address');
-  process.stdout.write(`${JSON.stringify({ listening: { address: a.address, port: a.port } })}\n`);
+  announceListening(a.address, a.port);
 });
-const stop = (): void => process.exit(0);
-process.on('SIGTERM', stop);
-process.on('SIGINT', stop);
-process.stdin.on('end', stop);
-process.stdin.on('error', stop);
-process.stdin.resume();
+stopOnExit(() => process.exit(0));
