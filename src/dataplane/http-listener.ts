@@ -4,8 +4,8 @@
  * The listeners differ only in how they route a request (ingress-listener.ts, service-listener.ts).
  *
  * HTTP/1.1 is served on plain `node:net` sockets with Node's own parser (client-connection.ts), not
- * through node:http's server: its per-request stream objects cost more CPU than the proxying (README,
- * Performance). Timeouts are one sweep per listener over its connections, as node:http does.
+ * through node:http's server: its per-request stream objects cost more CPU than the proxying
+ * (docs/performance.md, Performance notes). Timeouts are one sweep per listener over its connections, as node:http does.
  *
  * TLS and HTTP/2 are options of the same listener: a TLS listener hands each connection, after the
  * handshake, to HTTP/1.1 or HTTP/2 by ALPN; a plaintext one hands a connection whose first bytes are

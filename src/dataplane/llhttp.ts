@@ -2,7 +2,7 @@
  * Node's own HTTP/1.1 parser: the llhttp binding that node:http runs on, in strict mode, with the same
  * limits and the same refusals (request smuggling shapes, invalid header names, oversized heads). The
  * client listeners use it without node:http's IncomingMessage/ServerResponse streams, which cost more per
- * request than the proxying itself (README, Performance). It is reached through `_http_common`, the
+ * request than the proxying itself (docs/performance.md, Performance notes). It is reached through `_http_common`, the
  * CommonJS module node:http itself uses; this is the only module that knows its shape.
  */
 import { ErrorCode, SwyError } from '../errors.ts';
