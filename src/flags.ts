@@ -2,6 +2,7 @@
  * Command-line flags → validated configuration. Every problem is collected, so a user fixes them all
  * in one go; the caller prints them with the usage and exits 2.
  */
+import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { LOG_LEVELS, type LevelWithSilent } from './log.ts';
@@ -57,6 +58,30 @@ export interface Config {
   readonly clientHeaderTimeoutMs: number;
   readonly clientRequestTimeoutMs: number;
   readonly clientKeepAliveTimeoutMs: number;
+  /** Longest pause between two reads of a request body before 408, ms. */
+  readonly clientBodyTimeoutMs: number;
+  /** Request body bytes held in memory before a pod connection is taken (a slow upload never holds one), bytes. */
+  readonly requestBufferSize: number;
+  /** After an early answer to a request whose body still arrives, how long the rest is read before the connection closes, ms. */
+  readonly lingeringTimeoutMs: number;
+  /** Client connections per worker; undefined: derived from the file-descriptor limit at start-up (runtime/fd-budget.ts). */
+  readonly maxClientConnections: number | undefined;
+  /** Merge adjacent slashes in request paths before matching and forwarding. */
+  readonly mergeSlashes: boolean;
+  /** What happens to `%2F` and `%5C` in request paths. */
+  readonly escapedSlashes: 'keep' | 'reject' | 'unescape';
+  /** What happens to request header fields whose names contain `_`. */
+  readonly headersWithUnderscores: 'drop' | 'reject' | 'allow';
+  /** Peers (CIDR blocks) whose X-Forwarded-* / Forwarded fields and PROXY protocol headers are trusted; empty: none. */
+  readonly trustedProxies: readonly string[];
+  /** Edge listeners expect a PROXY protocol (v1 or v2) header first on every connection. */
+  readonly proxyProtocol: boolean;
+  /** The HTTP/1.1 server: Node's llhttp binding driven directly, or node:http (the fallback when the binding is missing). */
+  readonly http1Server: 'llhttp' | 'node';
+  /** IngressClass `spec.controller` value that names Switchyard. */
+  readonly ingressControllerName: string;
+  /** Serve Ingresses without a class even when IngressClass objects exist and none of ours is the default. */
+  readonly watchIngressWithoutClass: boolean;
   readonly healthCheckConcurrency: number;
   /** Collect garbage once at the end of start-up when the heap in use is at least this many MB (0: always). */
   readonly startupGcHeapMb: number;
@@ -128,6 +153,28 @@ Options:
                                 (slowloris guard; → 408)                    [default: 15s]
   --client-request-timeout D    time a client has to send its whole request [default: 300s]
   --client-keepalive-timeout D  idle client keep-alive connections close    [default: 5s]
+  --client-body-timeout D       longest pause between two reads of a
+                                request body (→ 408)                        [default: 60s]
+  --request-buffer-size BYTES   request body bytes buffered before a pod
+                                connection is taken, so a slow upload never
+                                holds one                                   [default: 65536]
+  --lingering-timeout D         after an early answer, how long the rest of
+                                a request body is read before closing       [default: 5s]
+  --max-client-connections N    client connections per worker; the excess
+                                is closed at once   [default: from the file-descriptor limit]
+  --merge-slashes true|false    merge adjacent slashes in paths             [default: true]
+  --escaped-slashes MODE        %2F and %5C in paths: keep|reject|unescape  [default: keep]
+  --headers-with-underscores M  request fields named with _:
+                                drop|reject|allow                           [default: drop]
+  --trusted-proxies CIDR,...    peers whose X-Forwarded-*, Forwarded and
+                                PROXY protocol headers are trusted          [default: none]
+  --proxy-protocol true|false   edge listeners read a PROXY protocol v1/v2
+                                header first (peers in --trusted-proxies)   [default: false]
+  --http1-server llhttp|node    HTTP/1.1 server implementation       [default: llhttp]
+  --ingress-controller-name N   IngressClass spec.controller served
+                                             [default: switchyard.dev/ingress-controller]
+  --watch-ingress-without-class true|false  serve Ingresses without a class
+                                even when no IngressClass of ours is the default [default: false]
   --health-check-concurrency N  most active health checks in flight         [default: 64]
   --startup-gc-heap MB          one garbage collection after start-up when
                                 the heap in use is at least MB (0: always)  [default: 32]
@@ -169,6 +216,18 @@ const OPTIONS = {
   'client-header-timeout': { type: 'string', default: '15s' },
   'client-request-timeout': { type: 'string', default: '300s' },
   'client-keepalive-timeout': { type: 'string', default: '5s' },
+  'client-body-timeout': { type: 'string', default: '60s' },
+  'request-buffer-size': { type: 'string', default: '65536' },
+  'lingering-timeout': { type: 'string', default: '5s' },
+  'max-client-connections': { type: 'string' },
+  'merge-slashes': { type: 'string', default: 'true' },
+  'escaped-slashes': { type: 'string', default: 'keep' },
+  'headers-with-underscores': { type: 'string', default: 'drop' },
+  'trusted-proxies': { type: 'string', multiple: true },
+  'proxy-protocol': { type: 'string', default: 'false' },
+  'http1-server': { type: 'string', default: 'llhttp' },
+  'ingress-controller-name': { type: 'string', default: 'switchyard.dev/ingress-controller' },
+  'watch-ingress-without-class': { type: 'string', default: 'false' },
   'health-check-concurrency': { type: 'string', default: '64' },
   'startup-gc-heap': { type: 'string', default: '32' },
   dns: { type: 'string' },
@@ -229,6 +288,18 @@ export function parseFlags(argv: readonly string[]): ParseResult {
     clientHeaderTimeoutMs: parseDuration('--client-header-timeout', values['client-header-timeout'], errors, false),
     clientRequestTimeoutMs: parseDuration('--client-request-timeout', values['client-request-timeout'], errors, false),
     clientKeepAliveTimeoutMs: parseDuration('--client-keepalive-timeout', values['client-keepalive-timeout'], errors, false),
+    clientBodyTimeoutMs: parseDuration('--client-body-timeout', values['client-body-timeout'], errors, false),
+    requestBufferSize: parseInteger('--request-buffer-size', values['request-buffer-size'], 0, 64 * 1024 * 1024, errors),
+    lingeringTimeoutMs: parseDuration('--lingering-timeout', values['lingering-timeout'], errors, true),
+    maxClientConnections: values['max-client-connections'] === undefined ? undefined : parseInteger('--max-client-connections', values['max-client-connections'], 1, 10_000_000, errors),
+    mergeSlashes: parseBoolean('--merge-slashes', values['merge-slashes'], errors),
+    escapedSlashes: parseChoice('--escaped-slashes', values['escaped-slashes'], ['keep', 'reject', 'unescape'] as const, errors),
+    headersWithUnderscores: parseChoice('--headers-with-underscores', values['headers-with-underscores'], ['drop', 'reject', 'allow'] as const, errors),
+    trustedProxies: parseCidrs('--trusted-proxies', values['trusted-proxies'] ?? [], errors),
+    proxyProtocol: parseBoolean('--proxy-protocol', values['proxy-protocol'], errors),
+    http1Server: parseChoice('--http1-server', values['http1-server'], ['llhttp', 'node'] as const, errors),
+    ingressControllerName: values['ingress-controller-name'],
+    watchIngressWithoutClass: parseBoolean('--watch-ingress-without-class', values['watch-ingress-without-class'], errors),
     healthCheckConcurrency: parseInteger('--health-check-concurrency', values['health-check-concurrency'], 1, 10_000, errors),
     startupGcHeapMb: parseInteger('--startup-gc-heap', values['startup-gc-heap'], 0, 1_000_000, errors),
     dns: values.dns === undefined ? undefined : parseHostPort('--dns', values.dns, errors),
@@ -244,7 +315,39 @@ export function parseFlags(argv: readonly string[]): ParseResult {
   if (config.clientRequestTimeoutMs > 0 && config.clientHeaderTimeoutMs > config.clientRequestTimeoutMs) {
     errors.push('--client-header-timeout: must not exceed --client-request-timeout');
   }
+  if (config.proxyProtocol && config.trustedProxies.length === 0) {
+    errors.push('--proxy-protocol: needs --trusted-proxies (the peers allowed to send the header)');
+  }
+  if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?\/[A-Za-z0-9]([-A-Za-z0-9_./]*[A-Za-z0-9])?$/.test(config.ingressControllerName)) {
+    errors.push(`--ingress-controller-name: ${JSON.stringify(config.ingressControllerName)} is not a domain-prefixed path (e.g. switchyard.dev/ingress-controller)`);
+  }
   return errors.length > 0 ? { kind: 'error', errors } : { kind: 'config', config };
+}
+
+function parseChoice<T extends string>(flag: string, value: string, choices: readonly T[], errors: string[]): T {
+  if ((choices as readonly string[]).includes(value)) return value as T;
+  errors.push(`${flag}: ${JSON.stringify(value)} is not one of ${choices.join(', ')}`);
+  return choices[0]!;
+}
+
+/** CIDR blocks (`10.0.0.0/8`, `2001:db8::/32`) or single addresses, comma-separated or repeated; returned as `address/prefix`. */
+function parseCidrs(flag: string, values: readonly string[], errors: string[]): string[] {
+  const out: string[] = [];
+  for (const item of values.flatMap((v) => v.split(','))) {
+    const text = item.trim();
+    if (text === '') continue;
+    const slash = text.indexOf('/');
+    const address = slash < 0 ? text : text.slice(0, slash);
+    const family = isIP(address);
+    const max = family === 6 ? 128 : 32;
+    const prefix = slash < 0 ? max : /^\d{1,3}$/.test(text.slice(slash + 1)) ? Number(text.slice(slash + 1)) : NaN;
+    if (family === 0 || !(prefix >= 0 && prefix <= max)) {
+      errors.push(`${flag}: ${JSON.stringify(text)} is not an IP address or CIDR block (e.g. 10.0.0.0/8, 2001:db8::/32)`);
+      continue;
+    }
+    out.push(`${address}/${prefix}`);
+  }
+  return out;
 }
 
 function parseKubeFlags(

@@ -16,6 +16,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServerBase, type Server as TlsServer, type TLSSocket, type TlsOptions } from 'node:tls';
 import type { Logger } from '../log.ts';
 import { ClientConnection, type ConnectionHost } from './client-connection.ts';
+import type { EdgePolicy } from './edge-policy.ts';
 import type { HttpExchange } from './exchange.ts';
 import { createHttp2Sessions, type Http2Options, type Http2Sessions } from './h2/h2-sessions.ts';
 
@@ -29,6 +30,12 @@ export interface ClientLimits {
   readonly requestTimeoutMs: number;
   /** How long an idle keep-alive client connection stays open, ms. */
   readonly keepAliveTimeoutMs: number;
+  /** Longest pause between two reads of a request body before 408, ms. */
+  readonly bodyTimeoutMs: number;
+  /** After an early answer to a request whose body still arrives, how long the rest is read before closing, ms. */
+  readonly lingeringTimeoutMs: number;
+  /** Most client connections this listener holds at once; the excess is closed at accept. */
+  readonly maxConnections: number;
 }
 
 export interface Listener {
@@ -61,6 +68,8 @@ export interface HttpListenerOptions {
   readonly http2: Http2Options | undefined;
   /** Undefined: plaintext. */
   readonly tls: ListenerTls | undefined;
+  /** Path, header and trust rules (edge-policy.ts). */
+  readonly policy: EdgePolicy;
 }
 
 /** What a TLS client may offer by ALPN; with HTTP/2 off, HTTP/1.1 only. */

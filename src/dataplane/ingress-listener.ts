@@ -6,6 +6,7 @@
 import { ErrorCode } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { SnapshotHolder } from '../snapshot/holder.ts';
+import type { EdgePolicy } from './edge-policy.ts';
 import type { HttpExchange } from './exchange.ts';
 import type { Http2Options } from './h2/h2-sessions.ts';
 import { upstreamRequestHeaders } from './headers.ts';
@@ -21,6 +22,8 @@ export interface IngressListenerOptions {
   readonly proxy: ProxyContext;
   readonly log: Logger;
   readonly limits: ClientLimits;
+  /** Path, header and trust rules (edge-policy.ts). */
+  readonly policy: EdgePolicy;
   /** Response counts by status class (see createHttpListener). */
   readonly counts: number[];
   readonly http2: Http2Options | undefined;
@@ -47,5 +50,5 @@ export function createIngressListener(options: IngressListenerOptions): Listener
     const headers = upstreamRequestHeaders(exchange, { proto: exchange.scheme, port: exchange.localPort }, target.host);
     proxyRequest(proxy, exchange, backend, target.pathAndQuery, headers);
   };
-  return createHttpListener({ limits: options.limits, log: options.log, counts: options.counts, route, http2: options.http2, tls: options.tls });
+  return createHttpListener({ limits: options.limits, log: options.log, counts: options.counts, route, http2: options.http2, tls: options.tls, policy: options.policy });
 }

@@ -31,6 +31,8 @@ export interface ProxyDefaults {
   readonly responseTimeoutMs: number;
   /** Longest pause inside a response body, ms. */
   readonly idleTimeoutMs: number;
+  /** Request body bytes buffered before a pod connection is taken (`--request-buffer-size`). */
+  readonly requestBufferSize: number;
 }
 
 /** Shared by every exchange of a listener. */

@@ -5,6 +5,7 @@
  * per-connection balancing, every request of a keep-alive client is balanced on its own.
  */
 import type { Logger } from '../log.ts';
+import type { EdgePolicy } from './edge-policy.ts';
 import type { HttpExchange } from './exchange.ts';
 import type { Http2Options } from './h2/h2-sessions.ts';
 import type { SnapshotHolder } from '../snapshot/holder.ts';
@@ -21,6 +22,8 @@ export interface ServiceListenerOptions {
   readonly proxy: ProxyContext;
   readonly log: Logger;
   readonly limits: ClientLimits;
+  /** Path, header and trust rules (edge-policy.ts). */
+  readonly policy: EdgePolicy;
   /** Namespace a bare Service name resolves in. */
   readonly namespace: string;
   /** Response counts by status class (see createHttpListener). */
@@ -39,5 +42,5 @@ export function createServiceListener(options: ServiceListenerOptions): Listener
     const headers = upstreamRequestHeaders(exchange, { proto: exchange.scheme, port: exchange.localPort }, target.host);
     proxyRequest(proxy, exchange, resolved.backend, target.pathAndQuery, headers);
   };
-  return createHttpListener({ limits: options.limits, log: options.log, counts: options.counts, route, http2: options.http2, tls: undefined });
+  return createHttpListener({ limits: options.limits, log: options.log, counts: options.counts, route, http2: options.http2, tls: undefined, policy: options.policy });
 }

@@ -20,6 +20,8 @@ import type { EndpointHealth } from '../health/endpoint-health.ts';
 import type { Logger } from '../log.ts';
 import type { SnapshotHolder } from '../snapshot/holder.ts';
 import type { Http2Options } from '../dataplane/h2/h2-sessions.ts';
+import type { EdgePolicy } from '../dataplane/edge-policy.ts';
+import { clientConnectionBudget } from './fd-budget.ts';
 import { createListenerTls, type TicketKeys } from '../dataplane/tls/listener-tls.ts';
 
 export interface DataPlaneOptions {
@@ -83,7 +85,7 @@ export function createDataPlane(options: DataPlaneOptions): DataPlane {
     budget,
     counters,
     tunnels,
-    defaults: { responseTimeoutMs: config.upstreamTimeoutMs, idleTimeoutMs: config.upstreamIdleTimeoutMs },
+    defaults: { responseTimeoutMs: config.upstreamTimeoutMs, idleTimeoutMs: config.upstreamIdleTimeoutMs, requestBufferSize: config.requestBufferSize },
     log: log.child({ component: 'proxy' }),
   };
   const limits: ClientLimits = {
@@ -91,6 +93,17 @@ export function createDataPlane(options: DataPlaneOptions): DataPlane {
     headerTimeoutMs: config.clientHeaderTimeoutMs,
     requestTimeoutMs: config.clientRequestTimeoutMs,
     keepAliveTimeoutMs: config.clientKeepAliveTimeoutMs,
+    bodyTimeoutMs: config.clientBodyTimeoutMs,
+    lingeringTimeoutMs: config.lingeringTimeoutMs,
+    maxConnections: config.maxClientConnections ?? clientConnectionBudget(config.upstreamMaxConnections),
+  };
+  const policy: EdgePolicy = {
+    mergeSlashes: config.mergeSlashes,
+    escapedSlashes: config.escapedSlashes,
+    headersWithUnderscores: config.headersWithUnderscores,
+    trustedProxies: config.trustedProxies,
+    proxyProtocol: config.proxyProtocol,
+    http1Server: config.http1Server,
   };
   const http2: Http2Options = {
     maxConcurrentStreams: config.http2MaxConcurrentStreams,
@@ -103,15 +116,15 @@ export function createDataPlane(options: DataPlaneOptions): DataPlane {
   const httpsPort = (): number | undefined => (tlsListener?.server.address() as AddressInfo | null)?.port;
   const ingressLog = log.child({ component: 'ingress' });
   const listeners: { role: string; at: HostPort; listener: Listener }[] = [
-    { role: 'ingress', at: config.listen, listener: createIngressListener({ holder, proxy, limits, counts: counters.forRole('ingress'), log: ingressLog, http2, tls: undefined, httpsPort }) },
+    { role: 'ingress', at: config.listen, listener: createIngressListener({ holder, proxy, limits, counts: counters.forRole('ingress'), log: ingressLog, http2, tls: undefined, httpsPort, policy }) },
   ];
   if (config.listenTls) {
     const tls = createListenerTls(holder, options.ticketKeys, log.child({ component: 'tls' }));
-    tlsListener = createIngressListener({ holder, proxy, limits, counts: counters.forRole('ingress-tls'), log: ingressLog, http2, tls, httpsPort });
+    tlsListener = createIngressListener({ holder, proxy, limits, counts: counters.forRole('ingress-tls'), log: ingressLog, http2, tls, httpsPort, policy });
     listeners.push({ role: 'ingress-tls', at: config.listenTls, listener: tlsListener });
   }
   if (config.serviceListen) {
-    const listener = createServiceListener({ holder, proxy, limits, namespace: config.namespace, counts: counters.forRole('service'), log: log.child({ component: 'service' }), http2 });
+    const listener = createServiceListener({ holder, proxy, limits, namespace: config.namespace, counts: counters.forRole('service'), log: log.child({ component: 'service' }), http2, policy: { ...policy, proxyProtocol: false } });
     listeners.push({ role: 'service', at: config.serviceListen, listener });
   }
 
