@@ -38,6 +38,16 @@ export const ErrorCode = {
    * (`switchyard.dev/backend-ca-secret`), that CA Secret is unusable, or the pod does not speak TLS.
    */
   UPSTREAM_TLS: 'SWY_ERR_UPSTREAM_TLS',
+  /** Every connection to the pod is busy and the wait queue is full (`--upstream-max-connections`). */
+  UPSTREAM_BUSY: 'SWY_ERR_UPSTREAM_BUSY',
+  /** The client paused its request body longer than `--client-body-timeout`. */
+  REQUEST_BODY_TIMEOUT: 'SWY_ERR_REQUEST_BODY_TIMEOUT',
+  /** The request path is refused by the path rules (`--escaped-slashes reject`, or it does not parse). */
+  REQUEST_PATH_REJECTED: 'SWY_ERR_REQUEST_PATH_REJECTED',
+  /** A request header field is refused by the header rules (`--headers-with-underscores reject`). */
+  REQUEST_HEADER_REJECTED: 'SWY_ERR_REQUEST_HEADER_REJECTED',
+  /** The request could not be forwarded for a reason on Switchyard's side (never held against a pod). */
+  PROXY_INTERNAL: 'SWY_ERR_PROXY_INTERNAL',
   /** An admin API request has a missing or bad query parameter. */
   ADMIN_BAD_QUERY: 'SWY_ERR_ADMIN_BAD_QUERY',
   /** A data-plane worker process failed to start. */

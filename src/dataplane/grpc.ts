@@ -6,9 +6,12 @@
 /** gRPC status codes Switchyard answers with (grpc/doc/statuscodes.md). */
 export const GrpcStatus = {
   OK: 0,
+  INVALID_ARGUMENT: 3,
   DEADLINE_EXCEEDED: 4,
   NOT_FOUND: 5,
   PERMISSION_DENIED: 7,
+  RESOURCE_EXHAUSTED: 8,
+  INTERNAL: 13,
   UNAVAILABLE: 14,
 } as const;
 

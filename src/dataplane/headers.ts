@@ -3,6 +3,7 @@
  * Proxy-Connection, Keep-Alive, TE, Transfer-Encoding, Upgrade, and every field the Connection
  * header names) are connection-scoped and never forwarded. `Host` passes as the client sent it.
  */
+import type { EdgePolicy } from './edge-policy.ts';
 
 /** The Server header value of responses Switchyard makes, or passes on from a pod that sent none. */
 export const SERVER_NAME = 'switchyard';
@@ -101,15 +102,17 @@ export interface ForwardedInfo {
   readonly proto: 'http' | 'https';
   /** The listener's port, as the client addressed it. */
   readonly port: number;
+  /** The listener's header and trust rules (edge-policy.ts). */
+  readonly policy: EdgePolicy;
 }
 
 /**
  * Upstream request headers as a flat [name, value, …] list, from the client's raw headers: hop-by-hop
  * fields dropped, X-Forwarded-For appended with the client address, X-Forwarded-Proto/Host/Port set.
  * `targetHost` is the authority of an absolute-form request target: RFC 9112 §3.2.2 makes it replace
- * the Host header.
+ * the Host header. Undefined: a field the policy refuses (the request gets 400).
  */
-export function upstreamRequestHeaders(req: ClientRequestHead, info: ForwardedInfo, targetHost?: string): string[] {
+export function upstreamRequestHeaders(req: ClientRequestHead, info: ForwardedInfo, targetHost?: string): string[] | undefined {
   const raw = req.rawHeaders;
   const named = connectionTokens(req.connection);
   const out: string[] = [];

@@ -128,6 +128,10 @@ export function createHttpListener(options: HttpListenerOptions): Listener {
           else connections.add(new ClientConnection(socket, host));
         });
 
+  // Past the cap, net closes a new connection at accept: the excess costs no parser and no pod connection,
+  // and the process keeps descriptors for its pods and its manifest rescans (runtime/fd-budget.ts).
+  server.maxConnections = limits.maxConnections;
+
   // The same period node:http uses for these checks (at most 1 s, at most the header timeout).
   const sweep = setInterval(
     () => {

@@ -47,7 +47,8 @@ export function createIngressListener(options: IngressListenerOptions): Listener
     }
     const backend = route.backend === undefined ? undefined : snapshot.backends.get(route.backend);
     if (!backend) return sendFailure(exchange, ErrorCode.UNKNOWN_SERVICE);
-    const headers = upstreamRequestHeaders(exchange, { proto: exchange.scheme, port: exchange.localPort }, target.host);
+    const headers = upstreamRequestHeaders(exchange, { proto: exchange.scheme, port: exchange.localPort, policy: options.policy }, target.host);
+    if (headers === undefined) return sendFailure(exchange, ErrorCode.REQUEST_HEADER_REJECTED);
     proxyRequest(proxy, exchange, backend, target.pathAndQuery, headers);
   };
   return createHttpListener({ limits: options.limits, log: options.log, counts: options.counts, route, http2: options.http2, tls: options.tls, policy: options.policy });

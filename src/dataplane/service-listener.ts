@@ -39,7 +39,8 @@ export function createServiceListener(options: ServiceListenerOptions): Listener
     if (!target) return sendFailure(exchange, ErrorCode.NOT_A_SERVICE);
     const resolved = resolveServiceTarget(holder.current(), target.host ?? exchange.host, namespace);
     if (resolved.backend === undefined) return sendFailure(exchange, resolved.failure);
-    const headers = upstreamRequestHeaders(exchange, { proto: exchange.scheme, port: exchange.localPort }, target.host);
+    const headers = upstreamRequestHeaders(exchange, { proto: exchange.scheme, port: exchange.localPort, policy: options.policy }, target.host);
+    if (headers === undefined) return sendFailure(exchange, ErrorCode.REQUEST_HEADER_REJECTED);
     proxyRequest(proxy, exchange, resolved.backend, target.pathAndQuery, headers);
   };
   return createHttpListener({ limits: options.limits, log: options.log, counts: options.counts, route, http2: options.http2, tls: undefined, policy: options.policy });

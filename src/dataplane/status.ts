@@ -27,6 +27,11 @@ export const FAILURES = {
   [ErrorCode.UPSTREAM_PROTOCOL]: failure(502, 'upstream-protocol-error', 'upstream protocol error'),
   [ErrorCode.UPSTREAM_TIMEOUT]: failure(504, 'upstream-timeout', 'upstream timed out'),
   [ErrorCode.UPSTREAM_TLS]: failure(502, 'upstream-tls-failed', 'upstream TLS handshake failed'),
+  [ErrorCode.UPSTREAM_BUSY]: failure(503, 'upstream-busy', 'upstream busy'),
+  [ErrorCode.REQUEST_BODY_TIMEOUT]: failure(408, 'body-timeout', 'request body timeout'),
+  [ErrorCode.REQUEST_PATH_REJECTED]: failure(400, 'bad-path', 'bad request: path not allowed'),
+  [ErrorCode.REQUEST_HEADER_REJECTED]: failure(400, 'bad-header-name', 'bad request: header name not allowed'),
+  [ErrorCode.PROXY_INTERNAL]: failure(500, 'proxy-error', 'request could not be forwarded'),
 } as const satisfies Partial<Record<ErrorCode, Failure>>;
 
 export type FailureCode = keyof typeof FAILURES;
@@ -59,6 +64,11 @@ export const GRPC_STATUSES = {
   [ErrorCode.UPSTREAM_PROTOCOL]: GrpcStatus.UNAVAILABLE,
   [ErrorCode.UPSTREAM_TIMEOUT]: GrpcStatus.DEADLINE_EXCEEDED,
   [ErrorCode.UPSTREAM_TLS]: GrpcStatus.UNAVAILABLE,
+  [ErrorCode.UPSTREAM_BUSY]: GrpcStatus.UNAVAILABLE,
+  [ErrorCode.REQUEST_BODY_TIMEOUT]: GrpcStatus.DEADLINE_EXCEEDED,
+  [ErrorCode.REQUEST_PATH_REJECTED]: GrpcStatus.INVALID_ARGUMENT,
+  [ErrorCode.REQUEST_HEADER_REJECTED]: GrpcStatus.INVALID_ARGUMENT,
+  [ErrorCode.PROXY_INTERNAL]: GrpcStatus.INTERNAL,
 } as const satisfies Record<FailureCode, GrpcStatus>;
 
 /** `grpc-status` and `grpc-message` of each failure, for a trailers-only answer or trailers after a broken stream. */
