@@ -13,7 +13,7 @@ import { upstreamRequestHeaders } from './headers.ts';
 import { createHttpListener, type ClientLimits, type Listener, type ListenerTls } from './http-listener.ts';
 import { sendHttpsRedirect, skipsHttpsRedirect } from './https-redirect.ts';
 import { matchRoute, normalizeHost } from './match.ts';
-import { parseTarget } from './path.ts';
+import { parseTarget, PATH_REJECTED } from './path.ts';
 import { proxyRequest, type ProxyContext } from './proxy.ts';
 import { sendFailure } from './status.ts';
 
@@ -36,9 +36,10 @@ export interface IngressListenerOptions {
 export function createIngressListener(options: IngressListenerOptions): Listener {
   const { holder, proxy, httpsPort } = options;
   const route = (exchange: HttpExchange): void => {
-    const target = parseTarget(exchange.url);
+    const target = parseTarget(exchange.url, options.policy);
     const snapshot = holder.current();
     if (!target) return sendFailure(exchange, ErrorCode.NO_ROUTE);
+    if (target === PATH_REJECTED) return sendFailure(exchange, ErrorCode.REQUEST_PATH_REJECTED);
     const route = matchRoute(snapshot.routes, normalizeHost(target.host ?? exchange.host), target.path);
     if (!route) return sendFailure(exchange, ErrorCode.NO_ROUTE);
     if (route.redirectToHttps && exchange.scheme === 'http' && !skipsHttpsRedirect(target.path)) {

@@ -1,9 +1,14 @@
 /**
- * Request-target handling: origin-form (`/a/b?q`) is the common case and costs one indexOf;
- * absolute-form (`http://host/a/b`) takes its host from the target, as RFC 9112 §3.2.2 requires.
- * Dot segments are removed (RFC 3986 §5.2.4) before matching and forwarding, so `/public/../admin`
- * cannot match a `/public` rule and reach `/admin` upstream.
+ * Request-target handling: origin-form (`/a/b?q`) is the common case and costs two indexOf and one
+ * charCode pass; absolute-form (`http://host/a/b`) takes its host from the target, as RFC 9112 §3.2.2
+ * requires. A path with `%`, `\`, `//` or `/.` in it is normalized (path-normalize.ts) before matching
+ * and forwarding, so `/public/../admin` or `/%61dmin` cannot match a `/public` or `/` rule and reach
+ * `/admin` upstream. The query is never touched.
  */
+import { DEFAULT_EDGE_POLICY } from './edge-policy.ts';
+import { isPlainPath, normalizePath, PATH_REJECTED, type PathPolicy } from './path-normalize.ts';
+
+export { PATH_REJECTED } from './path-normalize.ts';
 
 export interface RequestTarget {
   /** Path only, as matched against routes. */
@@ -14,7 +19,12 @@ export interface RequestTarget {
   readonly host: string | undefined;
 }
 
-export function parseTarget(url: string): RequestTarget | undefined {
+/**
+ * Splits and normalizes a request target. Undefined: neither origin- nor absolute-form (`*`, an
+ * authority); PATH_REJECTED: the path rules refuse it (answer 400 `bad-path`).
+ * `policy` defaults to the flags' defaults (merge slashes, keep escaped slashes).
+ */
+export function parseTarget(url: string, policy: PathPolicy = DEFAULT_EDGE_POLICY): RequestTarget | typeof PATH_REJECTED | undefined {
   let host: string | undefined;
   let rest = url;
   if (url.charCodeAt(0) !== 47 /* '/' */) {
@@ -28,28 +38,9 @@ export function parseTarget(url: string): RequestTarget | undefined {
   let path = q < 0 ? rest : rest.slice(0, q);
   const hash = path.indexOf('#');
   if (hash >= 0) path = path.slice(0, hash);
-  if (path.includes('/.')) {
-    const clean = removeDotSegments(path);
-    if (clean !== path) return { path: clean, pathAndQuery: q < 0 ? clean : clean + rest.slice(q), host };
-  }
-  return { path, pathAndQuery: rest, host };
-}
-
-/** RFC 3986 §5.2.4 for an absolute path. */
-export function removeDotSegments(path: string): string {
-  const out: string[] = [];
-  const segments = path.split('/');
-  for (let i = 1; i < segments.length; i++) {
-    const s = segments[i]!;
-    const last = i === segments.length - 1;
-    if (s === '.') {
-      if (last) out.push('');
-    } else if (s === '..') {
-      out.pop();
-      if (last) out.push('');
-    } else {
-      out.push(s);
-    }
-  }
-  return `/${out.join('/')}`;
+  if (isPlainPath(path)) return { path, pathAndQuery: rest, host };
+  const normal = normalizePath(path, policy);
+  if (normal === PATH_REJECTED) return PATH_REJECTED;
+  if (normal.forward === path) return { path: normal.match, pathAndQuery: rest, host };
+  return { path: normal.match, pathAndQuery: q < 0 ? normal.forward : normal.forward + rest.slice(q), host };
 }

@@ -11,7 +11,7 @@ import type { Http2Options } from './h2/h2-sessions.ts';
 import type { SnapshotHolder } from '../snapshot/holder.ts';
 import { upstreamRequestHeaders } from './headers.ts';
 import { createHttpListener, type ClientLimits, type Listener } from './http-listener.ts';
-import { parseTarget } from './path.ts';
+import { parseTarget, PATH_REJECTED } from './path.ts';
 import { proxyRequest, type ProxyContext } from './proxy.ts';
 import { resolveServiceTarget } from './service-name.ts';
 import { sendFailure } from './status.ts';
@@ -35,8 +35,9 @@ export interface ServiceListenerOptions {
 export function createServiceListener(options: ServiceListenerOptions): Listener {
   const { holder, proxy, namespace } = options;
   const route = (exchange: HttpExchange): void => {
-    const target = parseTarget(exchange.url);
+    const target = parseTarget(exchange.url, options.policy);
     if (!target) return sendFailure(exchange, ErrorCode.NOT_A_SERVICE);
+    if (target === PATH_REJECTED) return sendFailure(exchange, ErrorCode.REQUEST_PATH_REJECTED);
     const resolved = resolveServiceTarget(holder.current(), target.host ?? exchange.host, namespace);
     if (resolved.backend === undefined) return sendFailure(exchange, resolved.failure);
     const headers = upstreamRequestHeaders(exchange, { proto: exchange.scheme, port: exchange.localPort, policy: options.policy }, target.host);
