@@ -1,17 +1,25 @@
 /** Store view → the next Snapshot. Pure: no I/O, no timers, no logging. */
 import { createHash } from 'node:crypto';
+import { ingressClassIndex, isServedIngress } from '../model/ingress-class.ts';
 import type { StoreView } from '../model/store-view.ts';
 import type { Diagnostic, Snapshot, TlsTable } from '../snapshot/types.ts';
 import { compileServices } from './backends.ts';
 import { compileCertificates, tlsHostsOf, type PemPair } from './certificates.ts';
 import { compileRegistry } from './registry.ts';
-import { compareIngressAge, compileRoutes, isServedIngress } from './routes.ts';
+import { compareIngressAge, compileRoutes } from './routes.ts';
 
 export interface CompileOptions {
   /** DNS suffix of Service names; default `cluster.local`. */
   readonly clusterDomain: string;
-  /** Ingress class served; default `switchyard`. */
+  /**
+   * --ingress-class (default `switchyard`): the legacy `kubernetes.io/ingress.class` value served, and the class
+   * assumed to be ours and the default while no IngressClass object is known (model/ingress-class.ts).
+   */
   readonly ingressClass: string;
+  /** --ingress-controller-name: the IngressClass `spec.controller` that is ours; default `switchyard.dev/ingress-controller`. */
+  readonly ingressControllerName?: string;
+  /** --watch-ingress-without-class: serve Ingresses without a class even when no IngressClass of ours is the default; default false. */
+  readonly watchIngressWithoutClass?: boolean;
   /** `namespace/name` of the --default-certificate Secret; default none (the generated certificate is the default). */
   readonly defaultCertificate?: string;
   /** The self-signed certificate generated at start-up; default none (SNI names no Ingress covers then get no certificate). */
@@ -28,13 +36,14 @@ export type CompiledState = Omit<Snapshot, 'version' | 'createdAt'>;
 export function compile(view: StoreView, options: CompileOptions): CompiledState {
   const { services, backends, diagnostics: serviceDiagnostics } = compileServices(view, options.clusterDomain);
   const registry = compileRegistry(services);
-  const served = [...view.ingresses.values()].filter((ing) => isServedIngress(ing, options.ingressClass)).sort(compareIngressAge);
+  const classes = ingressClassIndex(view.ingressClasses.values(), options);
+  const served = [...view.ingresses.values()].filter((ing) => isServedIngress(ing, classes)).sort(compareIngressAge);
   const certs = compileCertificates(served, view.secrets, {
     defaultCertificate: options.defaultCertificate,
     generatedCertificate: options.generatedCertificate,
     now: options.now,
   });
-  const { routes, diagnostics: routeDiagnostics } = compileRoutes(view.ingresses.values(), services, { ingressClass: options.ingressClass, tlsHosts: tlsHostsOf(served), sslRedirect: options.sslRedirect ?? true });
+  const { routes, diagnostics: routeDiagnostics } = compileRoutes(view.ingresses.values(), services, { classes, tlsHosts: tlsHostsOf(served), sslRedirect: options.sslRedirect ?? true });
   const conflictDiagnostics = view.conflicts.map((c): Diagnostic => {
     const [kind = '', namespace = '', name = ''] = c.key.split('/');
     return { severity: 'warning', code: 'SOURCE_CONFLICT', kind, namespace, name, message: `defined by source ${c.winner} and by source ${c.loser}; using ${c.winner}'s` };

@@ -1,6 +1,7 @@
 /**
  * Ingresses → the route table, with networking.k8s.io/v1 semantics:
- * - served when spec.ingressClassName equals the configured class, or is unset;
+ * - served as model/ingress-class.ts decides (IngressClass of our controller, the legacy annotation, the
+ *   default class); the others get INGRESS_CLASS_IGNORED saying why;
  * - hosts exact or `*.suffix` (one extra label), compared lower-case;
  * - Exact paths compare whole; Prefix paths compare element-wise with trailing slashes ignored;
  *   ImplementationSpecific is treated as Prefix here;
@@ -10,6 +11,7 @@
  *   served Ingress and its own Ingress does not say `switchyard.dev/ssl-redirect: "false"`, or when its
  *   own Ingress says `switchyard.dev/force-ssl-redirect: "true"` (TLS ended by a load balancer in front).
  */
+import { ingressClassProblem, type IngressClassIndex } from '../model/ingress-class.ts';
 import { serviceKey } from '../model/keys.ts';
 import type { IngressBackendRec, IngressRec, PathType } from '../model/records.ts';
 import type { Diagnostic, HostRoutes, Route, RouteTable, RouteTarget, ServiceView } from '../snapshot/types.ts';
@@ -18,7 +20,8 @@ import { diag } from './diagnostics.ts';
 import { ANNOTATION_PREFIX } from './policy.ts';
 
 export interface RouteOptions {
-  readonly ingressClass: string;
+  /** Which Ingresses are served (model/ingress-class.ts ingressClassIndex of the store's IngressClasses). */
+  readonly classes: IngressClassIndex;
   /** Hosts named by `tls:` entries of served Ingresses (certificates.ts tlsHostsOf); default none. */
   readonly tlsHosts?: TlsHosts;
   /** The `ssl-redirect` default of Ingresses that do not set it (--ssl-redirect); default true. */
@@ -34,11 +37,6 @@ export interface RouteOptions {
  *   a `tls:` entry.
  */
 export const INGRESS_ANNOTATIONS = { 'ssl-redirect': 'true', 'force-ssl-redirect': 'false' } as const;
-
-/** Whether the configured class serves `ing`: it names that class, or none. */
-export function isServedIngress(ing: IngressRec, ingressClass: string): boolean {
-  return ing.ingressClassName === undefined || ing.ingressClassName === ingressClass;
-}
 
 export interface CompiledRoutes {
   readonly routes: RouteTable;
@@ -94,8 +92,9 @@ export function compileRoutes(
   const list: Route[] = [];
 
   const served = [...ingresses].filter((ing) => {
-    if (isServedIngress(ing, options.ingressClass)) return true;
-    diagnostics.push(diag('info', 'INGRESS_CLASS_IGNORED', ing, `ingress class ${JSON.stringify(ing.ingressClassName)} is not ${JSON.stringify(options.ingressClass)}`));
+    const problem = ingressClassProblem(ing, options.classes);
+    if (problem === undefined) return true;
+    diagnostics.push(diag('info', 'INGRESS_CLASS_IGNORED', ing, `not served: ${problem}`));
     return false;
   });
   served.sort(compareIngressAge);

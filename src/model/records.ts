@@ -113,8 +113,10 @@ export interface IngressRec {
   readonly kind: 'Ingress';
   readonly meta: Meta;
   readonly origin: Origin;
-  /** spec.ingressClassName, else the legacy `kubernetes.io/ingress.class` annotation. */
+  /** spec.ingressClassName (model/ingress-class.ts decides whether Switchyard serves the Ingress). */
   readonly ingressClassName: string | undefined;
+  /** The legacy `kubernetes.io/ingress.class` annotation; an empty value counts as none. Kept apart from spec.ingressClassName: the two follow different rules. */
+  readonly classAnnotation: string | undefined;
   readonly defaultBackend: IngressBackendRec | undefined;
   readonly rules: readonly IngressRuleRec[];
   readonly tls: readonly { readonly hosts: readonly string[]; readonly secretName: string | undefined }[];
@@ -124,7 +126,9 @@ export interface IngressClassRec {
   readonly kind: 'IngressClass';
   readonly meta: Meta;
   readonly origin: Origin;
+  /** spec.controller, e.g. `switchyard.dev/ingress-controller`. */
   readonly controller: string | undefined;
+  /** Annotated `ingressclass.kubernetes.io/is-default-class: "true"`. */
   readonly isDefault: boolean;
 }
 

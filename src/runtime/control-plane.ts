@@ -53,6 +53,8 @@ async function createSources(config: Config, log: Logger): Promise<Source[]> {
         ...(kube.labelSelector !== undefined ? { labelSelector: kube.labelSelector } : {}),
         ...(kube.ingressStatusAddress !== undefined ? { statusAddress: kube.ingressStatusAddress } : {}),
         ingressClass: config.ingressClass,
+        ingressControllerName: config.ingressControllerName,
+        watchIngressWithoutClass: config.watchIngressWithoutClass,
         ...(config.defaultCertificate !== undefined ? { defaultCertificate: config.defaultCertificate } : {}),
         log: log.child({ component: 'kube-source' }),
       }),
@@ -88,6 +90,8 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
     {
       clusterDomain: config.clusterDomain,
       ingressClass: config.ingressClass,
+      ingressControllerName: config.ingressControllerName,
+      watchIngressWithoutClass: config.watchIngressWithoutClass,
       sslRedirect: config.sslRedirect,
       ...(config.defaultCertificate !== undefined ? { defaultCertificate: config.defaultCertificate } : {}),
       ...(generatedCertificate ? { generatedCertificate } : {}),

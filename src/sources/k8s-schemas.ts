@@ -5,30 +5,102 @@
  */
 import { z } from 'zod';
 
-const dnsSubdomain = z
-  .string()
-  .min(1)
-  .max(253)
-  .regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'must be a lower-case RFC 1123 subdomain');
-const dnsLabel = z
-  .string()
-  .min(1)
-  .max(63)
-  .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be a lower-case RFC 1123 label');
+// The API server's own name checks, worded as it words them (k8s.io/apimachinery/pkg/util/validation and
+// api/validation): a manifest `kubectl apply` would refuse is refused here with the message kubectl prints.
+const DNS1123_LABEL_FMT = '[a-z0-9]([-a-z0-9]*[a-z0-9])?';
+const DNS1123_SUBDOMAIN_FMT = `${DNS1123_LABEL_FMT}(\\.${DNS1123_LABEL_FMT})*`;
+const DNS1035_LABEL_FMT = '[a-z]([-a-z0-9]*[a-z0-9])?';
+const DNS1123_LABEL = new RegExp(`^${DNS1123_LABEL_FMT}$`);
+const DNS1123_SUBDOMAIN = new RegExp(`^${DNS1123_SUBDOMAIN_FMT}$`);
+const DNS1035_LABEL = new RegExp(`^${DNS1035_LABEL_FMT}$`);
+
+/** apimachinery's RegexError: `msg (e.g. 'a',  or 'b', regex used for validation is 'fmt')`, its double space included. */
+function regexError(msg: string, fmt: string, ...examples: string[]): string {
+  return `${msg} (e.g. ${examples.map((e) => `'${e}', `).join(' or ')}regex used for validation is '${fmt}')`;
+}
+
+function maxLen(value: string, max: number): string[] {
+  return value.length > max ? [`must be no more than ${max} characters`] : [];
+}
+
+/** IsDNS1123Label: namespaces, port names of Services and endpoints. */
+function dns1123LabelErrors(value: string): string[] {
+  const errs = maxLen(value, 63);
+  if (!DNS1123_LABEL.test(value)) {
+    errs.push(regexError("a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character", DNS1123_LABEL_FMT, 'my-name', '123-abc'));
+  }
+  return errs;
+}
+
+/** IsDNS1123Subdomain: the names of most objects (Ingress, IngressClass, Secret, EndpointSlice, Endpoints). */
+function dns1123SubdomainErrors(value: string): string[] {
+  const errs = maxLen(value, 253);
+  if (!DNS1123_SUBDOMAIN.test(value)) {
+    errs.push(regexError("a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character", DNS1123_SUBDOMAIN_FMT, 'example.com'));
+  }
+  return errs;
+}
+
+/** IsDNS1035Label: Service names (ValidateServiceName), wherever they appear. */
+function dns1035LabelErrors(value: string): string[] {
+  const errs = maxLen(value, 63);
+  if (!DNS1035_LABEL.test(value)) {
+    errs.push(regexError("a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character", DNS1035_LABEL_FMT, 'my-name', 'abc-123'));
+  }
+  return errs;
+}
+
+/** IsValidPortName (IANA_SVC_NAME): a named targetPort, an Ingress backend's port.name. */
+function portNameErrors(value: string): string[] {
+  const errs = maxLen(value, 15);
+  if (!/^[-a-z0-9]+$/.test(value)) errs.push('must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)');
+  if (!/[a-z]/.test(value)) errs.push('must contain at least one letter (a-z)');
+  if (value.includes('--')) errs.push('must not contain consecutive hyphens');
+  if (value.startsWith('-') || value.endsWith('-')) errs.push('must not begin or end with a hyphen');
+  return errs;
+}
+
+/** A string the API checks with `errorsOf`, each failure worded as field.Invalid words it. */
+function apiString(errorsOf: (value: string) => string[]) {
+  return z.string().superRefine((value, ctx) => {
+    for (const message of errorsOf(value)) ctx.addIssue({ code: 'custom', message: `Invalid value: ${JSON.stringify(value)}: ${message}` });
+  });
+}
+
+/** For the fields the API checks only when set: a Service's single unnamed port, a `tls:` entry without Secret. */
+function unlessEmpty(errorsOf: (value: string) => string[]): (value: string) => string[] {
+  return (value) => (value === '' ? [] : errorsOf(value));
+}
+
+/** metadata.name: required (as `name or generateName`; generated names do not exist in a manifest), then checked. */
+function objectName(errorsOf: (value: string) => string[]) {
+  const required = 'Required value: name or generateName is required';
+  return z.string({ error: (issue) => (issue.input === undefined ? required : undefined) }).superRefine((value, ctx) => {
+    if (value === '') ctx.addIssue({ code: 'custom', message: required });
+    else for (const message of errorsOf(value)) ctx.addIssue({ code: 'custom', message: `Invalid value: ${JSON.stringify(value)}: ${message}` });
+  });
+}
+
 const portNumber = z.number().int().min(1).max(65535);
 const protocol = z.enum(['TCP', 'UDP', 'SCTP']);
 const stringMap = z.record(z.string(), z.string());
 
-export const metadataSchema = z.object({
-  name: dnsSubdomain,
-  namespace: dnsLabel.optional(),
-  creationTimestamp: z.union([z.string(), z.date()]).optional().nullable(),
-  labels: stringMap.optional().nullable(),
-  annotations: stringMap.optional().nullable(),
-});
+/** ObjectMeta with the name rule of its kind: Services are DNS-1035 labels, most objects RFC 1123 subdomains. */
+function metadataWith(nameErrors: (value: string) => string[]) {
+  return z.object({
+    name: objectName(nameErrors),
+    namespace: apiString(dns1123LabelErrors).optional(),
+    creationTimestamp: z.union([z.string(), z.date()]).optional().nullable(),
+    labels: stringMap.optional().nullable(),
+    annotations: stringMap.optional().nullable(),
+  });
+}
+
+export const metadataSchema = metadataWith(dns1123SubdomainErrors);
+const serviceMetadata = metadataWith(dns1035LabelErrors);
 
 export const serviceSchema = z.object({
-  metadata: metadataSchema,
+  metadata: serviceMetadata,
   spec: z
     .object({
       type: z.enum(['ClusterIP', 'NodePort', 'LoadBalancer', 'ExternalName']).optional(),
@@ -38,9 +110,9 @@ export const serviceSchema = z.object({
       ports: z
         .array(
           z.object({
-            name: z.string().optional().nullable(),
+            name: apiString(unlessEmpty(dns1123LabelErrors)).optional().nullable(),
             port: portNumber,
-            targetPort: z.union([portNumber, z.string().min(1)]).optional().nullable(),
+            targetPort: z.union([portNumber, apiString(portNameErrors)]).optional().nullable(),
             protocol: protocol.optional(),
             appProtocol: z.string().optional().nullable(),
             nodePort: z.number().int().optional().nullable(),
@@ -54,7 +126,7 @@ export const serviceSchema = z.object({
 });
 
 const endpointPort = z.object({
-  name: z.string().optional().nullable(),
+  name: apiString(unlessEmpty(dns1123LabelErrors)).optional().nullable(),
   port: portNumber,
   protocol: protocol.optional(),
   appProtocol: z.string().optional().nullable(),
@@ -113,9 +185,9 @@ const ingressBackend = z
   .object({
     service: z
       .object({
-        name: dnsLabel,
+        name: apiString(dns1035LabelErrors),
         port: z
-          .object({ number: portNumber.optional().nullable(), name: z.string().min(1).optional().nullable() })
+          .object({ number: portNumber.optional().nullable(), name: apiString(portNameErrors).optional().nullable() })
           .refine((p) => (p.number != null) !== (p.name != null), 'exactly one of port.number and port.name must be set'),
       })
       .optional()
@@ -133,10 +205,10 @@ export const ingressSchema = z.object({
   metadata: metadataSchema,
   spec: z
     .object({
-      ingressClassName: z.string().optional().nullable(),
+      ingressClassName: apiString(dns1123SubdomainErrors).optional().nullable(),
       defaultBackend: ingressBackend.optional().nullable(),
       tls: z
-        .array(z.object({ hosts: z.array(z.string()).optional().nullable(), secretName: z.string().optional().nullable() }))
+        .array(z.object({ hosts: z.array(z.string()).optional().nullable(), secretName: apiString(unlessEmpty(dns1123SubdomainErrors)).optional().nullable() }))
         .optional()
         .nullable(),
       rules: z

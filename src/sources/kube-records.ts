@@ -5,7 +5,8 @@
  */
 import { ErrorCode, SwyError } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import type { IngressRec, Origin, Rec, RecKind } from '../model/records.ts';
+import { ingressClassIndex, isServedIngress, type IngressClassOptions } from '../model/ingress-class.ts';
+import type { IngressClassRec, IngressRec, Origin, Rec, RecKind } from '../model/records.ts';
 import type { KubeResource } from './kube-api.ts';
 import { observedLoadBalancer, type IngressStatusTarget, type LoadBalancerEntry } from './kube-ingress-status.ts';
 import { normalizeObject } from './normalize.ts';
@@ -101,11 +102,15 @@ export class KubeRecords {
     return out;
   }
 
-  /** The Ingresses of `ingressClass` or of none (as compile serves them), with their current status. */
-  servedIngresses(ingressClass: string): IngressStatusTarget[] {
+  /**
+   * The Ingresses Switchyard serves, decided against this source's IngressClasses by the rule compile applies
+   * (model/ingress-class.ts), with their current status.
+   */
+  servedIngresses(options: IngressClassOptions): IngressStatusTarget[] {
+    const classes = ingressClassIndex(this.#records.get('IngressClass')!.values() as Iterable<IngressClassRec>, options);
     const out: IngressStatusTarget[] = [];
     for (const ing of this.#ingresses()) {
-      if (ing.ingressClassName !== undefined && ing.ingressClassName !== ingressClass) continue;
+      if (!isServedIngress(ing, classes)) continue;
       const { namespace, name } = ing.meta;
       out.push({ namespace, name, current: this.#loadBalancer.get(`Ingress/${namespace}/${name}`) ?? [] });
     }

@@ -45,8 +45,15 @@ export interface KubeSourceOptions extends KubeConnectOptions {
   readonly resyncMs?: number;
   /** Objects per list page; default 500. */
   readonly pageSize?: number;
-  /** The class served (with Ingresses that name none), for the status write-back; default `switchyard`. */
+  /**
+   * For the status write-back, which Ingresses are served (model/ingress-class.ts, as compile decides):
+   * --ingress-class; default `switchyard`.
+   */
   readonly ingressClass?: string;
+  /** --ingress-controller-name; default `switchyard.dev/ingress-controller`. */
+  readonly ingressControllerName?: string;
+  /** --watch-ingress-without-class; default false. */
+  readonly watchIngressWithoutClass?: boolean;
   /** When set, write `status.loadBalancer.ingress: [{ip|hostname: statusAddress}]` on every served Ingress. */
   readonly statusAddress?: string;
   /** Pause before writing the same Ingress status again after a failure; default 30 s. */
@@ -316,7 +323,8 @@ export class KubeSource {
   }
 
   #writeStatuses(): void {
-    this.#statusWriter?.sync(this.#records.servedIngresses(this.#options.ingressClass ?? 'switchyard'));
+    const { ingressClass = 'switchyard', ingressControllerName, watchIngressWithoutClass } = this.#options;
+    this.#statusWriter?.sync(this.#records.servedIngresses({ ingressClass, ingressControllerName, watchIngressWithoutClass }));
   }
 
   #failStart(err: Error): void {

@@ -382,7 +382,9 @@ function normalizeIngress(obj: Record<string, unknown>, origin: Origin, at: At):
     kind: 'Ingress',
     meta,
     origin,
-    ingressClassName: intern(spec.ingressClassName ?? meta.annotations[LEGACY_CLASS_ANNOTATION]),
+    ingressClassName: intern(spec.ingressClassName ?? undefined),
+    // An empty annotation named no class for the controllers that predate IngressClass (ingress-nginx).
+    classAnnotation: intern(meta.annotations[LEGACY_CLASS_ANNOTATION] || undefined),
     defaultBackend: spec.defaultBackend ? toBackend(spec.defaultBackend) : undefined,
     rules,
     tls: spec.tls == null || spec.tls.length === 0 ? NO_TLS : spec.tls.map((t) => ({ hosts: t.hosts ?? [], secretName: t.secretName ?? undefined })),

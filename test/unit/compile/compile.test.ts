@@ -25,6 +25,13 @@ const BASE: Obj[] = [
 
 const hashOf = (objs: readonly Obj[], options: { clusterDomain?: string; ingressClass?: string } = {}) => compileObjects(objs, options).hash;
 
+const ingressClass = (name: string, controller: string, isDefault = false): Obj => ({
+  apiVersion: 'networking.k8s.io/v1',
+  kind: 'IngressClass',
+  metadata: { name, ...(isDefault ? { annotations: { 'ingressclass.kubernetes.io/is-default-class': 'true' } } : {}) },
+  spec: { controller },
+});
+
 /** Returns a deep copy of BASE with `fn` applied to the object named `name`. */
 function mutate(name: string, fn: (o: any) => void): Obj[] {
   return BASE.map((o) => {
@@ -106,12 +113,28 @@ describe('compile', () => {
     ['an ignored Ingress becomes served', () => hashOf(mutate('other', (o) => (o.spec.ingressClassName = 'switchyard')))],
     ['the cluster domain changes', () => hashOf(BASE, { clusterDomain: 'corp.example' })],
     ['the served ingress class changes', () => hashOf(BASE, { ingressClass: 'nginx' })],
+    ['an IngressClass of another controller appears (class-less Ingresses are no longer served)', () => hashOf([...BASE, ingressClass('nginx', 'k8s.io/ingress-nginx')])],
+    ['--watch-ingress-without-class under an IngressClass of another controller', () => compile(storeView([...BASE, ingressClass('nginx', 'k8s.io/ingress-nginx')]), { ...DEFAULT_OPTIONS, watchIngressWithoutClass: true }).hash],
   ];
   it.each(changes)('a change gives a different hash: %s', (_name, changed) => {
     const before = hashOf(BASE);
     const after = changed();
     expect(after).toMatch(/^[0-9a-f]{16}$/);
     expect(after).not.toBe(before);
+  });
+
+  it('TLS hosts come from the Ingresses the IngressClass rule serves, and from no other', () => {
+    const route = { host: 'a.example.com', paths: [{ path: '/', pathType: 'Prefix' as const, backend: backend('web', 80) }] };
+    const objs = (controller: string): Obj[] => [
+      ...BASE.slice(0, 4),
+      ingressClass('x', controller),
+      // Served through the legacy annotation; it has no tls: entry of its own.
+      ingress('plain', { rules: [route] }, { namespace: 'shop', annotations: { 'kubernetes.io/ingress.class': 'switchyard' } }),
+      { ...ingress('tls', {}, { namespace: 'shop' }), spec: { ingressClassName: 'x', tls: [{ hosts: ['a.example.com'] }], rules: [{ host: 'a.example.com', http: { paths: route.paths } }] } },
+    ];
+    const redirects = (controller: string) => compile(storeView(objs(controller)), DEFAULT_OPTIONS).routes.list.map((r) => `${r.host} ${r.ingress} ${r.redirectToHttps}`);
+    expect(redirects('switchyard.dev/ingress-controller')).toEqual(['a.example.com shop/plain true']);
+    expect(redirects('k8s.io/ingress-nginx')).toEqual(['a.example.com shop/plain false']);
   });
 
   it('emptySnapshot has nothing and version 0', () => {

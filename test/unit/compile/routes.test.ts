@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { compile } from '../../../src/compile/compile.ts';
 import { compareIngressAge, prefixKey } from '../../../src/compile/routes.ts';
 import { matchRoute } from '../../../src/dataplane/match.ts';
 import type { IngressRec } from '../../../src/model/records.ts';
 import type { Diagnostic, Route } from '../../../src/snapshot/types.ts';
-import { backend, compileObjects, ingress, records, service, type Obj, type PathSpec } from '../support/k8s.ts';
+import { DEFAULT_OPTIONS, backend, compileObjects, ingress, records, service, storeView, type Obj, type PathSpec } from '../support/k8s.ts';
 
 const SERVICES: Obj[] = [
   service('web', [{ port: 80 }]),
@@ -251,7 +252,8 @@ describe('compileRoutes: ingress class', () => {
     ['the legacy annotation with the served class', ingress('i', { rules: [{ paths: [prefix('/')] }] }, { annotations: { 'kubernetes.io/ingress.class': 'switchyard' } }), true],
     ['the legacy annotation with another class', ingress('i', { rules: [{ paths: [prefix('/')] }] }, { annotations: { 'kubernetes.io/ingress.class': 'nginx' } }), false],
     ['spec class served, annotation another', ingress('i', { ingressClassName: 'switchyard', rules: [{ paths: [prefix('/')] }] }, { annotations: { 'kubernetes.io/ingress.class': 'nginx' } }), true],
-    ['class names compare exactly', ingress('i', { ingressClassName: 'Switchyard', rules: [{ paths: [prefix('/')] }] }), false],
+    ['class names compare exactly', ingress('i', { rules: [{ paths: [prefix('/')] }] }, { annotations: { 'kubernetes.io/ingress.class': 'Switchyard' } }), false],
+    ['an empty legacy annotation counts as no class', ingress('i', { rules: [{ paths: [prefix('/')] }] }, { annotations: { 'kubernetes.io/ingress.class': '' } }), true],
   ];
   it.each(cases)('%s', (_name, ing, served) => {
     const snap = compileObjects([...SERVICES, ing]);
@@ -276,6 +278,44 @@ describe('compileRoutes: ingress class', () => {
 
   it('the ignored-class diagnostic names both classes', () => {
     const snap = compileObjects([...SERVICES, ingress('i', { ingressClassName: 'nginx' })]);
-    expect(snap.diagnostics.map((d) => d.message)).toEqual(['ingress class "nginx" is not "switchyard"']);
+    expect(snap.diagnostics.map((d) => d.message)).toEqual([
+      'not served: spec.ingressClassName "nginx" is not "switchyard" (no IngressClass object is known, so only --ingress-class is served)',
+    ]);
+  });
+});
+
+describe('compileRoutes: IngressClass objects', () => {
+  const ingressClass = (name: string, controller: string, isDefault = false): Obj => ({
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'IngressClass',
+    metadata: { name, ...(isDefault ? { annotations: { 'ingressclass.kubernetes.io/is-default-class': 'true' } } : {}) },
+    spec: { controller },
+  });
+  const OURS = 'switchyard.dev/ingress-controller';
+  const served = (objs: Obj[], options: { ingressControllerName?: string; watchIngressWithoutClass?: boolean } = {}) =>
+    compile(storeView([...SERVICES, ...objs]), { ...DEFAULT_OPTIONS, ...options });
+
+  it('an Ingress naming a class of our controller is served whatever the class is called', () => {
+    const snap = served([ingressClass('edge', OURS), ingress('i', { ingressClassName: 'edge', rules: [{ paths: [prefix('/')] }] })]);
+    expect(snap.routes.list.map(routeLine)).toEqual(['* Prefix / → default/web:80 (default/i)']);
+    expect(snap.diagnostics).toEqual([]);
+  });
+
+  it('once an IngressClass exists, --ingress-class names no class by itself: only the legacy annotation still uses it', () => {
+    const snap = served([
+      ingressClass('nginx', 'k8s.io/ingress-nginx'),
+      ingress('named', { ingressClassName: 'switchyard', rules: [{ host: 'a.example.com', paths: [prefix('/')] }] }),
+      ingress('legacy', { rules: [{ host: 'b.example.com', paths: [prefix('/')] }] }, { annotations: { 'kubernetes.io/ingress.class': 'switchyard' } }),
+    ]);
+    expect(snap.routes.list.map(routeLine)).toEqual(['b.example.com Prefix / → default/web:80 (default/legacy)']);
+    expect(snap.diagnostics.map((d) => `${d.code} ${d.name}: ${d.message}`)).toEqual([
+      'INGRESS_CLASS_IGNORED named: not served: spec.ingressClassName "switchyard" names no existing IngressClass',
+    ]);
+  });
+
+  it('a custom --ingress-controller-name', () => {
+    const objs = [ingressClass('edge', 'example.com/edge'), ingress('i', { ingressClassName: 'edge', rules: [{ paths: [prefix('/')] }] })];
+    expect(served(objs).routes.list).toHaveLength(0);
+    expect(served(objs, { ingressControllerName: 'example.com/edge' }).routes.list).toHaveLength(1);
   });
 });

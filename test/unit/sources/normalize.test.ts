@@ -420,17 +420,14 @@ describe('parseManifest: Ingress', () => {
   });
 
   it.each([
-    ['spec.ingressClassName', 'spec: {ingressClassName: switchyard}', 'metadata: {name: web}', 'switchyard'],
-    ['the legacy annotation', 'spec: {}', 'metadata: {name: web, annotations: {kubernetes.io/ingress.class: nginx}}', 'nginx'],
-    [
-      'spec.ingressClassName over the legacy annotation',
-      'spec: {ingressClassName: switchyard}',
-      'metadata: {name: web, annotations: {kubernetes.io/ingress.class: nginx}}',
-      'switchyard',
-    ],
-    ['neither', 'spec: {}', 'metadata: {name: web, annotations: {other: x}}', undefined],
+    ['spec.ingressClassName', 'spec: {ingressClassName: switchyard}', 'metadata: {name: web}', ['switchyard', undefined]],
+    ['the legacy annotation', 'spec: {}', 'metadata: {name: web, annotations: {kubernetes.io/ingress.class: nginx}}', [undefined, 'nginx']],
+    ['both, kept apart', 'spec: {ingressClassName: switchyard}', 'metadata: {name: web, annotations: {kubernetes.io/ingress.class: nginx}}', ['switchyard', 'nginx']],
+    ['an empty annotation (no class)', 'spec: {}', 'metadata: {name: web, annotations: {kubernetes.io/ingress.class: ""}}', [undefined, undefined]],
+    ['neither', 'spec: {}', 'metadata: {name: web, annotations: {other: x}}', [undefined, undefined]],
   ])('ingress class from %s', (_name, spec, metadata, expected) => {
-    expect(one(ING(`${spec}\n`, metadata), 'Ingress').ingressClassName).toBe(expected);
+    const rec = one(ING(`${spec}\n`, metadata), 'Ingress');
+    expect([rec.ingressClassName, rec.classAnnotation]).toEqual(expected);
   });
 
   it('keeps tls entries', () => {
@@ -444,6 +441,52 @@ describe('parseManifest: Ingress', () => {
   it('an Ingress without spec has no rules and no default backend', () => {
     const rec = one(ING(''), 'Ingress');
     expect([rec.rules, rec.defaultBackend, rec.tls, rec.ingressClassName]).toEqual([[], undefined, [], undefined]);
+  });
+});
+
+describe('parseManifest: names the API server would reject', () => {
+  // The API server's messages (k8s.io/apimachinery/pkg/util/validation), word for word.
+  const DNS1035 =
+    "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character (e.g. 'my-name',  or 'abc-123', regex used for validation is '[a-z]([-a-z0-9]*[a-z0-9])?')";
+  const DNS1123_LABEL =
+    "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')";
+  const DNS1123_SUBDOMAIN =
+    "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')";
+  const ingressTo = (svc: string, port = '{number: 80}') =>
+    `apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: web}\nspec:\n  rules:\n  - http:\n      paths:\n      - {path: /, pathType: Prefix, backend: {service: {name: ${JSON.stringify(svc)}, port: ${port}}}}\n`;
+  const long = 'a'.repeat(64);
+
+  it.each([
+    ['a Service named 9web.v2 (Services are DNS-1035 labels)', SVC('"9web.v2"'), 'metadata.name', `Invalid value: "9web.v2": ${DNS1035}`],
+    ['a Service name starting with a digit', SVC('9web'), 'metadata.name', `Invalid value: "9web": ${DNS1035}`],
+    ['a Service name with a dot', SVC('web.v2'), 'metadata.name', `Invalid value: "web.v2": ${DNS1035}`],
+    ['a Service name of 64 characters', SVC(long), 'metadata.name', `Invalid value: "${long}": must be no more than 63 characters`],
+    ['an empty name', SVC('""'), 'metadata.name', 'Required value: name or generateName is required'],
+    ['no name', 'apiVersion: v1\nkind: Service\nmetadata: {namespace: shop}\n', 'metadata.name', 'Required value: name or generateName is required'],
+    ['an Ingress named in upper case', 'apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: Web}\n', 'metadata.name', `Invalid value: "Web": ${DNS1123_SUBDOMAIN}`],
+    ['an IngressClass named with an underscore', 'apiVersion: networking.k8s.io/v1\nkind: IngressClass\nmetadata: {name: my_class}\n', 'metadata.name', `Invalid value: "my_class": ${DNS1123_SUBDOMAIN}`],
+    ['a namespace with a dot', SVC('web', '  namespace: shop.eu\n'), 'metadata.namespace', `Invalid value: "shop.eu": ${DNS1123_LABEL}`],
+    ['an Ingress backend naming Service 9web', ingressTo('9web'), 'spec.rules[0].http.paths[0].backend.service.name', `Invalid value: "9web": ${DNS1035}`],
+    ['an Ingress backend port name of 16 characters', ingressTo('web', '{name: abcdefghijklmnop}'), 'spec.rules[0].http.paths[0].backend.service.port.name', 'Invalid value: "abcdefghijklmnop": must be no more than 15 characters'],
+    ['an Ingress backend port name of digits', ingressTo('web', '{name: "8080"}'), 'spec.rules[0].http.paths[0].backend.service.port.name', 'Invalid value: "8080": must contain at least one letter (a-z)'],
+    ['spec.ingressClassName in upper case', 'apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: web}\nspec: {ingressClassName: Switchyard}\n', 'spec.ingressClassName', `Invalid value: "Switchyard": ${DNS1123_SUBDOMAIN}`],
+    ['a tls: secretName with a slash', 'apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: web}\nspec: {tls: [{secretName: a/b}]}\n', 'spec.tls[0].secretName', `Invalid value: "a/b": ${DNS1123_SUBDOMAIN}`],
+    ['a Service port name in upper case', SVC('web', 'spec:\n  ports: [{name: HTTP, port: 80}]\n'), 'spec.ports[0].name', `Invalid value: "HTTP": ${DNS1123_LABEL}`],
+    ['a named targetPort with consecutive hyphens', SVC('web', 'spec:\n  ports: [{port: 80, targetPort: "a--b"}]\n'), 'spec.ports[0].targetPort', 'Invalid value: "a--b": must not contain consecutive hyphens'],
+  ])('%s', (_name, text, path, message) => {
+    const r = parse(text);
+    expect(r.records).toEqual([]);
+    expect(r.errors.map((e) => [e.code, e.location?.path, e.message])).toEqual([[ErrorCode.MANIFEST_INVALID, path, `demo.yaml document 0 field ${path}: ${message}`]]);
+  });
+
+  it.each([
+    ['a Service name of 63 characters', SVC('a'.repeat(63))],
+    ['a dotted Ingress name', 'apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: web.v2}\n'],
+    ['a Secret name starting with a digit', 'apiVersion: v1\nkind: Secret\nmetadata: {name: 9-tls}\n'],
+    ['a single unnamed Service port', SVC('web', 'spec:\n  ports: [{name: "", port: 80}]\n')],
+    ['an empty tls: secretName', 'apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: web}\nspec: {tls: [{secretName: ""}]}\n'],
+  ])('accepts what the API accepts: %s', (_name, text) => {
+    expect(parse(text).errors.map((e) => e.message)).toEqual([]);
   });
 });
 

@@ -42,6 +42,19 @@ describe('KubeRecords', () => {
     expect(r.collect()[0]).toMatchObject({ ports: [{ port: 81 }] });
   });
 
+  it('rejects a name the API server would refuse, with its message, like any invalid object', () => {
+    const r = records();
+    r.upsert(KUBE_RESOURCES.Service, service('9web'));
+    expect(keys(r)).toEqual([]);
+    expect(r.rejected().map((x) => [x.name, x.code, x.message])).toEqual([
+      [
+        '9web',
+        'SWY_ERR_MANIFEST_INVALID',
+        `Service shop/9web field metadata.name: Invalid value: "9web": a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character (e.g. 'my-name',  or 'abc-123', regex used for validation is '[a-z]([-a-z0-9]*[a-z0-9])?')`,
+      ],
+    ]);
+  });
+
   it('keys cluster-scoped IngressClasses without a namespace', () => {
     const r = records();
     r.upsert(KUBE_RESOURCES.IngressClass, { metadata: { name: 'switchyard' }, spec: { controller: 'x' } });
@@ -76,11 +89,27 @@ describe('KubeRecords', () => {
     r.upsert(KUBE_RESOURCES.Ingress, ingress('legacy', {}, undefined));
     r.upsert(KUBE_RESOURCES.Ingress, { ...ingress('annotated'), metadata: { name: 'annotated', namespace: 'shop', annotations: { 'kubernetes.io/ingress.class': 'nginx' } } });
     r.upsert(KUBE_RESOURCES.Ingress, ingress('theirs', { ingressClassName: 'nginx' }));
-    expect(r.servedIngresses('edge').map((t) => [t.name, t.current])).toEqual([
+    // No IngressClass object: as if an IngressClass "edge" of ours were the default.
+    expect(r.servedIngresses({ ingressClass: 'edge' }).map((t) => [t.name, t.current])).toEqual([
       ['none', [{ ip: '10.0.0.1' }]],
       ['ours', []],
       ['legacy', []],
     ]);
+  });
+
+  it('decides which Ingresses are served against its IngressClasses, by the rule compile applies', () => {
+    const r = records();
+    r.upsert(KUBE_RESOURCES.Ingress, ingress('none'));
+    r.upsert(KUBE_RESOURCES.Ingress, ingress('edge', { ingressClassName: 'edge' }));
+    r.upsert(KUBE_RESOURCES.Ingress, ingress('nginx', { ingressClassName: 'nginx' }));
+    r.upsert(KUBE_RESOURCES.Ingress, { ...ingress('annotated'), metadata: { name: 'annotated', namespace: 'shop', annotations: { 'kubernetes.io/ingress.class': 'switchyard' } } });
+    const served = (options: { watchIngressWithoutClass?: boolean } = {}) => r.servedIngresses({ ingressClass: 'switchyard', ...options }).map((t) => t.name);
+    expect(served()).toEqual(['none', 'annotated']);
+    r.upsert(KUBE_RESOURCES.IngressClass, { metadata: { name: 'nginx' }, spec: { controller: 'k8s.io/ingress-nginx' } });
+    expect(served()).toEqual(['annotated']);
+    expect(served({ watchIngressWithoutClass: true })).toEqual(['none', 'annotated']);
+    r.upsert(KUBE_RESOURCES.IngressClass, { metadata: { name: 'edge', annotations: { 'ingressclass.kubernetes.io/is-default-class': 'true' } }, spec: { controller: 'switchyard.dev/ingress-controller' } });
+    expect(served()).toEqual(['none', 'edge', 'annotated']);
   });
 
   it('drops every object of a kind', () => {
