@@ -9,6 +9,7 @@ import { NO_COUNTS } from './dataplane/counters.ts';
 import { createControlPlane } from './runtime/control-plane.ts';
 import { createDataPlane } from './runtime/data-plane.ts';
 import { startWorkerPool, type WorkerPool } from './runtime/primary.ts';
+import { logClientConnectionCap } from './runtime/fd-budget.ts';
 import { rotateTicketKeys, TicketKeyHolder } from './runtime/ticket-keys.ts';
 import { collectStartupGarbage } from './runtime/startup-gc.ts';
 import type { SnapshotHolder } from './snapshot/holder.ts';
@@ -56,6 +57,8 @@ export async function startSwitchyard(config: Config, log: Logger): Promise<Swit
     rotateTicketKeys(ticketKeys, config.tlsTicketRotationMs);
     ticketKeys.onChange(() => log.debug({ component: 'tls' }, 'TLS session-ticket key rotated'));
   }
+  // Workers inherit the primary's limit (and Node raises both alike): one line says it for all.
+  logClientConnectionCap(config, log);
   let stopData: (drainTimeoutMs: number) => Promise<number>;
   try {
     if (config.workers === 1) {

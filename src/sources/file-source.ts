@@ -8,17 +8,22 @@
  * write-temp-then-rename) and, as a safety net for events the platform drops, a periodic stat rescan.
  * Not `recursive: true`: on Linux Node implements it with one watch per file, which keeps watching
  * the old inode after a rename-replace and then misses every later in-place edit.
+ *
+ * A path that cannot be read (out of file descriptors, permissions, I/O errors, a --manifests root
+ * gone with its mount) is not a deletion: what was loaded at or under it stays, status().readError says
+ * so, and the source retries with backoff until a pass reads everything (read-retry.ts). Only a file
+ * missing from a directory listing that succeeded is removed (manifest-scan.ts).
  */
 import { watch, type FSWatcher } from 'node:fs';
-import { readFile, readdir, stat } from 'node:fs/promises';
-import { dirname, extname, join, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { ErrorCode, SwyError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { recordKey } from '../model/keys.ts';
 import type { Rec } from '../model/records.ts';
+import type { BackoffOptions } from './backoff.ts';
+import { errorCode, isAtOrUnder, NODE_FS, scanManifests, type ManifestFs, type ReadFailure } from './manifest-scan.ts';
 import { parseManifest } from './normalize.ts';
-
-const MANIFEST_EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
+import { ReadRetry, type ReadErrorView } from './read-retry.ts';
 
 export interface FileSourceOptions {
   readonly paths: readonly string[];
@@ -27,6 +32,12 @@ export interface FileSourceOptions {
   readonly debounceMs?: number;
   /** Stat rescan period, in case a watch event is lost; default 2000 ms; 0 disables it. */
   readonly rescanMs?: number;
+  /** Retry delays while something cannot be read; default 500 ms doubling to 10 s, with jitter. */
+  readonly retry?: BackoffOptions;
+  /** The file system; default node:fs (tests inject failures). */
+  readonly fs?: ManifestFs;
+  /** Clock for readError.since; default Date.now. */
+  readonly now?: () => number;
 }
 
 /** An error as the admin API shows it. */
@@ -57,6 +68,8 @@ export interface FileSourceStatus {
   readonly lastError: ManifestErrorView | undefined;
   /** Files currently rejected (serving their last good content, or nothing if they never loaded). */
   readonly rejectedFiles: readonly ManifestErrorView[];
+  /** Paths that cannot be read right now (their last good state is kept, reads are retried); null when all can. */
+  readonly readError: ReadErrorView | null;
 }
 
 interface FileState {
@@ -76,6 +89,8 @@ export class FileSource {
   readonly #log: Logger;
   readonly #debounceMs: number;
   readonly #rescanMs: number;
+  readonly #fs: ManifestFs;
+  readonly #retry: ReadRetry;
   readonly #files = new Map<string, FileState>();
   readonly #listeners: UpdateListener[] = [];
   /** Directory → its watcher; follows the directories each rescan finds. */
@@ -88,13 +103,14 @@ export class FileSource {
   #closed = false;
   #lastReload: ReloadResult | undefined;
   #lastError: ManifestErrorView | undefined;
-  #missing = new Set<string>();
 
   constructor(options: FileSourceOptions) {
     this.#paths = options.paths.map((p) => resolve(p));
     this.#log = options.log;
     this.#debounceMs = options.debounceMs ?? 50;
     this.#rescanMs = options.rescanMs ?? 2000;
+    this.#fs = options.fs ?? NODE_FS;
+    this.#retry = new ReadRetry({ log: this.#log, retry: () => this.#schedule(0), ...(options.retry ? { backoff: options.retry } : {}), ...(options.now ? { now: options.now } : {}) });
   }
 
   onUpdate(fn: UpdateListener): void {
@@ -108,13 +124,13 @@ export class FileSource {
   async start(): Promise<void> {
     for (const p of this.#paths) {
       try {
-        await stat(p);
+        await this.#fs.stat(p);
       } catch (err) {
         throw new SwyError(ErrorCode.MANIFEST_PATH_MISSING, `--manifests ${p}: no such file or directory`, { cause: err, location: { file: p } });
       }
     }
     // Watch before the first read, so a change made while it runs is not missed.
-    this.#syncWatchers(new Set(await Promise.all(this.#paths.map(async (p) => ((await stat(p)).isDirectory() ? p : dirname(p))))));
+    this.#syncWatchers(new Set(await Promise.all(this.#paths.map(async (p) => ((await this.#fs.stat(p)).isDirectory() ? p : dirname(p))))));
     const initial = this.#reload(true);
     this.#loading = initial;
     const errors = await initial.finally(() => {
@@ -131,7 +147,10 @@ export class FileSource {
       this.#schedule(0);
     }
     if (this.#rescanMs > 0) {
-      this.#rescanTimer = setInterval(() => this.#schedule(0), this.#rescanMs);
+      // During a read-error episode the backoff retries replace the rescan.
+      this.#rescanTimer = setInterval(() => {
+        if (!this.#retry.active) this.#schedule(0);
+      }, this.#rescanMs);
       this.#rescanTimer.unref();
     }
   }
@@ -152,11 +171,13 @@ export class FileSource {
       lastReload: this.#lastReload,
       lastError: this.#lastError,
       rejectedFiles,
+      readError: this.#retry.view(),
     };
   }
 
   close(): void {
     this.#closed = true;
+    this.#retry.close();
     for (const w of this.#watchers.values()) w.close();
     this.#watchers.clear();
     if (this.#timer) clearTimeout(this.#timer);
@@ -218,37 +239,42 @@ export class FileSource {
     }
   }
 
-  /** Re-reads the files whose fingerprint changed; returns the errors of this pass. */
+  /**
+   * Re-reads the files whose fingerprint changed; returns the errors of this pass (at start-up, the
+   * read errors too: there is no last good state to keep yet).
+   */
   async #reload(initial: boolean): Promise<SwyError[]> {
-    const found = new Map<string, string>(); // file → fingerprint
-    const listErrors: SwyError[] = [];
-    const missing = new Set<string>();
-    const dirs = new Set<string>();
-    for (const p of this.#paths) await listManifestFiles(p, found, listErrors, missing, dirs);
-    this.#syncWatchers(dirs);
-    // A --manifests path deleted at run time: its files count as removed; said once, not every rescan.
-    for (const p of missing) if (!this.#missing.has(p)) this.#log.warn({ path: p }, 'manifest path disappeared; its objects are removed');
-    this.#missing = missing;
+    const scan = await scanManifests(this.#paths, this.#fs);
+    const { files: found, unreadable } = scan;
+    const kept = (path: string): boolean => {
+      for (const p of unreadable.keys()) if (isAtOrUnder(path, p)) return true;
+      return false;
+    };
+    // Watchers below a path that exists but cannot be read stay: a watch event is how its repair is noticed
+    // soonest. Below a path that is gone (ENOENT) they watch deleted inodes: dropped, made anew when it is back.
+    const dead = (dir: string): boolean => [...unreadable].some(([p, f]) => errorCode(f.error) === 'ENOENT' && isAtOrUnder(dir, p));
+    for (const dir of this.#watchers.keys()) if (kept(dir) && !dead(dir)) scan.dirs.add(dir);
+    this.#syncWatchers(scan.dirs);
 
     const changed: string[] = [];
     for (const [file, fp] of found) if (this.#files.get(file)?.fingerprint !== fp) changed.push(file);
-    const removed = [...this.#files.keys()].filter((f) => !found.has(f));
-    if (changed.length === 0 && removed.length === 0 && listErrors.length === 0) return [];
+    // Removed: absent from a listing that succeeded. Under an unreadable path, absence proves nothing.
+    const removed = [...this.#files.keys()].filter((f) => !found.has(f) && !kept(f));
 
     for (const file of removed) this.#files.delete(file);
-    const errors: SwyError[] = [...listErrors];
+    const errors: SwyError[] = [];
     const applied: string[] = [...removed];
     changed.sort();
     const parsed = new Map<string, Rec[]>();
     for (const file of changed) {
       let text: string;
       try {
-        text = await readFile(file, 'utf8');
+        text = await this.#fs.readFile(file);
       } catch (err) {
         // Gone between listing and reading (a rename in progress): the next event reloads it.
-        if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
-        errors.push(new SwyError(ErrorCode.MANIFEST_READ, `${file}: cannot read: ${(err as Error).message}`, { cause: err, location: { file } }));
-        this.#reject(file, found.get(file)!, errors.slice(-1));
+        if (errorCode(err) === 'ENOENT') continue;
+        // Its records and its old fingerprint stay, so that the retry reads it again.
+        unreadable.set(file, { op: 'read', error: err as Error });
         continue;
       }
       const result = parseManifest(text, file, this.name);
@@ -260,6 +286,9 @@ export class FileSource {
       }
       parsed.set(file, result.records);
     }
+    if (initial) errors.unshift(...[...unreadable].map(([path, failure]) => readError(path, failure)));
+    else this.#retry.settle(unreadable);
+    if (applied.length === 0 && parsed.size === 0 && errors.length === 0) return [];
 
     // Duplicates: an object already defined by a file that did not change wins over a changed file.
     const owners = new Map<string, string>();
@@ -323,45 +352,9 @@ function findDuplicate(file: string, records: readonly Rec[], owners: ReadonlyMa
   return undefined;
 }
 
-/**
- * Adds every manifest file under `path` with its fingerprint; `missing` gets a top-level path that does
- * not exist; `dirs` every directory to watch (for a top-level file, its parent).
- */
-async function listManifestFiles(
-  path: string,
-  out: Map<string, string>,
-  errors: SwyError[],
-  missing: Set<string> | undefined,
-  dirs: Set<string>,
-): Promise<void> {
-  let s;
-  try {
-    s = await stat(path);
-  } catch {
-    missing?.add(path); // below the top, a file gone between readdir and stat is simply not there
-    return;
-  }
-  if (s.isDirectory()) {
-    dirs.add(path);
-    let entries;
-    try {
-      entries = await readdir(path, { withFileTypes: true });
-    } catch (err) {
-      errors.push(new SwyError(ErrorCode.MANIFEST_READ, `${path}: cannot list directory: ${(err as Error).message}`, { cause: err, location: { file: path } }));
-      return;
-    }
-    for (const e of entries) {
-      if (e.name.startsWith('.')) continue; // editors' swap and temp files
-      const child = join(path, e.name);
-      if (e.isDirectory()) await listManifestFiles(child, out, errors, undefined, dirs);
-      else if ((e.isFile() || e.isSymbolicLink()) && MANIFEST_EXTENSIONS.has(extname(e.name).toLowerCase())) await listManifestFiles(child, out, errors, undefined, dirs);
-    }
-    return;
-  }
-  if (s.isFile()) {
-    out.set(path, `${s.mtimeMs}:${s.size}:${s.ino}`);
-    if (missing !== undefined) dirs.add(dirname(path)); // a top-level file: watched through its directory
-  }
+function readError(path: string, failure: ReadFailure): SwyError {
+  const what = failure.op === 'list' ? 'cannot list directory' : failure.op === 'stat' ? 'cannot stat' : 'cannot read';
+  return new SwyError(ErrorCode.MANIFEST_READ, `${path}: ${what}: ${failure.error.message}`, { cause: failure.error, location: { file: path } });
 }
 
 function toView(e: SwyError): ManifestErrorView {

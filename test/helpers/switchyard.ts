@@ -57,6 +57,8 @@ export interface StartOptions {
   readonly timeoutMs?: number;
   /** Node flags before bin/switchyard.js, e.g. those of its #! line. */
   readonly nodeFlags?: readonly string[];
+  /** Start under `prlimit --nofile=SOFT:HARD` (Linux): the open-file limit the process gets. */
+  readonly nofile?: { readonly soft: number; readonly hard: number };
 }
 
 const BIN = 'bin/switchyard.js';
@@ -73,8 +75,10 @@ function manifestArgs(manifests: string | readonly string[]): string[] {
 }
 
 /** Spawns the CLI, registers it for cleanup, and collects its output. */
-function spawnCli(args: readonly string[], nodeFlags: readonly string[] = []): { child: ChildProcess; logs: LogLine[]; stdoutText: () => string; stderrText: () => string; exited: Promise<ExitResult>; onLine: Set<(l: LogLine) => void> } {
-  const child = spawn(process.execPath, [...nodeFlags, BIN, ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+function spawnCli(args: readonly string[], nodeFlags: readonly string[] = [], nofile?: StartOptions['nofile']): { child: ChildProcess; logs: LogLine[]; stdoutText: () => string; stderrText: () => string; exited: Promise<ExitResult>; onLine: Set<(l: LogLine) => void> } {
+  const argv = [...nodeFlags, BIN, ...args];
+  // prlimit execs the command: the child's pid is Switchyard's.
+  const child = nofile === undefined ? spawn(process.execPath, argv, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] }) : spawn('/usr/bin/prlimit', [`--nofile=${nofile.soft}:${nofile.hard}`, '--', process.execPath, ...argv], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   const logs: LogLine[] = [];
   const onLine = new Set<(l: LogLine) => void>();
   let stdout = '';
@@ -124,7 +128,7 @@ export async function startSwitchyard(options: StartOptions): Promise<RunningSwi
   // One process unless a test asks for workers: these tests assert the exact pick sequences of one balancer;
   // test/integration/workers.test.ts covers the multi-process data plane.
   const args = [...manifestArgs(options.manifests), '--listen', '127.0.0.1:0', '--admin', '127.0.0.1:0', '--shutdown-delay', '0s', '--workers', '1', ...(options.args ?? [])];
-  const { child, logs, stderrText, exited, onLine } = spawnCli(args, options.nodeFlags);
+  const { child, logs, stderrText, exited, onLine } = spawnCli(args, options.nodeFlags, options.nofile);
 
   const waitForLog = (pred: (line: LogLine) => boolean, timeoutMs = 5000): Promise<LogLine> => {
     const seen = logs.find(pred);
