@@ -2,8 +2,14 @@
  * Header rewriting between client and upstream. Hop-by-hop fields (RFC 9110 §7.6.1: Connection,
  * Proxy-Connection, Keep-Alive, TE, Transfer-Encoding, Upgrade, and every field the Connection
  * header names) are connection-scoped and never forwarded. `Host` passes as the client sent it.
+ *
+ * Who the client is comes from the peer (the PROXY protocol's source address on a listener that reads
+ * one, proxy-protocol.ts): the client's own X-Forwarded-* and Forwarded fields are believed only when
+ * that peer is a trusted proxy (`--trusted-proxies`, trusted-proxies.ts), and otherwise replaced, so a
+ * client cannot pose as another address, scheme or host to the pod.
  */
 import type { EdgePolicy } from './edge-policy.ts';
+import { isTrustedProxy } from './trusted-proxies.ts';
 
 /** The Server header value of responses Switchyard makes, or passes on from a pod that sent none. */
 export const SERVER_NAME = 'switchyard';
@@ -11,15 +17,35 @@ export const SERVER_NAME = 'switchyard';
 const HOP_BY_HOP = new Set(['connection', 'proxy-connection', 'keep-alive', 'te', 'transfer-encoding', 'upgrade']);
 
 /**
- * Request fields Switchyard sets itself (X-Forwarded-*), plus `expect`: the 100-continue exchange is
- * answered by Switchyard's own server, and forwarding it would make the upstream client wait for a
- * second one.
+ * Names a Connection header can never make hop-by-hop. Host and Content-Length carry routing and
+ * framing; Transfer-Encoding is dropped on the way up anyway (the upstream client frames the body).
+ * The forwarding fields: `Connection: X-Forwarded-For` through a trusted proxy would strip that
+ * proxy's record of the client, and the pod would take the proxy's own (often internal) address for
+ * the client's; they are rebuilt below in any case.
  */
-const REPLACED_ON_REQUEST = new Set(['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-port', 'expect']);
+const NEVER_HOP_BY_HOP = new Set(['host', 'content-length', 'transfer-encoding', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-port', 'forwarded']);
+
+/** The request fields upstreamRequestHeaders replaces, as bits (Expect and For are never kept as sent). */
+const Replaced = { Expect: 0, For: 1, Proto: 2, Host: 4, Port: 8, Forwarded: 16 } as const;
 
 /**
- * Field names listed in a Connection header, lower-cased; undefined when it names nothing beyond the
- * hop-by-hop fields already dropped. `keep-alive` and `close` — nearly every request — cost no allocation.
+ * Request fields Switchyard sets itself (X-Forwarded-*, Forwarded), plus `expect`: the 100-continue
+ * exchange is answered by Switchyard's own server, and forwarding it would make the upstream client
+ * wait for a second one.
+ */
+const REPLACED_ON_REQUEST = new Map<string, number>([
+  ['expect', Replaced.Expect],
+  ['x-forwarded-for', Replaced.For],
+  ['x-forwarded-proto', Replaced.Proto],
+  ['x-forwarded-host', Replaced.Host],
+  ['x-forwarded-port', Replaced.Port],
+  ['forwarded', Replaced.Forwarded],
+]);
+
+/**
+ * Field names listed in a Connection header, lower-cased, without the names it may never strip
+ * (NEVER_HOP_BY_HOP); undefined when it names nothing beyond the hop-by-hop fields already dropped.
+ * `keep-alive` and `close` — nearly every request — cost no allocation.
  */
 function connectionTokens(value: string | readonly string[] | undefined): ReadonlySet<string> | undefined {
   if (value === undefined || value === 'keep-alive' || value === 'close' || value === 'Keep-Alive' || value === 'Close') return undefined;
@@ -27,7 +53,7 @@ function connectionTokens(value: string | readonly string[] | undefined): Readon
   for (const part of Array.isArray(value) ? value : [value]) {
     for (const t of part.split(',')) {
       const token = t.trim().toLowerCase();
-      if (token) tokens.add(token);
+      if (token && !NEVER_HOP_BY_HOP.has(token)) tokens.add(token);
     }
   }
   return tokens;
@@ -46,7 +72,10 @@ export interface RequestFields {
   readonly expect: string | undefined;
 }
 
-/** Scans a client's [name, value, …] header list for the fields in RequestFields. */
+/**
+ * Scans a client's [name, value, …] header list for the fields in RequestFields. Names match exactly
+ * (case aside): `Transfer_Encoding` or `X_Forwarded_For` never counts as the field it resembles.
+ */
 export function requestFields(raw: readonly string[]): RequestFields {
   let host: string | undefined;
   let connection: string | undefined;
@@ -95,6 +124,7 @@ export interface ClientRequestHead {
   readonly connection: string | undefined;
   /** Every X-Forwarded-For field, joined with ", ". */
   readonly forwardedFor: string | undefined;
+  /** The client's address: the TCP peer's, or the PROXY protocol header's source (proxy-protocol.ts clientAddress). */
   readonly remoteAddress: string;
 }
 
@@ -108,30 +138,67 @@ export interface ForwardedInfo {
 
 /**
  * Upstream request headers as a flat [name, value, …] list, from the client's raw headers: hop-by-hop
- * fields dropped, X-Forwarded-For appended with the client address, X-Forwarded-Proto/Host/Port set.
+ * fields dropped, names with `_` handled by `policy.headersWithUnderscores` (default drop: CGI-style
+ * servers read `X_Forwarded_For` as X-Forwarded-For), and the forwarding fields set:
+ * - from a peer outside `policy.trustedProxies` (every peer by default), the client's X-Forwarded-*
+ *   and Forwarded are dropped; X-Forwarded-For is the peer address alone, Proto/Host/Port ours;
+ * - from a trusted peer, X-Forwarded-For gets the peer appended, X-Forwarded-Proto/Host/Port are kept
+ *   when present (else set), and a Forwarded chain it sent (RFC 7239) gets this hop's element appended.
+ *   No Forwarded field is started where none came: X-Forwarded-* is what pods read, as with nginx.
  * `targetHost` is the authority of an absolute-form request target: RFC 9112 §3.2.2 makes it replace
  * the Host header. Undefined: a field the policy refuses (the request gets 400).
  */
 export function upstreamRequestHeaders(req: ClientRequestHead, info: ForwardedInfo, targetHost?: string): string[] | undefined {
+  const policy = info.policy;
+  const underscores = policy.headersWithUnderscores;
+  const clientAddress = req.remoteAddress;
+  const trusted = isTrustedProxy(policy, clientAddress);
   const raw = req.rawHeaders;
   const named = connectionTokens(req.connection);
   const out: string[] = [];
+  let kept = 0;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
+    if (underscores !== 'allow' && name.includes('_')) {
+      if (underscores === 'reject') return undefined;
+      continue;
+    }
     const lower = name.toLowerCase();
-    if (HOP_BY_HOP.has(lower) || REPLACED_ON_REQUEST.has(lower) || named?.has(lower)) continue;
+    if (HOP_BY_HOP.has(lower) || named?.has(lower)) continue;
+    const replaced = REPLACED_ON_REQUEST.get(lower);
+    if (replaced !== undefined) {
+      if (!trusted || replaced <= Replaced.For) continue;
+      kept |= replaced;
+    }
     if (targetHost !== undefined && lower === 'host') continue;
     out.push(name, raw[i + 1]!);
   }
   if (targetHost !== undefined) out.push('host', targetHost);
   const host = targetHost ?? req.host;
-  const clientAddress = req.remoteAddress;
-  const prior = req.forwardedFor;
+  const prior = trusted ? req.forwardedFor : undefined;
   out.push('x-forwarded-for', prior ? `${prior}, ${clientAddress}` : clientAddress);
-  out.push('x-forwarded-proto', info.proto);
-  if (host !== undefined) out.push('x-forwarded-host', host);
-  out.push('x-forwarded-port', String(info.port));
+  if ((kept & Replaced.Proto) === 0) out.push('x-forwarded-proto', info.proto);
+  if ((kept & Replaced.Host) === 0 && host !== undefined) out.push('x-forwarded-host', host);
+  if ((kept & Replaced.Port) === 0) out.push('x-forwarded-port', String(info.port));
+  if ((kept & Replaced.Forwarded) !== 0) out.push('forwarded', forwardedElement(clientAddress, info.proto, host));
   return out;
+}
+
+/** RFC 9110 tchar: a Forwarded value made only of these needs no quotes. */
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+/** What a quoted-string escapes with a backslash. */
+const QUOTED_SPECIALS = /["\\]/g;
+
+/**
+ * This hop's Forwarded element (RFC 7239 §4): `for=` the peer (an IPv6 address bracketed and quoted,
+ * §6; `unknown` when the socket no longer knows it), `proto=`, and `host=` quoted unless it is a token
+ * (a port's colon is not).
+ */
+export function forwardedElement(address: string, proto: string, host: string | undefined): string {
+  const node = address === '' ? 'unknown' : address.includes(':') ? `"[${address}]"` : address;
+  const element = `for=${node};proto=${proto}`;
+  if (host === undefined) return element;
+  return `${element};host=${TOKEN.test(host) ? host : `"${host.replace(QUOTED_SPECIALS, '\\$&')}"`}`;
 }
 
 /**

@@ -1,6 +1,6 @@
 /**
  * Header handling on the way up and down: hop-by-hop fields never cross the proxy, Host passes as
- * sent, and the X-Forwarded-* fields are set (For appended to what the client sent).
+ * sent, and the X-Forwarded-* fields are set (the client's own replaced: no trusted proxies by default).
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { cleanupAll } from '../helpers/cleanup.ts';
@@ -47,7 +47,8 @@ describe('headers', () => {
     // undici opens its own keep-alive connection to the pod; the client's Connection tokens must not reach it.
     expect(h['connection'] ?? '').not.toMatch(/x-secret/i);
     expect(h['host']).toBe('Headers.Example:8443');
-    expect(h['x-forwarded-for']).toBe('203.0.113.7, 127.0.0.1');
+    // No --trusted-proxies: the client's own X-Forwarded-For is replaced (test/security/client-identity.test.ts).
+    expect(h['x-forwarded-for']).toBe('127.0.0.1');
     expect(h['x-forwarded-proto']).toBe('http');
     expect(h['x-forwarded-host']).toBe('Headers.Example:8443');
     expect(h['x-forwarded-port']).toBe(String(sy.ingress.port));

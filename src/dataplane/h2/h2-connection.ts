@@ -8,6 +8,7 @@ import type { Socket } from 'node:net';
 import type { ServerHttp2Session, ServerHttp2Stream } from 'node:http2';
 import type { Logger } from '../../log.ts';
 import type { HttpExchange } from '../exchange.ts';
+import { clientAddress } from '../proxy-protocol.ts';
 import { clientFailureResponse } from '../status.ts';
 import { Http2Exchange, type Http2StreamOwner } from './h2-exchange.ts';
 import { REFUSALS, translateRequest, type H2Refusal } from './h2-headers.ts';
@@ -75,7 +76,7 @@ export class Http2Connection implements Http2StreamOwner {
   // (through the TLS wrapper on a TLS socket), and a connection that never sends a request needs neither.
   // Kept once read; read first after the socket is gone, they are '' and 0.
   get remoteAddress(): string {
-    return (this.#remoteAddress ??= this.socket.remoteAddress ?? '');
+    return (this.#remoteAddress ??= clientAddress(this.socket));
   }
 
   get localPort(): number {

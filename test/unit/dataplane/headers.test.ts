@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { clientResponseHeaders, clientTrailerFields, requestFields, upstreamRequestHeaders, type ClientRequestHead } from '../../../src/dataplane/headers.ts';
+import { DEFAULT_EDGE_POLICY, type EdgePolicy } from '../../../src/dataplane/edge-policy.ts';
+import {
+  clientResponseHeaders,
+  clientTrailerFields,
+  forwardedElement,
+  requestFields,
+  upstreamRequestHeaders,
+  type ClientRequestHead,
+  type ForwardedInfo,
+} from '../../../src/dataplane/headers.ts';
 
 /** A client request head as the listener hands it over: raw headers as sent, the fields read from them, the peer address. */
 function fakeRequest(raw: readonly string[], remoteAddress = '10.1.2.3'): ClientRequestHead {
@@ -7,8 +16,17 @@ function fakeRequest(raw: readonly string[], remoteAddress = '10.1.2.3'): Client
 }
 
 /** The flat [name, value, …] list as pairs. */
-const pairs = (flat: readonly string[]): [string, string][] => Array.from({ length: flat.length / 2 }, (_, i) => [flat[2 * i]!, flat[2 * i + 1]!]);
-const HTTP = { proto: 'http', port: 8080 } as const;
+const pairs = (flat: readonly string[] | undefined): [string, string][] => {
+  if (flat === undefined) throw new Error('the request was refused');
+  return Array.from({ length: flat.length / 2 }, (_, i) => [flat[2 * i]!, flat[2 * i + 1]!]);
+};
+const policy = (changes: Partial<EdgePolicy> = {}): EdgePolicy => ({ ...DEFAULT_EDGE_POLICY, ...changes });
+/** 10.0.0.0/8 and 2001:db8::/32 are trusted proxies; the default peer 10.1.2.3 is one of them. */
+const TRUSTING = policy({ trustedProxies: ['10.0.0.0/8', '2001:db8::/32'] });
+const HTTP: ForwardedInfo = { proto: 'http', port: 8080, policy: DEFAULT_EDGE_POLICY };
+const TRUSTED_HTTP: ForwardedInfo = { ...HTTP, policy: TRUSTING };
+const named = (out: [string, string][], name: string): [string, string][] => out.filter(([n]) => n.toLowerCase() === name);
+const forwarding = (out: [string, string][]): [string, string][] => out.filter(([n]) => /^(x-forwarded-|forwarded$)/i.test(n));
 
 describe('upstreamRequestHeaders', () => {
   it('passes end-to-end fields in order (Host as sent) and appends X-Forwarded-*', () => {
@@ -36,14 +54,16 @@ describe('upstreamRequestHeaders', () => {
     ['Transfer-Encoding', 'chunked'],
     ['Upgrade', 'websocket'],
     ['Expect', '100-continue'],
+    ['X-Forwarded-For', '203.0.113.7'],
     ['X-Forwarded-Proto', 'https'],
     ['X-Forwarded-Host', 'spoofed.example.com'],
     ['X-Forwarded-Port', '1'],
+    ['Forwarded', 'for=203.0.113.7;proto=https'],
   ])('drops %s from the client request', (name, value) => {
     const req = fakeRequest(['Host', 'h', name, value, 'Accept', '*/*']);
     const out = pairs(upstreamRequestHeaders(req, HTTP));
     expect(out.filter(([n, v]) => n.toLowerCase() === name.toLowerCase() && v === value)).toEqual([]);
-    expect(out.filter(([n]) => n.toLowerCase() === name.toLowerCase()).length).toBe(name.toLowerCase().startsWith('x-forwarded-') ? 1 : 0);
+    expect(named(out, name.toLowerCase()).length).toBe(name.toLowerCase().startsWith('x-forwarded-') ? 1 : 0);
     expect(out.slice(0, 2)).toEqual([
       ['Host', 'h'],
       ['Accept', '*/*'],
@@ -56,21 +76,45 @@ describe('upstreamRequestHeaders', () => {
     ['two Connection headers', ['Connection', 'x-a', 'Connection', 'x-b', 'X-A', '1', 'X-B', '2', 'X-C', '3'], [['X-C', '3']]],
     ['empty tokens are ignored', ['Connection', ',,close,', 'X-C', '3'], [['X-C', '3']]],
     ['a named end-to-end field such as Cookie', ['Connection', 'Cookie', 'Cookie', 'a=1', 'X-C', '3'], [['X-C', '3']]],
-  ])('drops fields named in Connection: %s', (_name, raw, expected) => {
+    // RFC 9110 §7.6.1 lets a sender name any field, but these carry routing and framing: never stripped.
+    ['Host is never stripped', ['Connection', 'Host', 'Host', 'h.example', 'X-C', '3'], [['Host', 'h.example'], ['X-C', '3']]],
+    ['Content-Length is never stripped', ['Connection', 'close, content-length', 'Content-Length', '5', 'X-C', '3'], [['Content-Length', '5'], ['X-C', '3']]],
+    ['protected names beside a strippable one', ['Connection', 'HOST, X-Trace, Content-Length', 'host', 'h', 'X-Trace', '1', 'content-length', '0'], [['host', 'h'], ['content-length', '0']]],
+    ['Transfer-Encoding stays hop-by-hop (the body is framed again upstream)', ['Connection', 'transfer-encoding', 'Transfer-Encoding', 'chunked', 'X-C', '3'], [['X-C', '3']]],
+  ])('fields named in Connection: %s', (_name, raw, expected) => {
     const out = pairs(upstreamRequestHeaders(fakeRequest(raw), HTTP, undefined));
     expect(out.filter(([n]) => !n.startsWith('x-forwarded-'))).toEqual(expected);
   });
 
+  it('Connection naming the forwarding fields cannot strip what a trusted proxy recorded', () => {
+    const raw = ['Host', 'h', 'Connection', 'X-Forwarded-For, X-Forwarded-Proto, Forwarded', 'X-Forwarded-For', '203.0.113.7', 'X-Forwarded-Proto', 'https', 'Forwarded', 'for=203.0.113.7'];
+    const out = pairs(upstreamRequestHeaders(fakeRequest(raw), TRUSTED_HTTP));
+    expect(forwarding(out)).toEqual([
+      ['X-Forwarded-Proto', 'https'],
+      ['Forwarded', 'for=203.0.113.7'],
+      ['x-forwarded-for', '203.0.113.7, 10.1.2.3'],
+      ['x-forwarded-host', 'h'],
+      ['x-forwarded-port', '8080'],
+      ['forwarded', 'for=10.1.2.3;proto=http;host=h'],
+    ]);
+  });
+
   it.each([
-    ['no prior header', [], '10.1.2.3', '10.1.2.3'],
-    ['one prior hop', ['X-Forwarded-For', '203.0.113.7'], '10.1.2.3', '203.0.113.7, 10.1.2.3'],
-    ['a prior list', ['X-Forwarded-For', '203.0.113.7, 198.51.100.1'], '10.1.2.3', '203.0.113.7, 198.51.100.1, 10.1.2.3'],
-    ['two prior headers (folded by Node)', ['X-Forwarded-For', '203.0.113.7', 'x-forwarded-for', '198.51.100.1'], '10.1.2.3', '203.0.113.7, 198.51.100.1, 10.1.2.3'],
-    ['an IPv6 client', [], '::1', '::1'],
-    ['an IPv6-mapped IPv4 client after a prior hop', ['X-Forwarded-For', '203.0.113.7'], '::ffff:127.0.0.1', '203.0.113.7, ::ffff:127.0.0.1'],
-  ])('X-Forwarded-For: %s', (_name, raw, remote, expected) => {
-    const out = pairs(upstreamRequestHeaders(fakeRequest(['Host', 'h', ...raw], remote), HTTP, undefined));
-    expect(out.filter(([n]) => n.toLowerCase() === 'x-forwarded-for')).toEqual([['x-forwarded-for', expected]]);
+    ['no prior header', [], '10.1.2.3', '10.1.2.3', '10.1.2.3'],
+    ['one prior hop', ['X-Forwarded-For', '203.0.113.7'], '10.1.2.3', '10.1.2.3', '203.0.113.7, 10.1.2.3'],
+    ['a prior list', ['X-Forwarded-For', '203.0.113.7, 198.51.100.1'], '10.1.2.3', '10.1.2.3', '203.0.113.7, 198.51.100.1, 10.1.2.3'],
+    ['two prior headers (folded by Node)', ['X-Forwarded-For', '203.0.113.7', 'x-forwarded-for', '198.51.100.1'], '10.1.2.3', '10.1.2.3', '203.0.113.7, 198.51.100.1, 10.1.2.3'],
+    ['an empty prior header', ['X-Forwarded-For', ''], '10.1.2.3', '10.1.2.3', '10.1.2.3'],
+    ['an IPv6 client in a trusted block', ['X-Forwarded-For', '203.0.113.7'], '2001:db8::5', '2001:db8::5', '203.0.113.7, 2001:db8::5'],
+    ['an IPv4-mapped IPv6 peer matches an IPv4 block', ['X-Forwarded-For', '203.0.113.7'], '::ffff:10.0.0.1', '::ffff:10.0.0.1', '203.0.113.7, ::ffff:10.0.0.1'],
+    ['a peer outside every block', ['X-Forwarded-For', '203.0.113.7'], '192.0.2.9', '192.0.2.9', '192.0.2.9'],
+    ['an IPv6 peer outside every block', ['X-Forwarded-For', '203.0.113.7'], '::1', '::1', '::1'],
+    ['an IPv4-mapped peer outside every block', ['X-Forwarded-For', '203.0.113.7'], '::ffff:127.0.0.1', '::ffff:127.0.0.1', '::ffff:127.0.0.1'],
+    ['a peer whose address is gone', ['X-Forwarded-For', '203.0.113.7'], '', '', ''],
+  ])('X-Forwarded-For: %s', (_name, raw, remote, untrusting, trusting) => {
+    const req = fakeRequest(['Host', 'h', ...raw], remote);
+    expect(named(pairs(upstreamRequestHeaders(req, HTTP)), 'x-forwarded-for'), 'no trusted proxies').toEqual([['x-forwarded-for', untrusting]]);
+    expect(named(pairs(upstreamRequestHeaders(req, TRUSTED_HTTP)), 'x-forwarded-for'), 'trusting 10/8 and 2001:db8::/32').toEqual([['x-forwarded-for', trusting]]);
   });
 
   it.each([
@@ -79,14 +123,95 @@ describe('upstreamRequestHeaders', () => {
     [{ proto: 'http', port: 8080 } as const, undefined, [['x-forwarded-proto', 'http'], ['x-forwarded-port', '8080']]],
   ])('X-Forwarded-Proto/Host/Port for %j and Host header %j', (info, host, expected) => {
     const raw = host === undefined ? ['X-Forwarded-Proto', 'gopher'] : ['Host', host, 'X-Forwarded-Proto', 'gopher'];
-    const out = pairs(upstreamRequestHeaders(fakeRequest(raw), info));
+    const out = pairs(upstreamRequestHeaders(fakeRequest(raw), { ...info, policy: DEFAULT_EDGE_POLICY }));
     expect(out.filter(([n]) => n.startsWith('x-forwarded-') && n !== 'x-forwarded-for')).toEqual(expected);
+  });
+
+  const SPOOFED = ['X-Forwarded-For', '203.0.113.7', 'X-Forwarded-Proto', 'https', 'X-Forwarded-Host', 'evil.example', 'X-Forwarded-Port', '1', 'Forwarded', 'for=203.0.113.7;proto=https'];
+  it.each([
+    [
+      'untrusted peer (default): every client value replaced, no Forwarded',
+      HTTP,
+      SPOOFED,
+      [['x-forwarded-for', '10.1.2.3'], ['x-forwarded-proto', 'http'], ['x-forwarded-host', 'h.example'], ['x-forwarded-port', '8080']],
+    ],
+    [
+      'trusted peer: kept in place, For and Forwarded appended to',
+      TRUSTED_HTTP,
+      SPOOFED,
+      [
+        ['X-Forwarded-Proto', 'https'],
+        ['X-Forwarded-Host', 'evil.example'],
+        ['X-Forwarded-Port', '1'],
+        ['Forwarded', 'for=203.0.113.7;proto=https'],
+        ['x-forwarded-for', '203.0.113.7, 10.1.2.3'],
+        ['forwarded', 'for=10.1.2.3;proto=http;host=h.example'],
+      ],
+    ],
+    [
+      'trusted peer that sent none: set as for any client, no Forwarded started',
+      TRUSTED_HTTP,
+      [],
+      [['x-forwarded-for', '10.1.2.3'], ['x-forwarded-proto', 'http'], ['x-forwarded-host', 'h.example'], ['x-forwarded-port', '8080']],
+    ],
+    [
+      'trusted peer that sent some: the missing ones set',
+      TRUSTED_HTTP,
+      ['x-forwarded-proto', 'https'],
+      [['x-forwarded-proto', 'https'], ['x-forwarded-for', '10.1.2.3'], ['x-forwarded-host', 'h.example'], ['x-forwarded-port', '8080']],
+    ],
+    [
+      'a trusting policy and a peer outside it: replaced',
+      TRUSTED_HTTP,
+      SPOOFED,
+      [['x-forwarded-for', '192.0.2.9'], ['x-forwarded-proto', 'http'], ['x-forwarded-host', 'h.example'], ['x-forwarded-port', '8080']],
+      '192.0.2.9',
+    ],
+  ])('forwarding fields: %s', (_name, info, raw, expected, remote = '10.1.2.3') => {
+    const out = pairs(upstreamRequestHeaders(fakeRequest(['Host', 'h.example', ...raw], remote), info));
+    expect(forwarding(out)).toEqual(expected);
+  });
+
+  it.each([
+    ['drop (default)', 'drop', ['Accept', '*/*']],
+    ['allow', 'allow', ['X_Forwarded_For', '203.0.113.7', 'Transfer_Encoding', 'chunked', 'x_custom', 'v', 'Accept', '*/*']],
+  ] as const)('header names with underscores: %s', (_name, mode, expected) => {
+    const raw = ['Host', 'h', 'X_Forwarded_For', '203.0.113.7', 'Transfer_Encoding', 'chunked', 'x_custom', 'v', 'Accept', '*/*'];
+    const out = pairs(upstreamRequestHeaders(fakeRequest(raw), { ...HTTP, policy: policy({ headersWithUnderscores: mode }) }));
+    expect(out.filter(([n]) => !n.startsWith('x-forwarded-') && n !== 'Host').flat()).toEqual(expected);
+    // Never taken for the field it resembles: X-Forwarded-For is the peer alone.
+    expect(named(out, 'x-forwarded-for')).toEqual([['x-forwarded-for', '10.1.2.3']]);
+  });
+
+  it.each([
+    ['X_Forwarded_For', 'x'],
+    ['Transfer_Encoding', 'chunked'],
+    ['_', 'x'],
+    ['a_b', ''],
+  ])('reject mode refuses a request with %s', (name, value) => {
+    const reject: ForwardedInfo = { ...HTTP, policy: policy({ headersWithUnderscores: 'reject' }) };
+    expect(upstreamRequestHeaders(fakeRequest(['Host', 'h', name, value]), reject)).toBeUndefined();
+    expect(upstreamRequestHeaders(fakeRequest(['Host', 'h', 'X-Forwarded-For', 'x']), reject)).toBeDefined();
   });
 
   it('an absolute-form target host replaces the Host header (RFC 9112 §3.2.2), and X-Forwarded-Host follows it', () => {
     const out = pairs(upstreamRequestHeaders(fakeRequest(['Host', 'other.example', 'Accept', '*/*']), HTTP, 'demo.localhost'));
-    expect(out.filter(([n]) => n.toLowerCase() === 'host')).toEqual([['host', 'demo.localhost']]);
-    expect(out.filter(([n]) => n === 'x-forwarded-host')).toEqual([['x-forwarded-host', 'demo.localhost']]);
+    expect(named(out, 'host')).toEqual([['host', 'demo.localhost']]);
+    expect(named(out, 'x-forwarded-host')).toEqual([['x-forwarded-host', 'demo.localhost']]);
+  });
+});
+
+describe('forwardedElement (RFC 7239 §4, §6)', () => {
+  it.each([
+    ['IPv4', '192.0.2.60', 'http', 'example.com', 'for=192.0.2.60;proto=http;host=example.com'],
+    ['IPv6 quoted and bracketed', '2001:db8:cafe::17', 'https', 'example.com', 'for="[2001:db8:cafe::17]";proto=https;host=example.com'],
+    ['IPv4-mapped IPv6', '::ffff:10.0.0.1', 'http', undefined, 'for="[::ffff:10.0.0.1]";proto=http'],
+    ['no address', '', 'http', undefined, 'for=unknown;proto=http'],
+    ['a host with a port is quoted', '192.0.2.60', 'http', 'example.com:8080', 'for=192.0.2.60;proto=http;host="example.com:8080"'],
+    ['an IPv6 literal host is quoted', '192.0.2.60', 'http', '[::1]:80', 'for=192.0.2.60;proto=http;host="[::1]:80"'],
+    ['quotes and backslashes are escaped', '192.0.2.60', 'http', 'a"b\\c', 'for=192.0.2.60;proto=http;host="a\\"b\\\\c"'],
+  ])('%s', (_name, address, proto, host, expected) => {
+    expect(forwardedElement(address, proto, host)).toBe(expected);
   });
 });
 
@@ -161,6 +286,12 @@ describe('requestFields', () => {
     ['any Transfer-Encoding is a body', ['Transfer-Encoding', 'chunked'], { hasBody: true }],
     ['Expect, any case', ['EXPECT', '100-continue'], { expect: '100-continue' }],
     ['names of the right length but other letters', ['Hose', 'x', 'Expert', 'y', 'Connectiom', 'z'], { host: undefined, expect: undefined, connection: undefined }],
+    // CGI-style servers read `_` as `-`; here a lookalike is never the field it resembles.
+    [
+      'underscore lookalikes count as nothing',
+      ['Transfer_Encoding', 'chunked', 'Content_Length', '5', 'X_Forwarded_For', '203.0.113.7', 'Connection_', 'x', 'Ho_t', 'a', 'Expec_', 'y'],
+      { host: undefined, connection: undefined, forwardedFor: undefined, hasBody: false, expect: undefined },
+    ],
   ])('%s', (_name, raw, expected) => {
     expect(requestFields(raw)).toMatchObject(expected);
   });
