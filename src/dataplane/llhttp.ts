@@ -3,7 +3,9 @@
  * limits and the same refusals (request smuggling shapes, invalid header names, oversized heads). The
  * client listeners use it without node:http's IncomingMessage/ServerResponse streams, which cost more per
  * request than the proxying itself (docs/performance.md, Performance notes). It is reached through `_http_common`, the
- * CommonJS module node:http itself uses; this is the only module that knows its shape.
+ * CommonJS module node:http itself uses; this is the only module that knows its shape. `_http_common` is
+ * deprecated (DEP0199): when a Node stops exposing the binding, `llhttpAvailable` is false and the
+ * listeners fall back to node:http (node-http-server.ts).
  */
 import { ErrorCode, SwyError } from '../errors.ts';
 
@@ -34,19 +36,32 @@ export interface ParseError extends Error {
   readonly reason?: string;
 }
 
-const common = process.getBuiltinModule('_http_common') as { HTTPParser?: ParserBinding; methods?: readonly string[] } | undefined;
-const binding = common?.HTTPParser;
-const METHODS = common?.methods;
-if (typeof binding !== 'function' || !Array.isArray(METHODS) || typeof binding.kOnHeadersComplete !== 'number') {
-  // Never expected on a supported Node (22+); a clear start-up failure beats a data plane that cannot parse.
-  throw new SwyError(ErrorCode.RUNTIME_UNSUPPORTED, `this Node.js (${process.version}) does not expose the llhttp binding in _http_common; Switchyard needs Node 22 or later`);
+/** The binding's pieces, or undefined on a Node that no longer exposes them (DEP0199 deprecates `_http_common`). */
+function findBinding(): { readonly parser: ParserBinding; readonly methods: readonly string[] } | undefined {
+  const common = process.getBuiltinModule('_http_common') as { HTTPParser?: ParserBinding; methods?: readonly string[] } | undefined;
+  const parser = common?.HTTPParser;
+  const methods = common?.methods;
+  if (typeof parser !== 'function' || !Array.isArray(methods) || typeof parser.kOnHeadersComplete !== 'number') return undefined;
+  return { parser, methods };
 }
-const Parser = binding;
-const kOnMessageBegin = binding.kOnMessageBegin;
-const kOnHeaders = binding.kOnHeaders;
-const kOnHeadersComplete = binding.kOnHeadersComplete;
-const kOnBody = binding.kOnBody;
-const kOnMessageComplete = binding.kOnMessageComplete;
+
+const found = findBinding();
+
+/**
+ * Whether this Node exposes the llhttp binding. When it does not, the listeners serve HTTP/1.1 through
+ * node:http instead (node-http-server.ts, `--http1-server node`): loading this module never fails.
+ */
+export const llhttpAvailable = found !== undefined;
+
+// Placeholders when the binding is missing: RequestParser refuses to be built then, so none is read.
+const Parser = found?.parser;
+const METHODS = found?.methods ?? [];
+const kOnMessageBegin = found?.parser.kOnMessageBegin ?? 0;
+const kOnHeaders = found?.parser.kOnHeaders ?? 0;
+const kOnHeadersComplete = found?.parser.kOnHeadersComplete ?? 0;
+const kOnBody = found?.parser.kOnBody ?? 0;
+const kOnMessageComplete = found?.parser.kOnMessageComplete ?? 0;
+const REQUEST = found?.parser.REQUEST ?? 0;
 
 /** What kOnHeadersComplete may answer: go on with the message, or stop parsing (CONNECT: a tunnel would follow). */
 export const HEAD_CONTINUE = 0;
@@ -75,9 +90,13 @@ export class RequestParser {
 
   /** `maxHeaderSize`: largest head in bytes before HPE_HEADER_OVERFLOW (0: Node's default). */
   constructor(events: RequestEvents, maxHeaderSize: number) {
+    if (Parser === undefined) {
+      // The listener checks llhttpAvailable first (node-http-server.ts selectHttp1Server); reaching this is a wiring bug.
+      throw new SwyError(ErrorCode.RUNTIME_UNSUPPORTED, `this Node.js (${process.version}) does not expose the llhttp binding in _http_common; use --http1-server node`);
+    }
     const native = new Parser();
     // No lenient flags: node:http's default strictness.
-    native.initialize(binding!.REQUEST, {}, maxHeaderSize, 0);
+    native.initialize(REQUEST, {}, maxHeaderSize, 0);
     native[kOnMessageBegin] = events.onMessageBegin;
     native[kOnHeaders] = (headers: string[], url: string): void => {
       for (const h of headers) this.#headers.push(h);
@@ -102,7 +121,7 @@ export class RequestParser {
         url = this.#url;
         this.#url = '';
       }
-      return events.onHead(minor, headers, METHODS![method] ?? 'GET', url, upgrade, keepAlive);
+      return events.onHead(minor, headers, METHODS[method] ?? 'GET', url, upgrade, keepAlive);
     };
     native[kOnBody] = events.onBody;
     native[kOnMessageComplete] = (): void => {

@@ -75,88 +75,93 @@ async function stalledAt(bytes: () => number): Promise<number> {
   );
 }
 
-async function bulkProxy(handler: PodHandler): Promise<RunningSwitchyard> {
+/** Every case runs against both HTTP/1.1 servers (--http1-server): Node's llhttp binding and the node:http fallback. */
+const HTTP1_SERVERS = ['llhttp', 'node'] as const;
+
+async function bulkProxy(server: (typeof HTTP1_SERVERS)[number], handler: PodHandler): Promise<RunningSwitchyard> {
   const pod = await startPod({ name: 'bulk-1', host: loopback(2), handler });
   const dir = await tempManifestDir();
   await writeManifest(dir, 'bulk.yaml', [
     ...serviceWithPods('bulk', 'data', [pod]),
     ingress({ name: 'bulk', namespace: 'data', rules: [{ host: 'bulk.example', paths: [{ path: '/', service: 'bulk' }] }] }),
   ]);
-  const sy = await startSwitchyard({ manifests: dir });
+  const sy = await startSwitchyard({ manifests: dir, args: ['--http1-server', server] });
   expect((await get(sy.ingress, 'bulk.example', '/warm-up')).status).toBe(200);
   return sy;
 }
 
 const mb = (n: number): string => `${(n / MB).toFixed(1)} MB`;
 
-describe('streamed bodies', () => {
-  it('streams a 100 MB upload to a pod that hashes it, holding the client back while the pod does not read', async () => {
-    let uploadReq: IncomingMessage | undefined;
-    const sy = await bulkProxy((req, res) => {
-      if (req.url !== '/upload') return void res.end('ok');
-      req.pause(); // do not read until the test says so
-      uploadReq = req;
-      const hash = createHash('sha256');
-      let bytes = 0;
-      req.on('data', (c: Buffer) => {
-        bytes += c.length;
-        hash.update(c);
+describe.each(HTTP1_SERVERS)('%s server', (server) => {
+  describe('streamed bodies', () => {
+    it('streams a 100 MB upload to a pod that hashes it, holding the client back while the pod does not read', async () => {
+      let uploadReq: IncomingMessage | undefined;
+      const sy = await bulkProxy(server, (req, res) => {
+        if (req.url !== '/upload') return void res.end('ok');
+        req.pause(); // do not read until the test says so
+        uploadReq = req;
+        const hash = createHash('sha256');
+        let bytes = 0;
+        req.on('data', (c: Buffer) => {
+          bytes += c.length;
+          hash.update(c);
+        });
+        req.on('end', () => {
+          res.writeHead(200, { 'content-type': 'application/json' });
+          res.end(JSON.stringify({ bytes, sha256: hash.digest('hex') }));
+        });
       });
-      req.on('end', () => {
-        res.writeHead(200, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ bytes, sha256: hash.digest('hex') }));
+      const baseline = await peakRssBytes(sy.pid);
+
+      const body = randomBody();
+      const response = streamRequest(sy.ingress, '/upload', { method: 'POST', host: 'bulk.example', body: body.stream, timeoutMs: 60_000 });
+      await waitFor(() => uploadReq, { what: 'the upload to reach the pod' });
+      const heldAt = await stalledAt(body.bytes);
+      expect(heldAt, `the client got ${mb(heldAt)} ahead of a pod that reads nothing`).toBeLessThan(MAX_IN_FLIGHT);
+
+      uploadReq!.resume();
+      const up = await response;
+      expect(up.status).toBe(200);
+      const chunks: Buffer[] = [];
+      for await (const c of up.body) chunks.push(c as Buffer);
+      const received = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { bytes: number; sha256: string };
+      expect(received.bytes).toBe(SIZE);
+      expect(received.sha256).toBe(body.digest());
+
+      const peak = await peakRssBytes(sy.pid);
+      expect(peak, `proxy peak RSS ${mb(peak)} (before the upload: ${mb(baseline)})`).toBeLessThan(PEAK_RSS_LIMIT);
+    }, 60_000);
+
+    it('streams a 100 MB download back, holding the pod back while the client does not read', async () => {
+      let body: Counted | undefined;
+      let podDone: Promise<void> | undefined;
+      const sy = await bulkProxy(server, (req, res) => {
+        if (req.url !== '/download') return void res.end('ok');
+        body = randomBody();
+        res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(SIZE) });
+        podDone = pipeline(body.stream, res);
+        podDone.catch(() => undefined);
       });
-    });
-    const baseline = await peakRssBytes(sy.pid);
+      const baseline = await peakRssBytes(sy.pid);
 
-    const body = randomBody();
-    const response = streamRequest(sy.ingress, '/upload', { method: 'POST', host: 'bulk.example', body: body.stream, timeoutMs: 60_000 });
-    await waitFor(() => uploadReq, { what: 'the upload to reach the pod' });
-    const heldAt = await stalledAt(body.bytes);
-    expect(heldAt, `the client got ${mb(heldAt)} ahead of a pod that reads nothing`).toBeLessThan(MAX_IN_FLIGHT);
+      const down = await streamRequest(sy.ingress, '/download', { host: 'bulk.example', timeoutMs: 60_000 });
+      expect(down.status).toBe(200);
+      down.body.pause(); // read nothing yet
+      const heldAt = await stalledAt(() => body?.bytes() ?? 0);
+      expect(heldAt, `the pod got ${mb(heldAt)} ahead of a client that reads nothing`).toBeLessThan(MAX_IN_FLIGHT);
 
-    uploadReq!.resume();
-    const up = await response;
-    expect(up.status).toBe(200);
-    const chunks: Buffer[] = [];
-    for await (const c of up.body) chunks.push(c as Buffer);
-    const received = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { bytes: number; sha256: string };
-    expect(received.bytes).toBe(SIZE);
-    expect(received.sha256).toBe(body.digest());
+      const got = createHash('sha256');
+      let gotBytes = 0;
+      for await (const c of down.body) {
+        gotBytes += (c as Buffer).length;
+        got.update(c as Buffer);
+      }
+      await podDone;
+      expect(gotBytes).toBe(SIZE);
+      expect(got.digest('hex')).toBe(body!.digest());
 
-    const peak = await peakRssBytes(sy.pid);
-    expect(peak, `proxy peak RSS ${mb(peak)} (before the upload: ${mb(baseline)})`).toBeLessThan(PEAK_RSS_LIMIT);
-  }, 60_000);
-
-  it('streams a 100 MB download back, holding the pod back while the client does not read', async () => {
-    let body: Counted | undefined;
-    let podDone: Promise<void> | undefined;
-    const sy = await bulkProxy((req, res) => {
-      if (req.url !== '/download') return void res.end('ok');
-      body = randomBody();
-      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(SIZE) });
-      podDone = pipeline(body.stream, res);
-      podDone.catch(() => undefined);
-    });
-    const baseline = await peakRssBytes(sy.pid);
-
-    const down = await streamRequest(sy.ingress, '/download', { host: 'bulk.example', timeoutMs: 60_000 });
-    expect(down.status).toBe(200);
-    down.body.pause(); // read nothing yet
-    const heldAt = await stalledAt(() => body?.bytes() ?? 0);
-    expect(heldAt, `the pod got ${mb(heldAt)} ahead of a client that reads nothing`).toBeLessThan(MAX_IN_FLIGHT);
-
-    const got = createHash('sha256');
-    let gotBytes = 0;
-    for await (const c of down.body) {
-      gotBytes += (c as Buffer).length;
-      got.update(c as Buffer);
-    }
-    await podDone;
-    expect(gotBytes).toBe(SIZE);
-    expect(got.digest('hex')).toBe(body!.digest());
-
-    const peak = await peakRssBytes(sy.pid);
-    expect(peak, `proxy peak RSS ${mb(peak)} (before the download: ${mb(baseline)})`).toBeLessThan(PEAK_RSS_LIMIT);
-  }, 60_000);
+      const peak = await peakRssBytes(sy.pid);
+      expect(peak, `proxy peak RSS ${mb(peak)} (before the download: ${mb(baseline)})`).toBeLessThan(PEAK_RSS_LIMIT);
+    }, 60_000);
+  });
 });
