@@ -40,6 +40,10 @@ export const ErrorCode = {
   UPSTREAM_TLS: 'SWY_ERR_UPSTREAM_TLS',
   /** Every connection to the pod is busy and the wait queue is full (`--upstream-max-connections`). */
   UPSTREAM_BUSY: 'SWY_ERR_UPSTREAM_BUSY',
+  /** A request waited for a free connection to the pod longer than its upstream timeout. */
+  UPSTREAM_QUEUE_TIMEOUT: 'SWY_ERR_UPSTREAM_QUEUE_TIMEOUT',
+  /** undici refused to build the request from what the client sent (never sent, never held against a pod). */
+  REQUEST_NOT_FORWARDABLE: 'SWY_ERR_REQUEST_NOT_FORWARDABLE',
   /** The client paused its request body longer than `--client-body-timeout`. */
   REQUEST_BODY_TIMEOUT: 'SWY_ERR_REQUEST_BODY_TIMEOUT',
   /** The request path is refused by the path rules (`--escaped-slashes reject`, or it does not parse). */

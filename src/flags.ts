@@ -54,6 +54,8 @@ export interface Config {
   readonly upstreamIdleTimeoutMs: number;
   readonly upstreamKeepAliveTimeoutMs: number;
   readonly upstreamMaxConnections: number;
+  /** Requests that may wait for a free connection to one pod (per worker) before 503 upstream-busy. */
+  readonly upstreamMaxQueue: number;
   readonly maxHeaderSize: number;
   readonly clientHeaderTimeoutMs: number;
   readonly clientRequestTimeoutMs: number;
@@ -128,7 +130,9 @@ Options:
                                 this long both ways                         [default: 1h]
   --admin HOST:PORT             admin API listener                          [default: 127.0.0.1:9901]
   --cluster-domain DOMAIN       cluster DNS domain of Service names         [default: cluster.local]
-  --ingress-class NAME          serve Ingresses of this class (and unset)   [default: switchyard]
+  --ingress-class NAME          legacy kubernetes.io/ingress.class value
+                                served; the class assumed while no
+                                IngressClass object exists                  [default: switchyard]
   --log-level LEVEL             fatal|error|warn|info|debug|trace|silent    [default: info]
   --workers N                   data-plane worker processes sharing the
                                 listeners; 1 runs all in one process  [default: cores available]
@@ -148,6 +152,9 @@ Options:
                                 body before it is cut                       [default: 60s]
   --upstream-keepalive-timeout D  idle upstream connections are closed after [default: 4s]
   --upstream-max-connections N  keep-alive connections per endpoint         [default: 128]
+  --upstream-max-queue N        requests waiting for a connection to one
+                                pod before 503 upstream-busy (the wait counts
+                                inside --upstream-timeout)                  [default: 1024]
   --max-header-size BYTES       largest request head before 431             [default: 16384]
   --client-header-timeout D     time a client has to send its request head
                                 (slowloris guard; → 408)                    [default: 15s]
@@ -212,6 +219,7 @@ const OPTIONS = {
   'upstream-idle-timeout': { type: 'string', default: '60s' },
   'upstream-keepalive-timeout': { type: 'string', default: '4s' },
   'upstream-max-connections': { type: 'string', default: '128' },
+  'upstream-max-queue': { type: 'string', default: '1024' },
   'max-header-size': { type: 'string', default: '16384' },
   'client-header-timeout': { type: 'string', default: '15s' },
   'client-request-timeout': { type: 'string', default: '300s' },
@@ -284,6 +292,7 @@ export function parseFlags(argv: readonly string[]): ParseResult {
     upstreamIdleTimeoutMs: parseDuration('--upstream-idle-timeout', values['upstream-idle-timeout'], errors, false),
     upstreamKeepAliveTimeoutMs: parseDuration('--upstream-keepalive-timeout', values['upstream-keepalive-timeout'], errors, false),
     upstreamMaxConnections: parseInteger('--upstream-max-connections', values['upstream-max-connections'], 1, 65536, errors),
+    upstreamMaxQueue: parseInteger('--upstream-max-queue', values['upstream-max-queue'], 0, 1_000_000, errors),
     maxHeaderSize: parseInteger('--max-header-size', values['max-header-size'], 1024, 1024 * 1024, errors),
     clientHeaderTimeoutMs: parseDuration('--client-header-timeout', values['client-header-timeout'], errors, false),
     clientRequestTimeoutMs: parseDuration('--client-request-timeout', values['client-request-timeout'], errors, false),

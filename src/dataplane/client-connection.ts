@@ -4,11 +4,15 @@
  * (pipelined requests wait, parsed, with reading paused). It reads the socket only when someone wants
  * the bytes: between requests, or while the proxy streams a request body upstream, so a client that
  * sends faster than the upstream takes is held back by TCP. Its clock phases (head, busy, idle,
- * closing) are checked by the listener's sweep (http-listener.ts) rather than a timer per connection.
+ * closing) are checked by the listener's sweep (http-listener.ts) rather than a timer per connection:
+ * the header timeout, the whole-request timeout, the longest pause inside a request body
+ * (--client-body-timeout), the lingering read after an early answer, and the keep-alive idle time.
  */
 import type { Socket } from 'node:net';
 import { ClientExchange, type ExchangeOwner } from './client-exchange.ts';
 import { HEAD_CONTINUE, HEAD_STOP, RequestParser, type ParseError } from './llhttp.ts';
+import type { ClientLimits } from './http-listener.ts';
+import { checkRequestHead } from './request-checks.ts';
 import { rawClientFailure } from './status.ts';
 
 /** What a connection needs from its listener. */
@@ -58,6 +62,12 @@ export class ClientConnection implements ExchangeOwner {
   #fresh = true;
   /** The first bytes, while they are too few to tell an HTTP/2 preface from HTTP/1.1. */
   #prefaceSoFar: Buffer | undefined;
+  /** Body chunks parsed so far, and their count when the sweep last looked (-1: not waiting for a body). */
+  #bodyReads = 0;
+  #bodyReadsSeen = -1;
+  #bodyWaitSince = 0;
+  /** When the response to a request whose body is still arriving ended (lingering starts). */
+  #lingerSince = 0;
   /** An upgrade request (Connection: upgrade) is being read; its end stops the parsing for good. */
   #upgradeRequest = false;
   /** An upgrade request was read: whatever follows is another protocol's, never parsed as HTTP/1.1. */
@@ -109,25 +119,53 @@ export class ClientConnection implements ExchangeOwner {
   }
 
   /** Called by the listener's sweep with its limits; closes what overstayed. */
-  check(now: number, headerTimeoutMs: number, requestTimeoutMs: number, keepAliveTimeoutMs: number): void {
+  check(now: number, limits: ClientLimits): void {
     const age = now - this.#since;
     switch (this.#phase) {
       case Phase.Head:
-        if (age > headerTimeoutMs) this.#refuse('ERR_HTTP_REQUEST_TIMEOUT', undefined);
+        if (age > limits.headerTimeoutMs) this.#refuse('ERR_HTTP_REQUEST_TIMEOUT', undefined);
         break;
-      case Phase.Busy:
-        if (age > requestTimeoutMs && this.#active !== undefined && !this.#active.requestComplete) {
-          if (this.#active.headersSent) this.socket.destroy();
+      case Phase.Busy: {
+        const active = this.#active;
+        if (active === undefined || active.requestComplete) break;
+        if (age > limits.requestTimeoutMs) {
+          if (active.headersSent) this.socket.destroy();
           else this.#refuse('ERR_HTTP_REQUEST_TIMEOUT', undefined);
+        } else if (active.finished) {
+          // Answered early; the rest of the body is read and dropped, but not for longer than this.
+          if (now - this.#lingerSince > limits.lingeringTimeoutMs) this.#cutLingering(active);
+        } else if (active.wantsBody) {
+          // Waiting for the client's next body bytes: a read counts, however small (--client-body-timeout).
+          if (this.#bodyReads !== this.#bodyReadsSeen) {
+            this.#bodyReadsSeen = this.#bodyReads;
+            this.#bodyWaitSince = now;
+          } else if (now - this.#bodyWaitSince > limits.bodyTimeoutMs) {
+            this.#refuse('BODY_TIMEOUT', undefined);
+          }
+        } else {
+          this.#bodyReadsSeen = -1;
         }
         break;
+      }
       case Phase.Idle:
-        if (age > keepAliveTimeoutMs) this.#closeIdle();
+        if (age > limits.keepAliveTimeoutMs) this.#closeIdle();
         break;
       case Phase.Closing:
-        if (age > headerTimeoutMs) this.socket.destroy();
+        if (age > limits.lingeringTimeoutMs) this.socket.destroy();
         break;
     }
+  }
+
+  /** The lingering time of an early-answered request ran out: the connection closes, its response delivered. */
+  #cutLingering(exchange: ClientExchange): void {
+    this.#active = undefined;
+    this.#host.done(exchange, true);
+    this.#phase = Phase.Closing;
+    this.#queue.length = 0;
+    this.#parsing = undefined;
+    // What the client still sends is not read any more: once our bytes are out, the socket goes.
+    this.socket.end();
+    this.socket.destroySoon();
   }
 
   // --- parser events ------------------------------------------------------------------------------
@@ -200,6 +238,7 @@ export class ClientConnection implements ExchangeOwner {
   };
 
   readonly #onBody = (chunk: Buffer): void => {
+    this.#bodyReads++;
     if (this.#phase !== Phase.Closing) this.#parsing?.body(chunk);
   };
 
@@ -217,9 +256,10 @@ export class ClientConnection implements ExchangeOwner {
   // --- serving ------------------------------------------------------------------------------------
 
   #start(exchange: ClientExchange): void {
-    // Checks node:http makes before a request reaches a handler (RFC 9112 §3.2, RFC 9110 §10.1.1);
+    // Checks node:http makes before a request reaches a handler, and those a proxy adds (request-checks.ts);
     // a refused request is never served, so it is neither in flight nor counted as a response.
-    if (exchange.versionMinor >= 1 && exchange.host === undefined) return this.#refuse('MISSING_HOST', undefined);
+    const refusal = checkRequestHead(exchange.rawHeaders, exchange.versionMinor, exchange.url);
+    if (refusal !== undefined) return this.#refuse(refusal, undefined);
     if (exchange.unmetExpectation) return this.#refuse('EXPECTATION_FAILED', undefined);
     this.#active = exchange;
     this.#phase = Phase.Busy;
@@ -237,7 +277,9 @@ export class ClientConnection implements ExchangeOwner {
       this.#closeWith(undefined);
       return;
     }
-    // Read the rest of the request and drop it; the connection goes on once it is complete.
+    // Read the rest of the request and drop it; the connection goes on once it is complete, or closes
+    // after --lingering-timeout (the sweep).
+    this.#lingerSince = performance.now();
     exchange.discardBody();
     this.updateReading();
   }
@@ -380,7 +422,7 @@ function ignore(): void {}
 const PREFACE_START = Buffer.from('PRI * HTTP/2.0\r\n', 'latin1');
 
 /** Whether `data` starts with the preface; undefined while it is a shorter prefix of it (more bytes will tell). */
-function http2Preface(data: Buffer): boolean | undefined {
+export function http2Preface(data: Buffer): boolean | undefined {
   if (data[0] !== 0x50) return false; // 'P': every other first byte is HTTP/1.1 (or garbage) at once
   const n = Math.min(data.length, PREFACE_START.length);
   if (data.compare(PREFACE_START, 0, n, 0, n) !== 0) return false;

@@ -9,6 +9,7 @@
 import type { Socket } from 'node:net';
 import type { BodySink, HttpExchange } from './exchange.ts';
 import { requestFields } from './headers.ts';
+import { clientAddress } from './proxy-protocol.ts';
 
 export type { BodySink } from './exchange.ts';
 
@@ -137,7 +138,7 @@ export class ClientExchange implements HttpExchange {
     this.hasBody = hasBody;
     this.#expectContinue = expect !== undefined && versionMinor >= 1 && expect.trim().toLowerCase() === '100-continue';
     this.unmetExpectation = expect !== undefined && versionMinor >= 1 && !this.#expectContinue;
-    this.remoteAddress = owner.socket.remoteAddress ?? '';
+    this.remoteAddress = clientAddress(owner.socket);
     this.localPort = owner.socket.localPort ?? 0;
     this.scheme = owner.scheme;
     this.upgrade = upgrade && versionMinor >= 1 && !hasBody ? tunnelUpgrade(rawHeaders) : undefined;
@@ -155,8 +156,17 @@ export class ClientExchange implements HttpExchange {
     }
     const pending = this.#pending;
     this.#pending = undefined;
-    if (pending !== undefined) for (const chunk of pending) this.#toSink(chunk);
-    if (this.requestComplete) sink.onEnd();
+    if (pending !== undefined) {
+      for (let i = 0; i < pending.length; i++) {
+        // The sink may let go while it takes these (a BodyPrefetch that has enough): keep the rest.
+        if (this.#sink !== sink) {
+          this.#pending = pending.slice(i);
+          break;
+        }
+        this.#toSink(pending[i]!);
+      }
+    }
+    if (this.requestComplete && this.#sink === sink) sink.onEnd();
     this.#owner.updateReading();
   }
 
@@ -298,8 +308,9 @@ export class ClientExchange implements HttpExchange {
     this.#gone = true;
     const sink = this.#sink;
     this.#sink = undefined;
-    if (sink !== undefined && !this.requestComplete) sink.onError(new Error('client closed the connection'));
+    // The proxy hears first, so that the body error that follows is never taken for the pod's failure.
     this.onClientGone?.();
+    if (sink !== undefined && !this.requestComplete) sink.onError(new Error('client closed the connection'));
   }
 }
 

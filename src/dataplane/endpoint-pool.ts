@@ -3,6 +3,12 @@
  * connection each, one request at a time), the most recently freed reused first, and a FIFO queue for
  * requests that arrive while every connection is busy.
  *
+ * The queue is bounded both ways (issue #14: 300 slow uploads once held every connection and left other
+ * requests waiting with no deadline): at most `maxQueued` requests wait, the next one fails at once with
+ * SWY_ERR_UPSTREAM_BUSY; and the time a request waits counts against its own `headersTimeout`, so it
+ * fails with SWY_ERR_UPSTREAM_QUEUE_TIMEOUT when that runs out in the queue, and is sent with what is left
+ * of it otherwise. Both errors are Switchyard's own limits, never held against the pod (proxy.ts).
+ *
  * Why not undici's Pool: a Pool carries a fixed 2,048-slot queue (16 KB) and its own dispatch layer on
  * top of the Client's; with a pool per endpoint, a Service of 1,000 endpoints paid 16 MB for queues that
  * are nearly always empty. Why the Client's own module rather than `import { Client } from 'undici'`:
@@ -16,6 +22,7 @@
  */
 import { createRequire } from 'node:module';
 import type { Client as UndiciClient, Dispatcher } from 'undici';
+import { ErrorCode, SwyError } from '../errors.ts';
 import { applyParserFix, parserFixApplied } from './undici-parser-fix.ts';
 
 const Client = createRequire(import.meta.url)('undici/lib/dispatcher/client.js') as typeof UndiciClient;
@@ -28,7 +35,12 @@ export interface EndpointPoolOptions {
   readonly connectTimeoutMs: number;
   /** How long an idle keep-alive connection is kept, ms. */
   readonly keepAliveTimeoutMs: number;
+  /** Most requests waiting for a connection; the next fails at once (`--upstream-max-queue`). */
+  readonly maxQueued: number;
 }
+
+/** How often a non-empty queue is swept for requests whose time ran out, ms. */
+const QUEUE_SWEEP_MS = 100;
 
 type Handler = Dispatcher.DispatchHandler;
 
@@ -49,9 +61,12 @@ export class EndpointPool {
   readonly #connections: Connection[] = [];
   /** Connections that accept a request now; the last one is used next (it is the warmest). */
   readonly #free: Connection[] = [];
-  /** Requests waiting for a connection, as [options, handler] pairs in arrival order. */
-  readonly #queue: (Dispatcher.DispatchOptions | Handler)[] = [];
+  /** Requests waiting for a connection, as [options, handler, deadline] triples in arrival order (deadline: performance.now() ms, 0 for none). */
+  readonly #queue: (Dispatcher.DispatchOptions | Handler | number)[] = [];
   #queueHead = 0;
+  /** Live requests in the queue (slots of expired ones are left empty). */
+  #waiting = 0;
+  #sweep: NodeJS.Timeout | undefined;
   #closing: Promise<void> | undefined;
   #onQueueEmpty: (() => void) | undefined;
 
@@ -67,7 +82,7 @@ export class EndpointPool {
 
   /** Requests waiting for a free connection. */
   get queued(): number {
-    return (this.#queue.length - this.#queueHead) / 2;
+    return this.#waiting;
   }
 
   /** Sends the request on a free connection, a new one, or after the requests already waiting. */
@@ -78,7 +93,14 @@ export class EndpointPool {
     }
     const connection = this.#free.pop() ?? (this.#connections.length < this.#options.maxConnections ? this.#open() : undefined);
     if (connection === undefined) {
-      this.#queue.push(options, handler);
+      if (this.queued >= this.#options.maxQueued) {
+        handler.onError?.(new SwyError(ErrorCode.UPSTREAM_BUSY, `${this.#options.maxQueued} requests already wait for a connection to ${this.#origin}`));
+        return;
+      }
+      const timeout = options.headersTimeout ?? 0;
+      this.#queue.push(options, handler, timeout > 0 ? performance.now() + timeout : 0);
+      this.#waiting++;
+      this.#sweep ??= setInterval(() => this.#expire(), QUEUE_SWEEP_MS).unref();
       return;
     }
     this.#send(connection, options, handler);
@@ -96,8 +118,10 @@ export class EndpointPool {
   destroy(): Promise<void> {
     const waiting = this.#queue.splice(0);
     this.#queueHead = 0;
+    this.#stopSweep();
     const err = new Error(`connection pool to ${this.#origin} was destroyed`);
-    for (let i = 1; i < waiting.length; i += 2) (waiting[i] as Handler).onError?.(err);
+    this.#waiting = 0;
+    for (let i = 1; i < waiting.length; i += 3) (waiting[i] as Handler | undefined)?.onError?.(err);
     this.#closing ??= Promise.resolve();
     this.#onQueueEmpty?.();
     return Promise.all(this.#connections.map((c) => c.client.destroy())).then(() => undefined);
@@ -116,39 +140,95 @@ export class EndpointPool {
     return connection;
   }
 
-  #send(connection: Connection, options: Dispatcher.DispatchOptions, handler: Handler): void {
+  /** Hands the request to `connection`; false when undici refused it at once (the handler got the error). */
+  #send(connection: Connection, options: Dispatcher.DispatchOptions, handler: Handler): boolean {
     const { client } = connection;
     if (client.dispatch(options, handler)) {
       this.#free.push(connection);
     } else if (client.destroyed || client.closed) {
       // Refused outright (the handler got the error): this connection is gone for good.
       this.#forget(connection);
+      return false;
+    } else if (client.stats.size === 0) {
+      // undici refused to build the request (the handler got the error at once) and took nothing: the
+      // connection stays free. Marked busy, it would wait for a 'drain' that never comes.
+      this.#free.push(connection);
+      return false;
     } else {
       connection.busy = true;
     }
+    return true;
   }
 
   #onDrain(connection: Connection): void {
     if (!connection.busy) return;
     connection.busy = false;
-    if (this.#queueHead < this.#queue.length) {
-      const options = this.#queue[this.#queueHead] as Dispatcher.DispatchOptions;
-      const handler = this.#queue[this.#queueHead + 1] as Handler;
+    while (this.#queueHead < this.#queue.length) {
+      const options = this.#queue[this.#queueHead] as Dispatcher.DispatchOptions | undefined;
+      const handler = this.#queue[this.#queueHead + 1] as Handler | undefined;
+      const deadline = this.#queue[this.#queueHead + 2] as number;
       this.#queue[this.#queueHead] = this.#queue[this.#queueHead + 1] = undefined as never;
-      this.#queueHead += 2;
-      if (this.#queueHead === this.#queue.length) {
-        this.#queue.length = 0;
-        this.#queueHead = 0;
-        this.#onQueueEmpty?.();
-      } else if (this.#queueHead >= 1024 && this.#queueHead * 2 >= this.#queue.length) {
-        // A queue that never empties (sustained overload) must not grow by its consumed slots.
-        this.#queue.splice(0, this.#queueHead);
-        this.#queueHead = 0;
+      this.#queueHead += 3;
+      this.#compact();
+      if (options === undefined || handler === undefined) continue; // expired by the sweep
+      this.#waiting--;
+      let sent: Dispatcher.DispatchOptions = options;
+      if (deadline !== 0) {
+        const left = Math.floor(deadline - performance.now());
+        if (left <= 0) {
+          this.#timedOut(options, handler);
+          continue;
+        }
+        // What is left of the request's own wait for response headers.
+        sent = { ...options, headersTimeout: left };
       }
-      this.#send(connection, options, handler);
-      return;
+      // A request undici refused at once leaves the connection free: the next one in the queue gets it.
+      if (this.#send(connection, sent, handler)) return;
+      if (!this.#free.includes(connection)) return; // the connection itself is gone
+      this.#free.pop();
     }
     this.#free.push(connection);
+  }
+
+  /** Drops consumed slots: at the end of the queue, or when a queue that never empties has many. */
+  #compact(): void {
+    if (this.#queueHead === this.#queue.length) {
+      this.#queue.length = 0;
+      this.#queueHead = 0;
+      this.#stopSweep();
+      this.#onQueueEmpty?.();
+    } else if (this.#queueHead >= 1536 && this.#queueHead * 2 >= this.#queue.length) {
+      this.#queue.splice(0, this.#queueHead);
+      this.#queueHead = 0;
+    }
+  }
+
+  /** Fails waiting requests whose time ran out (a slot is left empty; #onDrain skips it). */
+  #expire(): void {
+    const now = performance.now();
+    const queue = this.#queue;
+    for (let i = this.#queueHead; i < queue.length; i += 3) {
+      const deadline = queue[i + 2] as number;
+      if (deadline === 0 || deadline > now || queue[i] === undefined) continue;
+      const options = queue[i] as Dispatcher.DispatchOptions;
+      const handler = queue[i + 1] as Handler;
+      queue[i] = queue[i + 1] = undefined as never;
+      this.#waiting--;
+      this.#timedOut(options, handler);
+    }
+    // Leading empty slots are consumed at once, so a queue of expired requests empties.
+    while (this.#queueHead < queue.length && queue[this.#queueHead] === undefined) this.#queueHead += 3;
+    this.#compact();
+  }
+
+  #timedOut(options: Dispatcher.DispatchOptions, handler: Handler): void {
+    handler.onError?.(new SwyError(ErrorCode.UPSTREAM_QUEUE_TIMEOUT, `waited ${options.headersTimeout ?? 0} ms for a free connection to ${this.#origin}`));
+  }
+
+  #stopSweep(): void {
+    if (this.#sweep === undefined) return;
+    clearInterval(this.#sweep);
+    this.#sweep = undefined;
   }
 
   #forget(connection: Connection): void {

@@ -59,7 +59,7 @@ export class H2Call {
   readonly #body: Dispatcher.DispatchOptions['body'];
   readonly #authority: string;
   readonly #grpc: boolean;
-  readonly #headersTimeoutMs: number;
+  #headersTimeoutMs: number;
   readonly #bodyTimeoutMs: number;
   #stream: ClientHttp2Stream | undefined;
   #release: (() => void) | undefined;
@@ -111,6 +111,16 @@ export class H2Call {
     if (grpc && deadlineMs !== undefined && deadlineMs <= MAX_TIMER_MS) {
       this.#deadlineTimer = setTimeout(this.#onDeadline, deadlineMs);
     }
+  }
+
+  /** The wait for response headers, ms (0: none); a pool's queue counts its wait against it. */
+  get headersTimeoutMs(): number {
+    return this.#headersTimeoutMs;
+  }
+
+  /** Takes `ms` spent waiting in a pool's queue off the wait for response headers. */
+  spendWait(ms: number): void {
+    if (this.#headersTimeoutMs > 0) this.#headersTimeoutMs = Math.max(1, Math.floor(this.#headersTimeoutMs - ms));
   }
 
   /** Opens the stream on `h2`; `release` is called once when the stream's slot is free again. */

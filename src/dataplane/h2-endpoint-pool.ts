@@ -8,11 +8,15 @@
  * server answers the preface with an error) and gives its stream limit before the first request, so
  * a request either starts on a working session or fails before `onConnect` (nothing written: retryable).
  * Idle sessions close after `keepAliveTimeoutMs`; `close()` lets queued and in-flight requests finish.
+ * The queue is bounded as EndpointPool's is (issue #14): at most `maxQueued` calls wait (the next fails
+ * with SWY_ERR_UPSTREAM_BUSY), and a call's wait counts against its headers timeout (SWY_ERR_UPSTREAM_QUEUE_TIMEOUT
+ * when it runs out in the queue).
  * The per-request logic (headers, body, timeouts, deadlines) is in h2-call.ts.
  */
 import { connect as h2Connect, type ClientHttp2Session, type Settings } from 'node:http2';
 import type { Duplex } from 'node:stream';
 import type { Dispatcher } from 'undici';
+import { ErrorCode, SwyError } from '../errors.ts';
 import { H2Call } from './h2-call.ts';
 import { codedError, type ConnectCallback } from './upstream-connect.ts';
 
@@ -29,7 +33,12 @@ export interface H2EndpointPoolOptions {
   readonly maxSessions: number;
   /** An idle session (no stream) is closed after this, ms. */
   readonly keepAliveTimeoutMs: number;
+  /** Most calls waiting for a stream slot (`--upstream-max-queue`); default: no bound. */
+  readonly maxQueued?: number;
 }
+
+/** How often a non-empty queue is swept for calls whose time ran out, ms. */
+const QUEUE_SWEEP_MS = 100;
 
 /** Streams per session when the pod sets no limit (RFC 9113 leaves it unlimited): more go to another session. */
 const MAX_STREAMS_PER_SESSION = 1000;
@@ -59,6 +68,9 @@ export class H2EndpointPool {
   readonly #sessions: H2Session[] = [];
   #connecting = 0;
   readonly #queue: H2Call[] = [];
+  /** When each queued call's wait for headers runs out (performance.now() ms; 0: never), by the call. */
+  readonly #deadlines = new Map<H2Call, number>();
+  #sweep: NodeJS.Timeout | undefined;
   #closing: Promise<void> | undefined;
   #onClosed: (() => void) | undefined;
   #destroyed = false;
@@ -97,8 +109,41 @@ export class H2EndpointPool {
       this.#start(session, call);
       return;
     }
+    if (this.#queue.length >= (this.#options.maxQueued ?? Infinity)) {
+      call.fail(new SwyError(ErrorCode.UPSTREAM_BUSY, `${this.#queue.length} requests already wait for an HTTP/2 stream to ${this.#options.authority}`));
+      return;
+    }
     this.#queue.push(call);
+    this.#deadlines.set(call, call.headersTimeoutMs > 0 ? performance.now() + call.headersTimeoutMs : 0);
+    this.#sweep ??= setInterval(() => this.#expire(), QUEUE_SWEEP_MS).unref();
     this.#grow();
+  }
+
+  /** Fails queued calls whose wait for headers ran out in the queue. */
+  #expire(): void {
+    const now = performance.now();
+    for (let i = 0; i < this.#queue.length; i++) {
+      const call = this.#queue[i]!;
+      const deadline = this.#deadlines.get(call) ?? 0;
+      if (call.done || deadline === 0 || deadline > now) continue;
+      this.#queue.splice(i--, 1);
+      this.#deadlines.delete(call);
+      call.fail(new SwyError(ErrorCode.UPSTREAM_QUEUE_TIMEOUT, `waited ${call.headersTimeoutMs} ms for an HTTP/2 stream to ${this.#options.authority}`));
+    }
+    this.#stopSweepIfEmpty();
+  }
+
+  #stopSweepIfEmpty(): void {
+    if (this.#queue.length > 0 || this.#sweep === undefined) return;
+    clearInterval(this.#sweep);
+    this.#sweep = undefined;
+  }
+
+  /** Leaves the queue: what is left of its wait for headers goes with it. */
+  #dequeue(call: H2Call): void {
+    const deadline = this.#deadlines.get(call) ?? 0;
+    this.#deadlines.delete(call);
+    if (deadline !== 0) call.spendWait(call.headersTimeoutMs - (deadline - performance.now()));
   }
 
   /** Lets queued and in-flight requests finish, then closes every session. */
@@ -115,7 +160,9 @@ export class H2EndpointPool {
     this.#destroyed = true;
     this.#closing ??= Promise.resolve();
     const err = new Error(`HTTP/2 pool to ${this.#options.authority} was destroyed`);
+    this.#deadlines.clear();
     for (const call of this.#queue.splice(0)) call.fail(err);
+    this.#stopSweepIfEmpty();
     const closed = this.#sessions.map(
       (s) =>
         new Promise<void>((resolve) => {
@@ -161,13 +208,16 @@ export class H2EndpointPool {
       const call = this.#queue[0]!;
       if (call.done) {
         this.#queue.shift();
+        this.#deadlines.delete(call);
         continue;
       }
       const session = this.#pick();
       if (session === undefined) break;
       this.#queue.shift();
+      this.#dequeue(call);
       this.#start(session, call);
     }
+    this.#stopSweepIfEmpty();
     if (this.#queue.length > 0) this.#grow();
   }
 
@@ -247,7 +297,9 @@ export class H2EndpointPool {
       this.#checkClosed();
       return;
     }
+    this.#deadlines.clear();
     for (const call of this.#queue.splice(0)) call.fail(err);
+    this.#stopSweepIfEmpty();
     this.#checkClosed();
   }
 

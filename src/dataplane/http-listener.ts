@@ -6,6 +6,8 @@
  * HTTP/1.1 is served on plain `node:net` sockets with Node's own parser (client-connection.ts), not
  * through node:http's server: its per-request stream objects cost more CPU than the proxying
  * (docs/performance.md, Performance notes). Timeouts are one sweep per listener over its connections, as node:http does.
+ * With `--http1-server node`, or on a Node without that parser's binding, node:http serves them instead
+ * (node-http-server.ts).
  *
  * TLS and HTTP/2 are options of the same listener: a TLS listener hands each connection, after the
  * handshake, to HTTP/1.1 or HTTP/2 by ALPN; a plaintext one hands a connection whose first bytes are
@@ -19,6 +21,9 @@ import { ClientConnection, type ConnectionHost } from './client-connection.ts';
 import type { EdgePolicy } from './edge-policy.ts';
 import type { HttpExchange } from './exchange.ts';
 import { createHttp2Sessions, type Http2Options, type Http2Sessions } from './h2/h2-sessions.ts';
+import { adoptTlsClientAddress, createProxyProtocolServer, handToTls } from './proxy-protocol-server.ts';
+import { llhttpAvailable } from './llhttp.ts';
+import { createNodeHttpServer, selectHttp1Server, warnHttp1Fallback, type NodeHttpServer } from './node-http-server.ts';
 
 /** Server-side limits against slow or oversized clients. */
 export interface ClientLimits {
@@ -116,32 +121,72 @@ export function createHttpListener(options: HttpListenerOptions): Listener {
       connections.delete(connection);
     },
   };
+  // Chosen once per listener: Node's llhttp binding (the default), or node:http with --http1-server node
+  // or on a Node without the binding (node-http-server.ts). Either way one call per accepted socket.
+  const http1 = selectHttp1Server(options.policy.http1Server, llhttpAvailable);
+  if (http1.fellBack) warnHttp1Fallback(log);
+  const nodeHttp = http1.kind === 'node' ? createNodeHttpServer(host, limits) : undefined;
+  const acceptHttp1: (socket: Socket) => void =
+    nodeHttp?.accept ??
+    ((socket) => {
+      connections.add(new ClientConnection(socket, host));
+    });
 
-  const server: Server =
+  const acceptTls = (socket: TLSSocket): void => {
+    if (socket.alpnProtocol === 'h2' && http2 !== undefined) http2.accept(socket, 'https');
+    else acceptHttp1(socket);
+  };
+  const proxyProtocol = options.policy.proxyProtocol;
+  const tlsServer =
     options.tls === undefined
-      ? // allowHalfOpen: a client that ends its side after sending a request still gets the answer.
-        createServer({ allowHalfOpen: true, noDelay: true }, (socket: Socket) => {
-          connections.add(new ClientConnection(socket, host));
-        })
-      : createTlsServer(options.tls, limits, http2, log, (socket) => {
-          if (socket.alpnProtocol === 'h2' && http2 !== undefined) http2.accept(socket, 'https');
-          else connections.add(new ClientConnection(socket, host));
-        });
+      ? undefined
+      : createTlsServer(
+          options.tls,
+          limits,
+          http2,
+          log,
+          proxyProtocol
+            ? (socket) => {
+                adoptTlsClientAddress(socket);
+                acceptTls(socket);
+              }
+            : acceptTls,
+        );
+  const server: Server = proxyProtocol
+    ? // Every connection starts with a PROXY protocol header, before the HTTP/1.1 parse, the HTTP/2 preface
+      // and the TLS handshake; the TLS server then never listens (proxy-protocol-server.ts).
+      createProxyProtocolServer({ policy: options.policy, headerTimeoutMs: limits.headerTimeoutMs, log }, (socket) => {
+        if (tlsServer !== undefined) return handToTls(socket, tlsServer);
+        acceptHttp1(socket);
+        // Paused while the header was read; the bytes after it wait in the socket's buffer.
+        socket.resume();
+      })
+    : (tlsServer ??
+      // allowHalfOpen: a client that ends its side after sending a request still gets the answer.
+      createServer({ allowHalfOpen: true, noDelay: true }, (socket: Socket) => {
+        acceptHttp1(socket);
+      }));
 
   // Past the cap, net closes a new connection at accept: the excess costs no parser and no pod connection,
   // and the process keeps descriptors for its pods and its manifest rescans (runtime/fd-budget.ts).
   server.maxConnections = limits.maxConnections;
+  // In a cluster worker, a full server otherwise hands the connection back to the primary, which passes
+  // it to another worker, and so on while every worker is full: a busy loop, and the client hangs.
+  (server as Server & { dropMaxConnection?: boolean }).dropMaxConnection = true;
 
   // The same period node:http uses for these checks (at most 1 s, at most the header timeout).
   const sweep = setInterval(
     () => {
       const now = performance.now();
-      for (const c of connections) c.check(now, limits.headerTimeoutMs, limits.requestTimeoutMs, limits.keepAliveTimeoutMs);
+      for (const c of connections) c.check(now, limits);
     },
     Math.min(1000, limits.headerTimeoutMs),
   );
   sweep.unref();
-  server.once('close', () => clearInterval(sweep));
+  server.once('close', () => {
+    clearInterval(sweep);
+    nodeHttp?.close();
+  });
 
   return {
     server,
@@ -149,7 +194,7 @@ export function createHttpListener(options: HttpListenerOptions): Listener {
     drain(timeoutMs) {
       draining = true;
       http2?.drain();
-      return drainServer(server, connections, timeoutMs, () => inFlight, () => http2?.destroyAll());
+      return drainServer(server, connections, timeoutMs, () => inFlight, nodeHttp, () => http2?.destroyAll());
     },
   };
 }
@@ -167,23 +212,37 @@ function createTlsServer(tls: ListenerTls, limits: ClientLimits, http2: Http2Ses
     onSecure,
   );
   tls.attach(server);
-  // A plaintext client on the TLS port, a failed or timed-out handshake: the socket is already destroyed.
-  server.on('tlsClientError', (err: Error & { code?: string }) => log.debug({ code: err.code, reason: err.message }, 'TLS handshake failed'));
+  // A plaintext client on the TLS port, a failed handshake: node:tls has destroyed the socket. A timed-out
+  // handshake it only reports (https.Server destroys the socket itself; tls.Server leaves it to its user):
+  // without the destroy here, a client that never finishes its handshake keeps its connection for good.
+  server.on('tlsClientError', (err: Error & { code?: string }, socket: TLSSocket) => {
+    socket.destroy();
+    log.debug({ code: err.code, reason: err.message }, 'TLS handshake failed');
+  });
   return server;
 }
 
 /** Stop accepting, close keep-alive connections as they go idle, cut what is left at the deadline. */
-function drainServer(server: Server, connections: ReadonlySet<ClientConnection>, timeoutMs: number, inFlight: () => number, cutOthers: () => void): Promise<{ cut: number }> {
+function drainServer(
+  server: Server,
+  connections: ReadonlySet<ClientConnection>,
+  timeoutMs: number,
+  inFlight: () => number,
+  nodeHttp: NodeHttpServer | undefined,
+  cutOthers: () => void,
+): Promise<{ cut: number }> {
   return new Promise((resolve) => {
     let cut = 0;
     // While draining, a connection closes after its current response; idle ones close now.
     const closeIdle = (): void => {
       for (const c of connections) c.closeIfIdle();
+      nodeHttp?.closeIdle();
     };
     const sweep = setInterval(closeIdle, 50);
     const deadline = setTimeout(() => {
       cut = inFlight();
       for (const c of connections) c.socket.destroy();
+      nodeHttp?.destroyAll();
       cutOthers();
     }, timeoutMs);
     server.close(() => {

@@ -7,6 +7,15 @@
  * - the connection was reset before response headers, for GET, HEAD and OPTIONS without a body.
  * Never once response headers went to the client. Retries are bounded per request (the Service's
  * `retries`) and per backend (the retry budget).
+ *
+ * Only failures a pod caused count against it: refused, reset or timed-out connections and its own
+ * malformed answers. A failure on Switchyard's side of the wire — a request undici would not build, a
+ * body the client broke off, a full or timed-out wait for a connection — never ejects a pod, never takes
+ * from the retry budget, and is answered with its own reason (issue #14: a request with two Host fields,
+ * refused by undici before a byte was sent, once ejected a healthy pod per retry).
+ *
+ * A request body is collected up to `--request-buffer-size` before a connection is taken (request-body.ts),
+ * except a gRPC call's, whose messages may wait for the pod's answers.
  */
 import type { Socket } from 'node:net';
 import type { Dispatcher } from 'undici';
@@ -19,7 +28,7 @@ import type { HttpExchange } from './exchange.ts';
 import type { TrafficCounters } from './counters.ts';
 import { wantsTrailers } from './grpc.ts';
 import { clientResponseHeaders, clientTrailerFields } from './headers.ts';
-import { RequestBody } from './request-body.ts';
+import { BodyPrefetch, RequestBody } from './request-body.ts';
 import type { RetryBudget } from './retry-budget.ts';
 import { classifyUpstreamError, sendFailure, type FailureCode } from './status.ts';
 import { acceptUpgrade, isUpgrade, openUpgradeClient, type UpgradeClient } from './tunnel.ts';
@@ -71,6 +80,10 @@ class Exchange implements Dispatcher.DispatchHandler {
   #endpoint: EndpointView | undefined;
   #tried: string[] | undefined;
   #body: RequestBody | undefined;
+  /** The start of the body, read before the first attempt; reused by retries. */
+  #prefetch: BodyPrefetch | undefined;
+  /** Inside a pool's dispatch: an error now is a refusal on this side, before anything was sent. */
+  #dispatching = false;
   /** Cuts the current attempt (undici's onConnect hands it over). */
   #abort: ((err?: Error) => void) | undefined;
   /** Restarts a paused response body (undici's onHeaders hands it over). */
@@ -112,12 +125,36 @@ class Exchange implements Dispatcher.DispatchHandler {
     if (this.#options.upgrade != null) {
       // An upgrade gets a connection of its own: its socket leaves the Client at the 101.
       this.#upgradeClient = openUpgradeClient(this.#ctx, this.#backend, endpoint);
-      this.#upgradeClient.dispatch(this.#options, this);
+      this.#dispatch(this.#upgradeClient, this.#options);
       return;
     }
-    if (this.#hasBody) this.#body = new RequestBody(this.#client);
+    const bufferSize = this.#ctx.defaults.requestBufferSize;
+    if (this.#hasBody && this.#prefetch === undefined && bufferSize > 0 && !this.#client.grpc) {
+      // Collect the start of the body first: a slow upload then holds no pod connection. Not for a gRPC
+      // call: its body is a stream of messages that may wait for the pod's answers (bidirectional calls).
+      const prefetch = new BodyPrefetch(this.#client, bufferSize, (err) => {
+        if (this.#clientGone) return; // nothing to answer
+        if (err === undefined) return this.start(this.#endpoint!);
+        // The client broke its body off but is still there: answered as when the body streams (onError).
+        this.#client.keepAlive = false;
+        sendFailure(this.#client, ErrorCode.PROXY_INTERNAL);
+      });
+      this.#prefetch = prefetch;
+      prefetch.start();
+      return;
+    }
+    if (this.#hasBody) this.#body = new RequestBody(this.#client, this.#prefetch);
     const pool = this.#ctx.pools.get(endpoint.key, this.#backend.policy.connectTimeoutMs, this.#backend.upstream);
-    pool.dispatch(this.#hasBody ? { ...this.#options, body: this.#body } : this.#options, this);
+    this.#dispatch(pool, this.#hasBody ? { ...this.#options, body: this.#body } : this.#options);
+  }
+
+  #dispatch(pool: { dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): unknown }, options: Dispatcher.DispatchOptions): void {
+    this.#dispatching = true;
+    try {
+      pool.dispatch(options, this);
+    } finally {
+      this.#dispatching = false;
+    }
   }
 
   // undici's own handler interface (onConnect … onComplete), the one its Client calls: the newer
@@ -171,14 +208,35 @@ class Exchange implements Dispatcher.DispatchHandler {
       sendFailure(this.#client, classifyUpstreamError(err));
       return;
     }
+    // Part of the body may be unread: the connection cannot carry another request.
+    if (this.#hasBody) this.#client.keepAlive = false;
+    const local = this.#localFailure(err);
+    if (local !== undefined) {
+      this.#ctx.log.debug({ err, endpoint: this.#endpoint!.key, code: local }, 'request not forwarded');
+      sendFailure(this.#client, local);
+      return;
+    }
     const code = classifyUpstreamError(err);
     const key = this.#endpoint!.key;
     this.#ctx.health.recordFailure(key, failureKind(code), this.#backend);
     if (this.#retryable(err) && this.#retry(key)) return;
     this.#ctx.log.debug({ err, endpoint: key, code }, 'upstream request failed');
-    // Part of the body may be unread: the connection cannot carry another request.
-    if (this.#hasBody) this.#client.keepAlive = false;
     sendFailure(this.#client, code);
+  }
+
+  /** The answer to a failure on this side of the wire (never the pod's), or undefined for the pod's. */
+  #localFailure(err: Error): FailureCode | undefined {
+    const code = (err as { code?: unknown }).code;
+    if (code === ErrorCode.UPSTREAM_BUSY || code === ErrorCode.UPSTREAM_QUEUE_TIMEOUT) return code;
+    // undici would not build the request (InvalidArgumentError, NotSupportedError), at once or when its turn
+    // in a pool's queue came: nothing was sent, and no pod raises these.
+    if (!this.#started && (code === 'UND_ERR_INVALID_ARG' || code === 'UND_ERR_NOT_SUPPORTED')) return ErrorCode.REQUEST_NOT_FORWARDABLE;
+    // Anything else a pool throws at once is this side's (a closed pool, a destroyed Client), except a TLS
+    // pool that fails closed for want of a usable CA: that answer stays upstream-tls-failed.
+    if (this.#dispatching && code !== ErrorCode.UPSTREAM_TLS) return ErrorCode.PROXY_INTERNAL;
+    // The client broke its body off: the attempt failed on the client's side.
+    if (this.#body?.failed === true) return ErrorCode.PROXY_INTERNAL;
+    return undefined;
   }
 
   #retryable(err: Error): boolean {

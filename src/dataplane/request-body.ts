@@ -1,28 +1,101 @@
 /**
- * The client's request body as handed to undici for one attempt. undici destroys a body stream when
- * an attempt fails; handing it this wrapper instead of the client's connection keeps that connection
- * alive, so Switchyard can still answer 502 — and, while nothing has been read yet, retry on another
- * endpoint with a new wrapper over the same exchange.
+ * The client's request body on its way to a pod, in two stages:
+ * - BodyPrefetch reads the first `--request-buffer-size` bytes (or the whole body, when it is smaller)
+ *   before a pod connection is taken. A client that uploads slowly then holds only its own connection,
+ *   never one of the pod's (issue #14: 300 uploads at a byte a second once held every pod connection).
+ * - RequestBody is what undici reads for one attempt: the prefetched chunks, then the rest as it comes.
+ *   undici destroys a body stream when an attempt fails; handing it this wrapper instead of the client's
+ *   connection keeps that connection alive, so Switchyard can still answer — and, while no byte beyond
+ *   the prefetched ones was taken, retry on another endpoint with a new wrapper over the same chunks.
  */
 import { Readable } from 'node:stream';
 import type { BodySink, HttpExchange } from './exchange.ts';
 
+/** Collects the start of a request body; calls `done` once (an error: the client broke the body off). */
+export class BodyPrefetch implements BodySink {
+  readonly chunks: Buffer[] = [];
+  size = 0;
+  /** The whole body is in `chunks`. */
+  ended = false;
+  readonly #src: HttpExchange;
+  readonly #limit: number;
+  #done: ((err: Error | undefined) => void) | undefined;
+  #finishing = false;
+
+  constructor(src: HttpExchange, limit: number, done: (err: Error | undefined) => void) {
+    this.#src = src;
+    this.#limit = limit;
+    this.#done = done;
+  }
+
+  start(): void {
+    this.#src.readBody(this);
+  }
+
+  onData(chunk: Buffer): boolean {
+    this.chunks.push(chunk);
+    this.size += chunk.length;
+    // Chunks already read may still be on their way in this turn: finish after it, with all of them.
+    if (this.size >= this.#limit && !this.#finishing) {
+      this.#finishing = true;
+      queueMicrotask(() => this.#finish(undefined));
+    }
+    return true;
+  }
+
+  onEnd(): void {
+    this.ended = true;
+    this.#finish(undefined);
+  }
+
+  onError(err: Error): void {
+    this.#finish(err);
+  }
+
+  /** The client went away while the body was being collected: `done` is never called. */
+  cancel(): void {
+    this.#done = undefined;
+  }
+
+  #finish(err: Error | undefined): void {
+    const done = this.#done;
+    if (done === undefined) return;
+    this.#done = undefined;
+    if (!this.ended) this.#src.unreadBody(this);
+    done(err);
+  }
+}
+
 export class RequestBody extends Readable implements BodySink {
   readonly #src: HttpExchange;
+  readonly #prefix: readonly Buffer[] | undefined;
+  readonly #prefixIsAll: boolean;
+  #started = false;
   #attached = false;
-  /** True once any byte was taken from the client: from then on the request cannot be replayed. */
+  /** True once a byte beyond the prefetched ones was taken from the client: the request cannot be replayed. */
   consumed = false;
+  /** The client broke the body off (or went away): a failure of this attempt is the client's, not the pod's. */
+  failed = false;
 
-  constructor(src: HttpExchange) {
+  /** `prefix`: chunks already read (BodyPrefetch); `prefixIsAll`: they are the whole body. */
+  constructor(src: HttpExchange, prefix?: BodyPrefetch) {
     super();
     this.#src = src;
+    this.#prefix = prefix?.chunks;
+    this.#prefixIsAll = prefix?.ended ?? false;
   }
 
   override _read(): void {
-    if (!this.#attached) {
+    if (!this.#started) {
+      this.#started = true;
+      if (this.#prefix !== undefined) for (const chunk of this.#prefix) this.push(chunk);
+      if (this.#prefixIsAll) {
+        this.push(null);
+        return;
+      }
       this.#attached = true;
       this.#src.readBody(this);
-    } else {
+    } else if (this.#attached) {
       this.#src.resumeBody();
     }
   }
@@ -45,6 +118,7 @@ export class RequestBody extends Readable implements BodySink {
   }
 
   onError(err: Error): void {
+    this.failed = true;
     this.destroy(err);
   }
 }

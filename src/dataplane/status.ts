@@ -28,6 +28,8 @@ export const FAILURES = {
   [ErrorCode.UPSTREAM_TIMEOUT]: failure(504, 'upstream-timeout', 'upstream timed out'),
   [ErrorCode.UPSTREAM_TLS]: failure(502, 'upstream-tls-failed', 'upstream TLS handshake failed'),
   [ErrorCode.UPSTREAM_BUSY]: failure(503, 'upstream-busy', 'upstream busy'),
+  [ErrorCode.UPSTREAM_QUEUE_TIMEOUT]: failure(504, 'upstream-queue-timeout', 'upstream timed out'),
+  [ErrorCode.REQUEST_NOT_FORWARDABLE]: failure(400, 'request-not-forwardable', 'bad request: cannot be forwarded'),
   [ErrorCode.REQUEST_BODY_TIMEOUT]: failure(408, 'body-timeout', 'request body timeout'),
   [ErrorCode.REQUEST_PATH_REJECTED]: failure(400, 'bad-path', 'bad request: path not allowed'),
   [ErrorCode.REQUEST_HEADER_REJECTED]: failure(400, 'bad-header-name', 'bad request: header name not allowed'),
@@ -65,6 +67,8 @@ export const GRPC_STATUSES = {
   [ErrorCode.UPSTREAM_TIMEOUT]: GrpcStatus.DEADLINE_EXCEEDED,
   [ErrorCode.UPSTREAM_TLS]: GrpcStatus.UNAVAILABLE,
   [ErrorCode.UPSTREAM_BUSY]: GrpcStatus.UNAVAILABLE,
+  [ErrorCode.UPSTREAM_QUEUE_TIMEOUT]: GrpcStatus.DEADLINE_EXCEEDED,
+  [ErrorCode.REQUEST_NOT_FORWARDABLE]: GrpcStatus.INVALID_ARGUMENT,
   [ErrorCode.REQUEST_BODY_TIMEOUT]: GrpcStatus.DEADLINE_EXCEEDED,
   [ErrorCode.REQUEST_PATH_REJECTED]: GrpcStatus.INVALID_ARGUMENT,
   [ErrorCode.REQUEST_HEADER_REJECTED]: GrpcStatus.INVALID_ARGUMENT,
@@ -135,8 +139,15 @@ const CLIENT_FAILURES = new Map<string, readonly [status: string, reason: string
   ['HPE_CHUNK_EXTENSIONS_OVERFLOW', ['413 Content Too Large', 'chunk-extensions-too-large', 'chunk extensions too large\n']],
   // --client-header-timeout / --client-request-timeout ran out (a slow or stalled client).
   ['ERR_HTTP_REQUEST_TIMEOUT', ['408 Request Timeout', 'request-timeout', 'request timeout\n']],
-  // An HTTP/1.1 request without Host (RFC 9112 §3.2: a server MUST answer 400).
+  // --client-body-timeout: the client paused inside its request body too long.
+  ['BODY_TIMEOUT', ['408 Request Timeout', 'body-timeout', 'request body timeout\n']],
+  // An HTTP/1.1 request without Host, with two, or with one that is not uri-host[:port] (RFC 9112 §3.2: a server MUST answer 400).
   ['MISSING_HOST', ['400 Bad Request', 'missing-host', 'bad request: no host header\n']],
+  ['DUPLICATE_HOST', ['400 Bad Request', 'duplicate-host', 'bad request: more than one host header\n']],
+  ['INVALID_HOST', ['400 Bad Request', 'invalid-host', 'bad request: invalid host header\n']],
+  // RFC 9112 §6.1: Transfer-Encoding in HTTP/1.0 is a framing fault (400, then close); a coding other than chunked is not implemented (501).
+  ['TRANSFER_ENCODING_HTTP10', ['400 Bad Request', 'bad-request', 'bad request: transfer-encoding in HTTP/1.0\n']],
+  ['UNSUPPORTED_TRANSFER_CODING', ['501 Not Implemented', 'unsupported-transfer-coding', 'transfer coding not implemented\n']],
   // An Expect other than 100-continue (RFC 9110 §10.1.1).
   ['EXPECTATION_FAILED', ['417 Expectation Failed', 'expectation-failed', 'expectation failed\n']],
   // CONNECT: never a tunnel (RFC 9110 §15.5.6: a 405 lists the methods that are allowed).

@@ -34,6 +34,8 @@ export interface TlsEndpointPoolOptions {
   /** Most connections (HTTP/1.1) or sessions (HTTP/2) to this endpoint. */
   readonly maxConnections: number;
   readonly keepAliveTimeoutMs: number;
+  /** Most requests waiting for an HTTP/2 stream (`--upstream-max-queue`); undici's Pool (HTTP/1.1 over TLS) keeps its own queue. */
+  readonly maxQueued?: number;
 }
 
 type Handler = Dispatcher.DispatchHandler;
@@ -130,6 +132,7 @@ export class TlsEndpointPool {
           connect: this.#connectH2,
           connectTimeoutMs: this.#options.connectTimeoutMs,
           maxSessions: this.#options.maxConnections,
+          ...(this.#options.maxQueued !== undefined ? { maxQueued: this.#options.maxQueued } : {}),
           keepAliveTimeoutMs: this.#options.keepAliveTimeoutMs,
         });
       } else {

@@ -1,5 +1,6 @@
 /**
- * A garbage-collection fix for undici's HTTP/1.1 response parser, applied once per process.
+ * Fixes to undici's HTTP/1.1 response parser, applied once per process: one for garbage collection, two
+ * for answers a pod may legally (or sloppily) send.
  *
  * undici's Parser (one per connection, long-lived, so in V8's old generation) ends each response with
  * `this.headers = []`, and that empty array waits on the parser for the connection's next response. With
@@ -11,6 +12,14 @@
  * `--trace-gc-nvp`, bench scale run). Giving the parser a fresh array when a response begins keeps the
  * header Buffers in the young generation, where they die. undici 8 has the same code.
  *
+ * The answers (issue #14; undici 7.30 still has both, worth sending upstream):
+ * - An interim `100 Continue` the request did not ask for: undici destroys the connection ("bad
+ *   response"), which turned into a 502 and a connect failure held against a healthy pod. RFC 9110 §15.2
+ *   has a client accept 1xx responses it did not expect, so 100 is now skipped like 102 and 103 are.
+ * - A 204 or 304 that declares a Content-Length: llhttp rightly reads no body (RFC 9112 §6.3), but undici
+ *   then compares the bytes read with the declared length and cuts the connection mid-response (the
+ *   client's connection with it). The length of a bodyless status is ignored instead.
+ *
  * The Parser class is not exported: it is reached through a connected Client's socket, by undici's own
  * symbols (from its internal module, like the Client in endpoint-pool.ts). If an undici update moves any
  * of it, nothing is patched and proxying works as before, with the extra garbage;
@@ -20,7 +29,12 @@ import { createRequire } from 'node:module';
 
 interface ParserLike {
   headers: unknown[];
+  headersSize: number;
+  statusCode: number;
+  contentLength: string;
+  socket: { destroyed: boolean } | null;
   onMessageBegin(this: ParserLike): number;
+  onHeadersComplete(this: ParserLike, statusCode: number, upgrade: boolean, shouldKeepAlive: boolean): number;
 }
 
 const symbols = createRequire(import.meta.url)('undici/lib/core/symbols.js') as { kSocket?: symbol; kParser?: symbol };
@@ -42,11 +56,25 @@ export function applyParserFix(client: object): void {
   if (parser == null || !Array.isArray(parser.headers)) return; // not connected yet, or HTTP/2
   const proto = Object.getPrototypeOf(parser) as ParserLike;
   const begin = proto.onMessageBegin;
-  if (typeof begin !== 'function') return;
+  const headersComplete = proto.onHeadersComplete;
+  if (typeof begin !== 'function' || typeof headersComplete !== 'function' || typeof parser.contentLength !== 'string') return;
   // Between two responses the array is always empty: a fresh one changes nothing but its age.
   proto.onMessageBegin = function onMessageBegin(this: ParserLike): number {
     this.headers = [];
     return begin.call(this);
+  };
+  proto.onHeadersComplete = function onHeadersComplete(this: ParserLike, statusCode: number, upgrade: boolean, shouldKeepAlive: boolean): number {
+    if (statusCode === 100 && !upgrade) {
+      if (this.socket?.destroyed === true) return -1;
+      // What undici does for any other 1xx: no body, header state cleared; its onMessageComplete then
+      // resets the status and waits for the final response of the same request.
+      this.statusCode = 100;
+      this.headers = [];
+      this.headersSize = 0;
+      return 1;
+    }
+    if (statusCode === 204 || statusCode === 304) this.contentLength = '';
+    return headersComplete.call(this, statusCode, upgrade, shouldKeepAlive);
   };
   applied = true;
 }

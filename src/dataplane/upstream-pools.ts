@@ -38,6 +38,8 @@ export interface PoolOptions {
   readonly connectTimeoutMs: number;
   /** Most connections per endpoint. */
   readonly maxConnections: number;
+  /** Most requests waiting for a connection to one endpoint (HTTP/1.1 and h2c pools). */
+  readonly maxQueued: number;
   /** How long an idle keep-alive connection is kept, ms. */
   readonly keepAliveTimeoutMs: number;
   /** Called whenever the set of draining endpoints changes (for reporting across processes). */
@@ -82,6 +84,7 @@ export class UpstreamPools {
     if (pool === undefined) {
       pool = new EndpointPool(`http://${endpointKey}`, {
         maxConnections: this.#options.maxConnections,
+        maxQueued: this.#options.maxQueued,
         connectTimeoutMs: timeout,
         keepAliveTimeoutMs: this.#options.keepAliveTimeoutMs,
       });
@@ -110,7 +113,7 @@ export class UpstreamPools {
     const { host, port } = splitEndpointKey(endpointKey);
     const { maxConnections, keepAliveTimeoutMs } = this.#options;
     if (protocol === 'tls') {
-      return new TlsEndpointPool({ host, port, authority: endpointKey, caPem, connectTimeoutMs, maxConnections, keepAliveTimeoutMs });
+      return new TlsEndpointPool({ host, port, authority: endpointKey, caPem, connectTimeoutMs, maxConnections, keepAliveTimeoutMs, maxQueued: this.#options.maxQueued });
     }
     return new H2EndpointPool({
       origin: `http://${endpointKey}`,
@@ -118,6 +121,7 @@ export class UpstreamPools {
       connect: (callback) => connectTcp({ host, port, connectTimeoutMs }, callback),
       connectTimeoutMs,
       maxSessions: maxConnections,
+      maxQueued: this.#options.maxQueued,
       keepAliveTimeoutMs,
     });
   }

@@ -21,7 +21,7 @@ import type { Logger } from '../log.ts';
 import type { SnapshotHolder } from '../snapshot/holder.ts';
 import type { Http2Options } from '../dataplane/h2/h2-sessions.ts';
 import type { EdgePolicy } from '../dataplane/edge-policy.ts';
-import { clientConnectionBudget } from './fd-budget.ts';
+import { clientConnectionCap } from './fd-budget.ts';
 import { createListenerTls, type TicketKeys } from '../dataplane/tls/listener-tls.ts';
 
 export interface DataPlaneOptions {
@@ -55,6 +55,7 @@ export function createDataPlane(options: DataPlaneOptions): DataPlane {
   const pools = new UpstreamPools({
     connectTimeoutMs: config.upstreamConnectTimeoutMs,
     maxConnections: config.upstreamMaxConnections,
+    maxQueued: config.upstreamMaxQueue,
     keepAliveTimeoutMs: config.upstreamKeepAliveTimeoutMs,
     ...(options.onDrainingChange ? { onDrainingChange: options.onDrainingChange } : {}),
   });
@@ -95,7 +96,7 @@ export function createDataPlane(options: DataPlaneOptions): DataPlane {
     keepAliveTimeoutMs: config.clientKeepAliveTimeoutMs,
     bodyTimeoutMs: config.clientBodyTimeoutMs,
     lingeringTimeoutMs: config.lingeringTimeoutMs,
-    maxConnections: config.maxClientConnections ?? clientConnectionBudget(config.upstreamMaxConnections),
+    maxConnections: clientConnectionCap(config).perListener,
   };
   const policy: EdgePolicy = {
     mergeSlashes: config.mergeSlashes,

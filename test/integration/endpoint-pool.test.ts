@@ -6,7 +6,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import { createRequire } from 'node:module';
 import { Client, type Dispatcher } from 'undici';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { EndpointPool } from '../../src/dataplane/endpoint-pool.ts';
 import { parserFixApplied } from '../../src/dataplane/undici-parser-fix.ts';
 
@@ -17,7 +17,14 @@ interface Answer {
 
 /** undici's handler interface, collecting one response; `onRawHeaders` sees the parser's header list. */
 function request(pool: Pick<EndpointPool, 'dispatch'>, path: string, onRawHeaders?: (raw: Buffer[]) => void): Promise<Answer> {
-  return new Promise((resolve, reject) => {
+  return send(pool, { method: 'GET', path, headers: ['host', 'pool.test'] }, onRawHeaders).answer;
+}
+
+/** Dispatches `options`; `failedAtOnce` tells whether the handler's onError ran inside dispatch(). */
+function send(pool: Pick<EndpointPool, 'dispatch'>, options: Dispatcher.DispatchOptions, onRawHeaders?: (raw: Buffer[]) => void): { answer: Promise<Answer>; failedAtOnce: boolean } {
+  let inDispatch = true;
+  const sent = { failedAtOnce: false } as { answer: Promise<Answer>; failedAtOnce: boolean };
+  sent.answer = new Promise((resolve, reject) => {
     let status = 0;
     const chunks: Buffer[] = [];
     const handler: Dispatcher.DispatchHandler = {
@@ -32,10 +39,15 @@ function request(pool: Pick<EndpointPool, 'dispatch'>, path: string, onRawHeader
         return true;
       },
       onComplete: () => resolve({ status, body: Buffer.concat(chunks).toString() }),
-      onError: reject,
+      onError: (err: Error) => {
+        sent.failedAtOnce = inDispatch;
+        reject(err);
+      },
     };
-    pool.dispatch({ method: 'GET', path, headers: ['host', 'pool.test'] }, handler);
+    pool.dispatch(options, handler);
   });
+  inDispatch = false;
+  return sent;
 }
 
 let server: Server | undefined;
@@ -63,8 +75,8 @@ function release(): void {
   for (const res of held.splice(0)) res.end('released');
 }
 
-function newPool(origin: string, maxConnections: number): EndpointPool {
-  const pool = new EndpointPool(origin, { maxConnections, connectTimeoutMs: 2000, keepAliveTimeoutMs: 10_000 });
+function newPool(origin: string, maxConnections: number, maxQueued = 1024): EndpointPool {
+  const pool = new EndpointPool(origin, { maxConnections, maxQueued, connectTimeoutMs: 2000, keepAliveTimeoutMs: 10_000 });
   pools.push(pool);
   return pool;
 }
@@ -178,5 +190,101 @@ describe('EndpointPool', () => {
     } finally {
       await client.destroy();
     }
+  });
+});
+
+/** A failed request's error, never rejecting (so a refusal that comes at once is never unhandled). */
+const failure = (answer: Promise<Answer>): Promise<{ code?: string; message: string } | Answer> => answer.catch((err: { code?: string; message: string }) => err);
+
+describe('EndpointPool: bounded waits and requests undici refuses (issue #14)', () => {
+  it('a full queue fails the next request at once with SWY_ERR_UPSTREAM_BUSY; the queued ones are served', async () => {
+    const pool = newPool(await startServer(), 1, 2);
+    const busy = request(pool, '/hold');
+    await until(() => held.length === 1);
+    const queued = [request(pool, '/q1'), request(pool, '/q2')];
+    expect(pool.queued).toBe(2);
+    const fourth = send(pool, { method: 'GET', path: '/q3', headers: ['host', 'pool.test'] });
+    expect(fourth.failedAtOnce, 'refused inside dispatch()').toBe(true);
+    expect(await failure(fourth.answer)).toMatchObject({ code: 'SWY_ERR_UPSTREAM_BUSY' });
+    expect(pool.queued).toBe(2);
+    release();
+    expect((await busy).body).toBe('released');
+    expect((await Promise.all(queued)).map((a) => a.body)).toEqual(['ok /q1', 'ok /q2']);
+    expect(pool.queued).toBe(0);
+  });
+
+  it('a request waits for a connection no longer than its headersTimeout: SWY_ERR_UPSTREAM_QUEUE_TIMEOUT', async () => {
+    const pool = newPool(await startServer(), 1);
+    const busy = request(pool, '/hold');
+    await until(() => held.length === 1);
+    const start = performance.now();
+    const waiting = send(pool, { method: 'GET', path: '/late', headers: ['host', 'pool.test'], headersTimeout: 300 });
+    expect(waiting.failedAtOnce).toBe(false);
+    const err = await failure(waiting.answer);
+    const waited = performance.now() - start;
+    expect(err).toMatchObject({ code: 'SWY_ERR_UPSTREAM_QUEUE_TIMEOUT' });
+    expect(waited, 'not before its time').toBeGreaterThanOrEqual(290);
+    expect(waited, 'not long after it (the queue is swept every 100 ms)').toBeLessThan(1500);
+    expect(pool.queued).toBe(0);
+    release();
+    expect((await busy).body).toBe('released');
+    await new Promise((r) => setImmediate(r));
+    expect(await request(pool, '/next'), 'the connection serves the next request').toEqual({ status: 200, body: 'ok /next' });
+    expect(pool.connections).toBe(1);
+  });
+
+  it('a request that waited is sent with what is left of its headersTimeout, and times out on it', async () => {
+    const pool = newPool(await startServer(), 1);
+    const busy = request(pool, '/hold');
+    await until(() => held.length === 1);
+    // The Client the pool loads is undici's public one (first test): its dispatch shows what is sent.
+    const dispatched = vi.spyOn(Client.prototype, 'dispatch');
+    try {
+      const start = performance.now();
+      const waiting = send(pool, { method: 'GET', path: '/hold', headers: ['host', 'pool.test'], headersTimeout: 1000 });
+      await new Promise((r) => setTimeout(r, 200));
+      held.shift()!.end('released');
+      expect((await busy).body).toBe('released');
+      await until(() => held.length === 1); // the waiting request reached the server, which holds it
+      const sentWith = dispatched.mock.calls.map(([options]) => options.headersTimeout);
+      expect(sentWith).toHaveLength(1);
+      expect(sentWith[0], 'what was left of 1000 ms after about 200 in the queue').toBeGreaterThan(0);
+      expect(sentWith[0]).toBeLessThanOrEqual(1000 - 190);
+      const err = await failure(waiting.answer);
+      // undici's headers timer ticks every ~500 ms, so only the kind of failure is asserted here, not its time.
+      expect(err, 'the pod was too slow, not the queue').toMatchObject({ code: 'UND_ERR_HEADERS_TIMEOUT' });
+      expect(performance.now() - start).toBeGreaterThanOrEqual(sentWith[0]!);
+    } finally {
+      dispatched.mockRestore();
+    }
+  });
+
+  it('a request undici refuses at once (two Host fields) does not keep the only connection', async () => {
+    const pool = newPool(await startServer(), 1);
+    const refused = send(pool, { method: 'GET', path: '/bad', headers: ['host', 'a', 'host', 'b'] });
+    expect(refused.failedAtOnce, 'undici refused inside dispatch()').toBe(true);
+    expect(await failure(refused.answer)).toMatchObject({ code: 'UND_ERR_INVALID_ARG' });
+    expect(await request(pool, '/next')).toEqual({ status: 200, body: 'ok /next' });
+    // Once more on the warm connection.
+    await new Promise((r) => setImmediate(r));
+    expect(await failure(send(pool, { method: 'GET', path: '/bad', headers: ['host', 'a', 'host', 'b'] }).answer)).toMatchObject({ code: 'UND_ERR_INVALID_ARG' });
+    expect(await request(pool, '/again')).toEqual({ status: 200, body: 'ok /again' });
+    expect(pool.connections).toBe(1);
+    expect(pool.queued).toBe(0);
+  });
+
+  it('a queued request undici refuses when its turn comes does not hold up the requests behind it', async () => {
+    const pool = newPool(await startServer(), 1);
+    const busy = request(pool, '/hold');
+    await until(() => held.length === 1);
+    const refused = failure(send(pool, { method: 'GET', path: '/bad', headers: ['host', 'a', 'host', 'b'] }).answer);
+    const behind = failure(request(pool, '/behind'));
+    expect(pool.queued).toBe(2);
+    release();
+    expect((await busy).body).toBe('released');
+    expect(await refused).toMatchObject({ code: 'UND_ERR_INVALID_ARG' });
+    const timeout = new Promise((r) => setTimeout(() => r('still waiting after 2 s'), 2000));
+    expect(await Promise.race([behind, timeout])).toEqual({ status: 200, body: 'ok /behind' });
+    expect(pool.queued).toBe(0);
   });
 });

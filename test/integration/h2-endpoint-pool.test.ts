@@ -86,7 +86,7 @@ const routes: StreamHandler = (stream, headers) => {
   }
 };
 
-function newPool(pod: { key: string }, options: { maxSessions?: number; keepAliveTimeoutMs?: number; connectTimeoutMs?: number } = {}): H2EndpointPool {
+function newPool(pod: { key: string }, options: { maxSessions?: number; keepAliveTimeoutMs?: number; connectTimeoutMs?: number; maxQueued?: number } = {}): H2EndpointPool {
   const { host, port } = splitEndpointKey(pod.key);
   const connectTimeoutMs = options.connectTimeoutMs ?? 2000;
   const pool = new H2EndpointPool({
@@ -96,6 +96,7 @@ function newPool(pod: { key: string }, options: { maxSessions?: number; keepAliv
     connectTimeoutMs,
     maxSessions: options.maxSessions ?? 4,
     keepAliveTimeoutMs: options.keepAliveTimeoutMs ?? 10_000,
+    ...(options.maxQueued !== undefined ? { maxQueued: options.maxQueued } : {}),
   });
   defer(() => pool.destroy());
   return pool;
@@ -154,6 +155,25 @@ describe('H2EndpointPool: multiplexing', () => {
     expect(results.map((r) => r.status)).toEqual(Array(8).fill(200));
     expect(p.maxOpenPerSession).toBe(3);
     expect(p.sessions).toBe(2);
+  });
+});
+
+describe('H2EndpointPool: the queue is bounded (issue #14)', () => {
+  it('past maxQueued a call fails at once with SWY_ERR_UPSTREAM_BUSY; a queued call fails with SWY_ERR_UPSTREAM_QUEUE_TIMEOUT when its headers timeout runs out there', async () => {
+    const p = await pod(routes, { maxConcurrentStreams: 1 });
+    const pool = newPool(p, { maxSessions: 1, maxQueued: 1 });
+    const holding = collect(pool, get('/hold'));
+    await waitFor(() => p.open === 1);
+    const started = Date.now();
+    const queued = collect(pool, get('/hold', { headersTimeout: 300 }));
+    const refused = await collect(pool, get('/hold'));
+    expect(refused.error?.code).toBe('SWY_ERR_UPSTREAM_BUSY');
+    const timedOut = await queued;
+    expect(timedOut.error?.code).toBe('SWY_ERR_UPSTREAM_QUEUE_TIMEOUT');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(250);
+    expect(pool.queued).toBe(0);
+    for (const release of held.splice(0)) release();
+    expect((await holding).status).toBe(200);
   });
 });
 
@@ -498,7 +518,7 @@ describe('UpstreamPools with h2c backends', () => {
 
   it('one pool per endpoint and protocol, kept across swaps; removed endpoints drain their in-flight streams, then close', async () => {
     const p = await pod();
-    const pools = new UpstreamPools({ connectTimeoutMs: 2000, maxConnections: 4, keepAliveTimeoutMs: 10_000 });
+    const pools = new UpstreamPools({ connectTimeoutMs: 2000, maxConnections: 4, maxQueued: 1024, keepAliveTimeoutMs: 10_000 });
     defer(() => pools.closeAll(true));
     const h2c = { protocol: 'h2c', caPem: undefined } as const;
     const pool = pools.get(p.key, undefined, h2c);
@@ -523,7 +543,7 @@ describe('UpstreamPools with h2c backends', () => {
 
   it('a backend that stops speaking h2c to a live endpoint closes that pool quietly (no draining)', async () => {
     const p = await pod();
-    const pools = new UpstreamPools({ connectTimeoutMs: 2000, maxConnections: 4, keepAliveTimeoutMs: 10_000 });
+    const pools = new UpstreamPools({ connectTimeoutMs: 2000, maxConnections: 4, maxQueued: 1024, keepAliveTimeoutMs: 10_000 });
     defer(() => pools.closeAll(true));
     const pool = pools.get(p.key, undefined, { protocol: 'h2c', caPem: undefined });
     expect((await collect(pool, get('/echo'))).status).toBe(200);

@@ -333,8 +333,9 @@ export class Http2Exchange implements HttpExchange {
     const sink = this.#sink;
     this.#sink = undefined;
     this.#pending = undefined;
-    sink?.onError(new Error('request timeout'));
+    // The proxy hears first, so that the body error that follows is never taken for the pod's failure.
     this.onClientGone?.();
+    sink?.onError(new Error('request timeout'));
     if (stream.destroyed || stream.closed) return;
     try {
       if (this.grpc) {
@@ -357,8 +358,8 @@ export class Http2Exchange implements HttpExchange {
     const sink = this.#sink;
     this.#sink = undefined;
     this.#pending = undefined;
-    if (sink !== undefined && !this.#requestComplete && !this.#discard) sink.onError(new Error('client reset the stream'));
     if (!this.finished) this.onClientGone?.();
+    if (sink !== undefined && !this.#requestComplete && !this.#discard) sink.onError(new Error('client reset the stream'));
     const finished = this.finished && !this.#cut && stream.rstCode === NO_ERROR;
     const reset = !this.finished && !this.#cut && !stream.headersSent;
     this.#owner.streamClosed(this, finished, reset);

@@ -12,6 +12,7 @@
  * takes (`:status` first, names lower-cased, repeated fields kept as repeated pairs), without the
  * connection-specific fields HTTP/2 forbids (§8.2.2).
  */
+import { isValidHost } from '../request-checks.ts';
 import { isGrpcContentType } from '../grpc.ts';
 
 /** A client request as the data plane sees it, from the HEADERS of one stream. */
@@ -31,7 +32,7 @@ export interface H2Request {
 }
 
 /** Why a request is answered without being served. */
-export type H2Refusal = 'HEADERS_TOO_LARGE' | 'MISSING_HOST' | 'HOST_MISMATCH' | 'CONNECT_NOT_ALLOWED';
+export type H2Refusal = 'HEADERS_TOO_LARGE' | 'MISSING_HOST' | 'INVALID_HOST' | 'HOST_MISMATCH' | 'CONNECT_NOT_ALLOWED';
 
 /** Bytes HPACK charges per field beside its name and value when sizing a header list (RFC 7541 §4.1). */
 export const HPACK_FIELD_OVERHEAD = 32;
@@ -43,7 +44,7 @@ const CONNECTION_SPECIFIC = new Set(['connection', 'keep-alive', 'proxy-connecti
  * Translates the raw header list of a request stream (node:http2's `rawHeaders`: names lower-case,
  * pseudo-headers first), or says why the request is refused: a header list larger than
  * `maxHeaderListSize` (sized as HPACK does), no authority at all (HTTP/1.1 answers that 400 too), a
- * Host that names another authority than `:authority` (§8.3.1: malformed; routing and the upstream's
+ * Host that is not `uri-host[:port]`, a Host that names another authority than `:authority` (§8.3.1: malformed; routing and the upstream's
  * Host must not disagree), or CONNECT (never a tunnel, as over HTTP/1.1).
  *
  * nghttp2 enforces SETTINGS_MAX_HEADER_LIST_SIZE only once the client has acknowledged the SETTINGS
@@ -106,6 +107,8 @@ export function translateRequest(raw: readonly string[], maxHeaderListSize: numb
     host = authority;
   }
   if (host === undefined || host === '') return 'MISSING_HOST';
+  // The same rule as HTTP/1.1's Host (request-checks.ts): uri-host [":" port], no userinfo, no spaces.
+  if (!isValidHost(host)) return 'INVALID_HOST';
   out[1] = host;
   return { method, url: url ?? '', host, rawHeaders: out, forwardedFor, grpc: isGrpcContentType(contentType), teTrailers };
 }
@@ -160,6 +163,7 @@ export function trailerFields(trailers: readonly string[]): Record<string, strin
 export const REFUSALS: Readonly<Record<H2Refusal, string>> = {
   HEADERS_TOO_LARGE: 'HPE_HEADER_OVERFLOW',
   MISSING_HOST: 'MISSING_HOST',
+  INVALID_HOST: 'INVALID_HOST',
   HOST_MISMATCH: 'HOST_MISMATCH',
   CONNECT_NOT_ALLOWED: 'CONNECT_NOT_ALLOWED',
 };

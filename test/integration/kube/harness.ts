@@ -118,7 +118,7 @@ export function ingress(
 }
 
 export function ingressClass(name: string): KubeObject {
-  return { metadata: { name }, spec: { controller: 'switchyard.dev/ingress' } };
+  return { metadata: { name }, spec: { controller: 'switchyard.dev/ingress-controller' } };
 }
 
 export function tlsSecret(namespace: string, name: string): KubeObject {

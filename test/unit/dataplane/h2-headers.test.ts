@@ -95,6 +95,14 @@ describe('translateRequest', () => {
     expect(translateRequest(raw, size - 1)).toBe('HEADERS_TOO_LARGE');
   });
 
+  it.each([
+    ['userinfo', 'admin@web.example'],
+    ['a space', 'web .example'],
+    ['a non-numeric port', 'web.example:http'],
+  ])('refuses an :authority with %s (INVALID_HOST)', (_what, authority) => {
+    expect(translateRequest([':method', 'GET', ':scheme', 'http', ':authority', authority, ':path', '/'], 16384)).toBe('INVALID_HOST');
+  });
+
   it('every refusal has an answer with the HTTP/1.1 status and reason', () => {
     const answer = (code: string): [number, string | undefined] => {
       const { status, headers } = clientFailureResponse(code);
@@ -103,6 +111,7 @@ describe('translateRequest', () => {
     expect(Object.fromEntries(Object.entries(REFUSALS).map(([k, v]) => [k, answer(v)]))).toEqual({
       HEADERS_TOO_LARGE: [431, 'header-too-large'],
       MISSING_HOST: [400, 'missing-host'],
+      INVALID_HOST: [400, 'invalid-host'],
       HOST_MISMATCH: [400, 'bad-request'],
       CONNECT_NOT_ALLOWED: [405, 'connect-not-allowed'],
     });

@@ -57,6 +57,13 @@ describe('FAILURES and sendFailure', () => {
     [ErrorCode.UPSTREAM_PROTOCOL, 502, 'upstream-protocol-error'],
     [ErrorCode.UPSTREAM_TIMEOUT, 504, 'upstream-timeout'],
     [ErrorCode.UPSTREAM_TLS, 502, 'upstream-tls-failed'],
+    [ErrorCode.UPSTREAM_BUSY, 503, 'upstream-busy'],
+    [ErrorCode.UPSTREAM_QUEUE_TIMEOUT, 504, 'upstream-queue-timeout'],
+    [ErrorCode.REQUEST_NOT_FORWARDABLE, 400, 'request-not-forwardable'],
+    [ErrorCode.REQUEST_BODY_TIMEOUT, 408, 'body-timeout'],
+    [ErrorCode.REQUEST_PATH_REJECTED, 400, 'bad-path'],
+    [ErrorCode.REQUEST_HEADER_REJECTED, 400, 'bad-header-name'],
+    [ErrorCode.PROXY_INTERNAL, 500, 'proxy-error'],
   ] as [FailureCode, number, string][])('%s → %i %s', (code, status, reason) => {
     expect([FAILURES[code].status, FAILURES[code].reason]).toEqual([status, reason]);
     expect(FAILURES[code].body.endsWith('\n')).toBe(true);
@@ -93,6 +100,11 @@ describe('rawClientFailure', () => {
     ['ERR_HTTP_REQUEST_TIMEOUT', '408 Request Timeout', 'request-timeout', 'request timeout\n'],
     ['HPE_CHUNK_EXTENSIONS_OVERFLOW', '413 Content Too Large', 'chunk-extensions-too-large', 'chunk extensions too large\n'],
     ['MISSING_HOST', '400 Bad Request', 'missing-host', 'bad request: no host header\n'],
+    ['DUPLICATE_HOST', '400 Bad Request', 'duplicate-host', 'bad request: more than one host header\n'],
+    ['INVALID_HOST', '400 Bad Request', 'invalid-host', 'bad request: invalid host header\n'],
+    ['TRANSFER_ENCODING_HTTP10', '400 Bad Request', 'bad-request', 'bad request: transfer-encoding in HTTP/1.0\n'],
+    ['UNSUPPORTED_TRANSFER_CODING', '501 Not Implemented', 'unsupported-transfer-coding', 'transfer coding not implemented\n'],
+    ['BODY_TIMEOUT', '408 Request Timeout', 'body-timeout', 'request body timeout\n'],
     ['EXPECTATION_FAILED', '417 Expectation Failed', 'expectation-failed', 'expectation failed\n'],
     ['CONNECT_NOT_ALLOWED', '405 Method Not Allowed', 'connect-not-allowed', 'CONNECT not allowed\n', 'allow: GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS'],
     ['toString', '400 Bad Request', 'bad-request', 'bad request\n'],
@@ -136,6 +148,13 @@ describe('sendFailure for a gRPC call (exchange.grpc)', () => {
     [ErrorCode.UPSTREAM_PROTOCOL, 14, 'upstream protocol error', 'upstream-protocol-error'],
     [ErrorCode.UPSTREAM_TIMEOUT, 4, 'upstream timed out', 'upstream-timeout'],
     [ErrorCode.UPSTREAM_TLS, 14, 'upstream TLS handshake failed', 'upstream-tls-failed'],
+    [ErrorCode.UPSTREAM_BUSY, 14, 'upstream busy', 'upstream-busy'],
+    [ErrorCode.UPSTREAM_QUEUE_TIMEOUT, 4, 'upstream timed out', 'upstream-queue-timeout'],
+    [ErrorCode.REQUEST_NOT_FORWARDABLE, 3, 'bad request: cannot be forwarded', 'request-not-forwardable'],
+    [ErrorCode.REQUEST_BODY_TIMEOUT, 4, 'request body timeout', 'body-timeout'],
+    [ErrorCode.REQUEST_PATH_REJECTED, 3, 'bad request: path not allowed', 'bad-path'],
+    [ErrorCode.REQUEST_HEADER_REJECTED, 3, 'bad request: header name not allowed', 'bad-header-name'],
+    [ErrorCode.PROXY_INTERNAL, 13, 'request could not be forwarded', 'proxy-error'],
   ];
 
   it('every failure has a gRPC status (the table is complete)', () => {
