@@ -11,6 +11,7 @@
  * a plaintext connection opening with the HTTP/2 preface goes to HTTP/2. Framing and pipelining are
  * node:http's (pipelined requests are forwarded at once, answered in order).
  */
+import type { ClientLimits } from './http-listener.ts';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Logger } from '../log.ts';
@@ -52,15 +53,8 @@ export interface NodeHttpHost {
   rejected(code: string, reason: string | undefined): void;
 }
 
-/** The listener's client limits (http-listener.ts ClientLimits). */
-export interface NodeHttpLimits {
-  readonly maxHeaderSize: number;
-  readonly headerTimeoutMs: number;
-  readonly requestTimeoutMs: number;
-  readonly keepAliveTimeoutMs: number;
-  readonly bodyTimeoutMs: number;
-  readonly lingeringTimeoutMs: number;
-}
+/** The listener's client limits but the connection cap (net applies that at accept). */
+export type NodeHttpLimits = Omit<ClientLimits, 'maxConnections'>;
 
 export interface NodeHttpServer {
   /** Serves an accepted socket (plain, or TLS after an http/1.1 or no ALPN). */
