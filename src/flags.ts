@@ -66,7 +66,7 @@ export interface Config {
   readonly requestBufferSize: number;
   /** After an early answer to a request whose body still arrives, how long the rest is read before the connection closes, ms. */
   readonly lingeringTimeoutMs: number;
-  /** Client connections per worker; undefined: derived from the file-descriptor limit at start-up (runtime/fd-budget.ts). */
+  /** Client connections per listener and worker; undefined: derived from the file-descriptor limit at start-up (runtime/fd-budget.ts). */
   readonly maxClientConnections: number | undefined;
   /** Merge adjacent slashes in request paths before matching and forwarding. */
   readonly mergeSlashes: boolean;
@@ -167,8 +167,9 @@ Options:
                                 holds one                                   [default: 65536]
   --lingering-timeout D         after an early answer, how long the rest of
                                 a request body is read before closing       [default: 5s]
-  --max-client-connections N    client connections per worker; the excess
-                                is closed at once   [default: from the file-descriptor limit]
+  --max-client-connections N    client connections per listener and worker;
+                                the excess is closed at once
+                                                 [default: from the file-descriptor limit]
   --merge-slashes true|false    merge adjacent slashes in paths             [default: true]
   --escaped-slashes MODE        %2F and %5C in paths: keep|reject|unescape  [default: keep]
   --headers-with-underscores M  request fields named with _:

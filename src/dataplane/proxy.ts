@@ -143,9 +143,12 @@ class Exchange implements Dispatcher.DispatchHandler {
       prefetch.start();
       return;
     }
-    if (this.#hasBody) this.#body = new RequestBody(this.#client, this.#prefetch);
     const pool = this.#ctx.pools.get(endpoint.key, this.#backend.policy.connectTimeoutMs, this.#backend.upstream);
-    this.#dispatch(pool, this.#hasBody ? { ...this.#options, body: this.#body } : this.#options);
+    if (!this.#hasBody) return this.#dispatch(pool, this.#options);
+    // A body that arrived whole goes as one Buffer (one write, replayable by a retry); the rest is streamed.
+    const whole = this.#prefetch?.whole();
+    if (whole === undefined) this.#body = new RequestBody(this.#client, this.#prefetch);
+    this.#dispatch(pool, { ...this.#options, body: whole ?? this.#body });
   }
 
   #dispatch(pool: { dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): unknown }, options: Dispatcher.DispatchOptions): void {

@@ -52,6 +52,13 @@ export class BodyPrefetch implements BodySink {
     this.#finish(err);
   }
 
+  /** The whole body as one Buffer, when it all arrived (made once, for retries too); else undefined. */
+  whole(): Buffer | undefined {
+    if (!this.ended) return undefined;
+    if (this.chunks.length !== 1) this.chunks.splice(0, this.chunks.length, Buffer.concat(this.chunks, this.size));
+    return this.chunks[0];
+  }
+
   /** The client went away while the body was being collected: `done` is never called. */
   cancel(): void {
     this.#done = undefined;

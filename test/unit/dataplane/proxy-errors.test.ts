@@ -188,8 +188,15 @@ class Call {
     this.body?.on('error', (err: Error) => this.fail(err));
   }
 
+  /** The body when it is a stream; a body collected whole comes as one Buffer (wholeBody). */
   get body(): Readable | null {
-    return (this.options.body as Readable | null | undefined) ?? null;
+    const body = this.options.body;
+    return body == null || Buffer.isBuffer(body) ? null : (body as Readable);
+  }
+
+  get wholeBody(): Buffer | undefined {
+    const body = this.options.body;
+    return Buffer.isBuffer(body) ? body : undefined;
   }
 
   fail(err: Error): void {
@@ -206,6 +213,13 @@ class Call {
 
   /** Reads the body as undici writes it to the socket: as it comes; resolves at its end. */
   readBody(): Promise<void> {
+    const whole = this.wholeBody;
+    if (whole !== undefined) {
+      // undici writes a Buffer body in one go.
+      this.received.push(whole);
+      this.bodyEnded = true;
+      return Promise.resolve();
+    }
     const body = this.body;
     if (body === null) return Promise.resolve();
     return new Promise((resolve) => {
