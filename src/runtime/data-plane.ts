@@ -112,6 +112,7 @@ export function createDataPlane(options: DataPlaneOptions): DataPlane {
     idleTimeoutMs: config.clientKeepAliveTimeoutMs,
     headerTimeoutMs: config.clientHeaderTimeoutMs,
     requestTimeoutMs: config.clientRequestTimeoutMs,
+    bodyTimeoutMs: config.clientBodyTimeoutMs,
   };
   let tlsListener: Listener | undefined;
   const httpsPort = (): number | undefined => (tlsListener?.server.address() as AddressInfo | null)?.port;

@@ -5,6 +5,7 @@
  * a pod connection is taken, a paused body gets 408 after --client-body-timeout, and no request waits
  * for a pod connection without a deadline.
  */
+import { connect as h2connect } from 'node:http2';
 import { connect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cleanupAll, defer } from '../helpers/cleanup.ts';
@@ -66,6 +67,24 @@ describe('slow uploads (the attack of issue #14)', () => {
     const res = await rawRequest(sy.ingress, `POST /upload HTTP/1.1${CRLF}Host: web.example${CRLF}Content-Length: 10${CRLF}${CRLF}abc`, 8000);
     expect(res.status, res.raw).toBe(408);
     expect(res.headers['x-switchyard-error']).toBe('body-timeout');
+    expect(Date.now() - started).toBeLessThan(6000);
+    expect(pod.requests).toHaveLength(0);
+  });
+
+  it('over HTTP/2 too: a stream whose body pauses longer than --client-body-timeout gets 408 body-timeout', async () => {
+    const { sy, pod } = await setup(['--client-body-timeout', '1s']);
+    const session = h2connect(`http://${sy.ingress.host}:${sy.ingress.port}`);
+    defer(() => session.destroy());
+    session.on('error', () => {});
+    const stream = session.request({ ':method': 'POST', ':path': '/upload', ':authority': 'web.example', 'content-length': '10' });
+    stream.write('abc');
+    const started = Date.now();
+    const [status, reason] = await new Promise<[number, string | undefined]>((resolve, reject) => {
+      stream.on('response', (headers) => resolve([Number(headers[':status']), headers['x-switchyard-error'] as string | undefined]));
+      stream.on('error', reject);
+    });
+    expect(status).toBe(408);
+    expect(reason).toBe('body-timeout');
     expect(Date.now() - started).toBeLessThan(6000);
     expect(pod.requests).toHaveLength(0);
   });

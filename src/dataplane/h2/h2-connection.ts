@@ -137,12 +137,17 @@ export class Http2Connection implements Http2StreamOwner {
     this.socket.destroy();
   }
 
-  /** Called by the sweep: closes what overstayed its phase, and times out streams whose request is not complete in time. */
-  check(now: number, headerTimeoutMs: number, idleTimeoutMs: number, requestTimeoutMs: number): void {
-    // Streams are served in the order they open: the first one young enough ends the scan.
+  /**
+   * Called by the sweep: closes what overstayed its phase, and times out streams whose request is not
+   * complete in time or whose body paused too long (--client-body-timeout).
+   */
+  check(now: number, headerTimeoutMs: number, idleTimeoutMs: number, requestTimeoutMs: number, bodyTimeoutMs: number): void {
     for (const exchange of this.#streams) {
-      if (now - exchange.openedAt <= requestTimeoutMs) break;
-      if (!exchange.requestComplete) exchange.timeOut();
+      if (now - exchange.openedAt > requestTimeoutMs) {
+        if (!exchange.requestComplete) exchange.timeOut();
+      } else if (exchange.bodyStalled(now, bodyTimeoutMs)) {
+        exchange.timeOut('body');
+      }
     }
     const closingSince = this.#closingSince;
     if (closingSince !== undefined) {

@@ -50,6 +50,9 @@ const NO_TRAILERS = Object.freeze({});
 /** The answers to a request too slow to arrive, the HTTP/1.1 path's 408 (status.ts), built once. */
 const TIMEOUT = clientFailureResponse('ERR_HTTP_REQUEST_TIMEOUT');
 const TIMEOUT_HEAD = [':status', String(TIMEOUT.status), ...TIMEOUT.headers];
+/** The same for a body that paused too long (--client-body-timeout): 408 body-timeout. */
+const BODY_TIMEOUT = clientFailureResponse('BODY_TIMEOUT');
+const BODY_TIMEOUT_HEAD = [':status', String(BODY_TIMEOUT.status), ...BODY_TIMEOUT.headers];
 /**
  * A gRPC call whose request did not arrive in time: DEADLINE_EXCEEDED as a trailers-only answer, which
  * gRPC clients decode into a status (a reset would only say CANCELLED or INTERNAL), with the same
@@ -86,6 +89,10 @@ export class Http2Exchange implements HttpExchange {
   statusCode = 0;
   headersSent = false;
   onClientGone: (() => void) | undefined;
+  /** Body chunks read, their count when the sweep last looked (-1: not waiting for the body), and since when it waits. */
+  #bodyReads = 0;
+  #bodyReadsSeen = -1;
+  #bodyWaitSince = 0;
   /** end() was called. */
   finished = false;
   /** performance.now() when the stream was served: the request timeout runs from here. */
@@ -174,7 +181,26 @@ export class Http2Exchange implements HttpExchange {
     if (this.#sink !== undefined && !this.#discard) this.#stream.resume();
   }
 
+  /**
+   * Whether the client has paused inside its request body longer than `limitMs` while the proxy waits
+   * for it (the connection's sweep asks; `now` is performance.now()). A read counts however small; a gRPC
+   * call's body is a message stream that may rightly be silent, so it never stalls.
+   */
+  bodyStalled(now: number, limitMs: number): boolean {
+    if (this.grpc || this.#sink === undefined || this.#sinkPaused || this.#requestComplete || this.#discard) {
+      this.#bodyReadsSeen = -1;
+      return false;
+    }
+    if (this.#bodyReads !== this.#bodyReadsSeen) {
+      this.#bodyReadsSeen = this.#bodyReads;
+      this.#bodyWaitSince = now;
+      return false;
+    }
+    return now - this.#bodyWaitSince > limitMs;
+  }
+
   #onData(chunk: Buffer): void {
+    this.#bodyReads++;
     if (this.#discard) return;
     const sink = this.#sink;
     if (sink === undefined) {
@@ -317,7 +343,7 @@ export class Http2Exchange implements HttpExchange {
    * client-streaming call the pod already answers is a live conversation (a watch, a chat) that may last
    * any time; its client bounds it with grpc-timeout.
    */
-  timeOut(): void {
+  timeOut(why: 'request' | 'body' = 'request'): void {
     if (this.#timedOut || this.#closed || this.#requestComplete) return;
     if (this.grpc && this.headersSent) return;
     this.#timedOut = true;
@@ -329,7 +355,8 @@ export class Http2Exchange implements HttpExchange {
     const stream = this.#stream;
     this.finished = true;
     this.headersSent = true;
-    this.statusCode = this.grpc ? 200 : TIMEOUT.status;
+    const answer = why === 'body' ? BODY_TIMEOUT : TIMEOUT;
+    this.statusCode = this.grpc ? 200 : answer.status;
     const sink = this.#sink;
     this.#sink = undefined;
     this.#pending = undefined;
@@ -341,8 +368,8 @@ export class Http2Exchange implements HttpExchange {
       if (this.grpc) {
         stream.respond(GRPC_TIMEOUT_HEAD, END_STREAM);
       } else {
-        stream.respond(TIMEOUT_HEAD, BODY);
-        stream.end(TIMEOUT.body);
+        stream.respond(why === 'body' ? BODY_TIMEOUT_HEAD : TIMEOUT_HEAD, BODY);
+        stream.end(answer.body);
       }
     } catch {
       this.#cut = true;

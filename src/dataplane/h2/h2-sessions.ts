@@ -39,7 +39,12 @@ export interface Http2Options {
    * (--client-request-timeout). Default 300 000 (the flag's default).
    */
   readonly requestTimeoutMs?: number;
+  /** A stream whose request body pauses this long is answered 408 body-timeout, ms (--client-body-timeout). Default 60 000. */
+  readonly bodyTimeoutMs?: number;
 }
+
+/** Http2Options.bodyTimeoutMs when not given: --client-body-timeout's default. */
+const DEFAULT_BODY_TIMEOUT_MS = 60_000;
 
 /** Http2Options.requestTimeoutMs when not given: --client-request-timeout's default. */
 const DEFAULT_REQUEST_TIMEOUT_MS = 300_000;
@@ -102,7 +107,8 @@ export function createHttp2Sessions(options: Http2Options, host: Http2Host, log:
   };
 
   const requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
-  const sweepPeriod = Math.max(10, Math.min(1000, options.headerTimeoutMs, options.idleTimeoutMs, requestTimeoutMs));
+  const bodyTimeoutMs = options.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS;
+  const sweepPeriod = Math.max(10, Math.min(1000, options.headerTimeoutMs, options.idleTimeoutMs, requestTimeoutMs, bodyTimeoutMs));
 
   function onSession(session: ServerHttp2Session): void {
     const { socket, scheme } = accepting!;
@@ -111,7 +117,7 @@ export function createHttp2Sessions(options: Http2Options, host: Http2Host, log:
     if (sweep === undefined) {
       sweep = setInterval(() => {
         const now = performance.now();
-        for (const c of connections) c.check(now, options.headerTimeoutMs, options.idleTimeoutMs, requestTimeoutMs);
+        for (const c of connections) c.check(now, options.headerTimeoutMs, options.idleTimeoutMs, requestTimeoutMs, bodyTimeoutMs);
       }, sweepPeriod);
       sweep.unref();
     }
