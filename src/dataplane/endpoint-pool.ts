@@ -22,7 +22,9 @@
  */
 import { createRequire } from 'node:module';
 import type { Client as UndiciClient, Dispatcher } from 'undici';
+import type { Socket } from 'node:net';
 import { ErrorCode, SwyError } from '../errors.ts';
+import type { ConnectCallback } from './upstream-connect.ts';
 import { applyParserFix, parserFixApplied } from './undici-parser-fix.ts';
 
 const Client = createRequire(import.meta.url)('undici/lib/dispatcher/client.js') as typeof UndiciClient;
@@ -37,6 +39,11 @@ export interface EndpointPoolOptions {
   readonly keepAliveTimeoutMs: number;
   /** Most requests waiting for a connection; the next fails at once (`--upstream-max-queue`). */
   readonly maxQueued: number;
+  /**
+   * Opens a connection (undici's connector: options, then a callback with the socket); default: plain TCP
+   * with `connectTimeoutMs`. The TLS pool passes one that dials and verifies TLS (tls-endpoint-pool.ts).
+   */
+  readonly connector?: (options: unknown, callback: ConnectCallback<Socket>) => void;
 }
 
 /** How often a non-empty queue is swept for requests whose time ran out, ms. */
@@ -130,7 +137,8 @@ export class EndpointPool {
   #open(): Connection {
     const client = new Client(this.#origin, {
       pipelining: 1,
-      connect: { timeout: this.#options.connectTimeoutMs },
+      // undici's connector type asks for its own socket type; any net.Socket (a TLSSocket too) is one.
+      connect: (this.#options.connector as UndiciClient.Options['connect']) ?? { timeout: this.#options.connectTimeoutMs },
       keepAliveTimeout: this.#options.keepAliveTimeoutMs,
     });
     const connection: Connection = { client, busy: false };

@@ -3,25 +3,26 @@
  * `switchyard.dev/backend-protocol: https`): HTTP/2 when the pod picks `h2` by ALPN, else HTTP/1.1.
  *
  * The first request opens one TLS connection offering ['h2', 'http/1.1'] and the pod's choice decides
- * how this endpoint is spoken to from then on: an H2EndpointPool (multiplexed sessions) or undici's
- * HTTP/1.1 Pool over TLS. Either takes that first connection over, so a pod costs one handshake, not
+ * how this endpoint is spoken to from then on: an H2EndpointPool (multiplexed sessions) or an
+ * EndpointPool over TLS (HTTP/1.1). Either takes that first connection over, so a pod costs one handshake, not
  * two. Requests arriving meanwhile wait for it; if it fails they fail with its error, before onConnect
  * (nothing written: retryable elsewhere). A pod that stops offering h2 (replaced by another image at
  * the same address) fails that connection as a protocol error and sends the endpoint back to probing.
  *
- * Why undici's Pool for the HTTP/1.1 case rather than EndpointPool: EndpointPool dials plain TCP only;
- * this is the rare case where its memory savings do not matter, and the Pool takes a connector
- * (a function that hands it a socket), which lets it verify certificates exactly as the HTTP/2 path does.
+ * Both bound their queues as the plaintext pools do (`--upstream-max-queue`, the wait inside the
+ * headers timeout: issue #14); EndpointPool takes a connector, so it dials and verifies TLS exactly as
+ * the HTTP/2 path does.
  */
-import { createRequire } from 'node:module';
 import type { TLSSocket } from 'node:tls';
-import type { Dispatcher, Pool as UndiciPool } from 'undici';
+import type { Dispatcher } from 'undici';
 import { ErrorCode, SwyError } from '../errors.ts';
+import { EndpointPool } from './endpoint-pool.ts';
 import { H2EndpointPool } from './h2-endpoint-pool.ts';
 import { connectTls, type ConnectCallback } from './upstream-connect.ts';
 
-// The Pool's own module, not the package entry, which loads all of undici (see endpoint-pool.ts).
-const Pool = createRequire(import.meta.url)('undici/lib/dispatcher/pool.js') as typeof UndiciPool;
+
+/** TlsEndpointPoolOptions.maxQueued when not given: --upstream-max-queue's default. */
+const DEFAULT_MAX_QUEUED = 1024;
 
 export interface TlsEndpointPoolOptions {
   readonly host: string;
@@ -34,7 +35,7 @@ export interface TlsEndpointPoolOptions {
   /** Most connections (HTTP/1.1) or sessions (HTTP/2) to this endpoint. */
   readonly maxConnections: number;
   readonly keepAliveTimeoutMs: number;
-  /** Most requests waiting for an HTTP/2 stream (`--upstream-max-queue`); undici's Pool (HTTP/1.1 over TLS) keeps its own queue. */
+  /** Most requests waiting for a connection or an HTTP/2 stream (`--upstream-max-queue`); default 1024. */
   readonly maxQueued?: number;
 }
 
@@ -52,7 +53,7 @@ function handOver(socket: TLSSocket, callback: ConnectCallback<TLSSocket>): void
 export class TlsEndpointPool {
   readonly #options: TlsEndpointPoolOptions;
   #h2: H2EndpointPool | undefined;
-  #http1: UndiciPool | undefined;
+  #http1: EndpointPool | undefined;
   /** Requests waiting for the first connection's ALPN answer, as [options, handler] pairs. */
   #waiting: (Dispatcher.DispatchOptions | Handler)[] = [];
   #probing = false;
@@ -136,11 +137,12 @@ export class TlsEndpointPool {
           keepAliveTimeoutMs: this.#options.keepAliveTimeoutMs,
         });
       } else {
-        this.#http1 = new Pool(`https://${this.#options.authority}`, {
-          connections: this.#options.maxConnections,
-          pipelining: 1,
-          keepAliveTimeout: this.#options.keepAliveTimeoutMs,
-          connect: this.#connectHttp1 as never,
+        this.#http1 = new EndpointPool(`https://${this.#options.authority}`, {
+          maxConnections: this.#options.maxConnections,
+          maxQueued: this.#options.maxQueued ?? DEFAULT_MAX_QUEUED,
+          connectTimeoutMs: this.#options.connectTimeoutMs,
+          keepAliveTimeoutMs: this.#options.keepAliveTimeoutMs,
+          connector: this.#connectHttp1,
         });
       }
       const waiting = this.#waiting;
