@@ -64,6 +64,8 @@ export interface Config {
   readonly clientBodyTimeoutMs: number;
   /** Request body bytes held in memory before a pod connection is taken (a slow upload never holds one), bytes. */
   readonly requestBufferSize: number;
+  /** What all requests of a worker may hold that way at once; past it bodies stream, bytes. */
+  readonly requestBufferTotal: number;
   /** After an early answer to a request whose body still arrives, how long the rest is read before the connection closes, ms. */
   readonly lingeringTimeoutMs: number;
   /** Client connections per listener and worker; undefined: derived from the file-descriptor limit at start-up (runtime/fd-budget.ts). */
@@ -165,6 +167,8 @@ Options:
   --request-buffer-size BYTES   request body bytes buffered before a pod
                                 connection is taken, so a slow upload never
                                 holds one                                   [default: 65536]
+  --request-buffer-total BYTES  what all requests of a worker may hold that
+                                way at once; past it bodies stream     [default: 67108864]
   --lingering-timeout D         after an early answer, how long the rest of
                                 a request body is read before closing       [default: 5s]
   --max-client-connections N    client connections per listener and worker;
@@ -227,6 +231,7 @@ const OPTIONS = {
   'client-keepalive-timeout': { type: 'string', default: '5s' },
   'client-body-timeout': { type: 'string', default: '60s' },
   'request-buffer-size': { type: 'string', default: '65536' },
+  'request-buffer-total': { type: 'string', default: '67108864' },
   'lingering-timeout': { type: 'string', default: '5s' },
   'max-client-connections': { type: 'string' },
   'merge-slashes': { type: 'string', default: 'true' },
@@ -300,6 +305,7 @@ export function parseFlags(argv: readonly string[]): ParseResult {
     clientKeepAliveTimeoutMs: parseDuration('--client-keepalive-timeout', values['client-keepalive-timeout'], errors, false),
     clientBodyTimeoutMs: parseDuration('--client-body-timeout', values['client-body-timeout'], errors, false),
     requestBufferSize: parseInteger('--request-buffer-size', values['request-buffer-size'], 0, 64 * 1024 * 1024, errors),
+    requestBufferTotal: parseInteger('--request-buffer-total', values['request-buffer-total'], 0, 64 * 1024 * 1024 * 1024, errors),
     lingeringTimeoutMs: parseDuration('--lingering-timeout', values['lingering-timeout'], errors, true),
     maxClientConnections: values['max-client-connections'] === undefined ? undefined : parseInteger('--max-client-connections', values['max-client-connections'], 1, 10_000_000, errors),
     mergeSlashes: parseBoolean('--merge-slashes', values['merge-slashes'], errors),

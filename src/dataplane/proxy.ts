@@ -28,7 +28,7 @@ import type { HttpExchange } from './exchange.ts';
 import type { TrafficCounters } from './counters.ts';
 import { wantsTrailers } from './grpc.ts';
 import { clientResponseHeaders, clientTrailerFields } from './headers.ts';
-import { BodyPrefetch, RequestBody } from './request-body.ts';
+import { BodyPrefetch, RequestBody, type BodyBufferBudget } from './request-body.ts';
 import type { RetryBudget } from './retry-budget.ts';
 import { classifyUpstreamError, sendFailure, type FailureCode } from './status.ts';
 import { acceptUpgrade, isUpgrade, openUpgradeClient, type UpgradeClient } from './tunnel.ts';
@@ -42,6 +42,8 @@ export interface ProxyDefaults {
   readonly idleTimeoutMs: number;
   /** Request body bytes buffered before a pod connection is taken (`--request-buffer-size`). */
   readonly requestBufferSize: number;
+  /** What all requests of the process may buffer at once (`--request-buffer-total`). */
+  readonly bodyBudget: BodyBufferBudget;
 }
 
 /** Shared by every exchange of a listener. */
@@ -132,11 +134,12 @@ class Exchange implements Dispatcher.DispatchHandler {
     if (this.#hasBody && this.#prefetch === undefined && bufferSize > 0 && !this.#client.grpc) {
       // Collect the start of the body first: a slow upload then holds no pod connection. Not for a gRPC
       // call: its body is a stream of messages that may wait for the pod's answers (bidirectional calls).
-      const prefetch = new BodyPrefetch(this.#client, bufferSize, (err) => {
+      const prefetch = new BodyPrefetch(this.#client, bufferSize, this.#ctx.defaults.bodyBudget, (err) => {
         if (this.#clientGone) return; // nothing to answer
         if (err === undefined) return this.start(this.#endpoint!);
         // The client broke its body off but is still there: answered as when the body streams (onError).
         this.#client.keepAlive = false;
+        this.#end();
         sendFailure(this.#client, ErrorCode.PROXY_INTERNAL);
       });
       this.#prefetch = prefetch;
@@ -187,6 +190,7 @@ class Exchange implements Dispatcher.DispatchHandler {
   }
 
   onComplete(trailers: string[] | null): void {
+    this.#end();
     // undici hands over the raw trailer fields (Buffers at run time, whatever its types say).
     this.#client.end(trailers !== null && trailers.length > 0 ? clientTrailerFields(trailers as unknown as Buffer[]) : undefined);
     // An upgrade the pod answered with an ordinary response: the client's connection closes after it.
@@ -205,6 +209,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     this.#releaseUpgradeClient(true);
     if (this.#clientGone) return;
     if (this.#responded) {
+      this.#end();
       // Headers went out: nothing can be retried. The response is cut, except a gRPC call, which ends with
       // status trailers (UNAVAILABLE and the like) as gRPC clients expect.
       this.#ctx.log.debug({ err, endpoint: this.#endpoint!.key }, 'upstream response broke off');
@@ -215,6 +220,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     if (this.#hasBody) this.#client.keepAlive = false;
     const local = this.#localFailure(err);
     if (local !== undefined) {
+      this.#end();
       this.#ctx.log.debug({ err, endpoint: this.#endpoint!.key, code: local }, 'request not forwarded');
       sendFailure(this.#client, local);
       return;
@@ -223,6 +229,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     const key = this.#endpoint!.key;
     this.#ctx.health.recordFailure(key, failureKind(code), this.#backend);
     if (this.#retryable(err) && this.#retry(key)) return;
+    this.#end();
     this.#ctx.log.debug({ err, endpoint: key, code }, 'upstream request failed');
     sendFailure(this.#client, code);
   }
@@ -275,7 +282,13 @@ class Exchange implements Dispatcher.DispatchHandler {
     setImmediate(() => (destroy ? upgradeClient.destroy() : upgradeClient.close()).catch(ignore));
   }
 
+  /** The exchange is over (answered, failed or abandoned): its collected body no longer counts against the budget. */
+  #end(): void {
+    this.#prefetch?.release();
+  }
+
   readonly #onClientGone = (): void => {
+    this.#end();
     this.#clientGone = true;
     this.#abort?.(new Error('client closed the connection'));
   };

@@ -11,6 +11,36 @@
 import { Readable } from 'node:stream';
 import type { BodySink, HttpExchange } from './exchange.ts';
 
+/**
+ * The bytes all BodyPrefetches of a process may hold at once (`--request-buffer-total`): without it,
+ * every client connection could park `--request-buffer-size` bytes in memory. Past it a prefetch stops
+ * early and the rest of its body streams (taking a pod connection, bounded by the pool's queue), so
+ * memory stays bounded and nothing is refused.
+ */
+export class BodyBufferBudget {
+  readonly limit: number;
+  #used = 0;
+
+  constructor(limit: number) {
+    this.limit = limit;
+  }
+
+  /** Bytes held now. */
+  get used(): number {
+    return this.#used;
+  }
+
+  take(bytes: number): boolean {
+    if (this.#used + bytes > this.limit) return false;
+    this.#used += bytes;
+    return true;
+  }
+
+  give(bytes: number): void {
+    this.#used -= bytes;
+  }
+}
+
 /** Collects the start of a request body; calls `done` once (an error: the client broke the body off). */
 export class BodyPrefetch implements BodySink {
   readonly chunks: Buffer[] = [];
@@ -19,12 +49,16 @@ export class BodyPrefetch implements BodySink {
   ended = false;
   readonly #src: HttpExchange;
   readonly #limit: number;
+  readonly #budget: BodyBufferBudget;
+  /** Bytes counted against the budget, given back by release(). */
+  #held = 0;
   #done: ((err: Error | undefined) => void) | undefined;
   #finishing = false;
 
-  constructor(src: HttpExchange, limit: number, done: (err: Error | undefined) => void) {
+  constructor(src: HttpExchange, limit: number, budget: BodyBufferBudget, done: (err: Error | undefined) => void) {
     this.#src = src;
     this.#limit = limit;
+    this.#budget = budget;
     this.#done = done;
   }
 
@@ -35,8 +69,11 @@ export class BodyPrefetch implements BodySink {
   onData(chunk: Buffer): boolean {
     this.chunks.push(chunk);
     this.size += chunk.length;
+    // A chunk already read is kept either way; past the process's budget the body streams from here on.
+    const counted = this.#budget.take(chunk.length);
+    if (counted) this.#held += chunk.length;
     // Chunks already read may still be on their way in this turn: finish after it, with all of them.
-    if (this.size >= this.#limit && !this.#finishing) {
+    if ((this.size >= this.#limit || !counted) && !this.#finishing) {
       this.#finishing = true;
       queueMicrotask(() => this.#finish(undefined));
     }
@@ -59,10 +96,12 @@ export class BodyPrefetch implements BodySink {
     return this.chunks[0];
   }
 
-  /** The client went away while the body was being collected: `done` is never called. */
-  cancel(): void {
-    this.#done = undefined;
+  /** Gives the collected bytes back to the budget (the exchange is over); idempotent. */
+  release(): void {
+    this.#budget.give(this.#held);
+    this.#held = 0;
   }
+
 
   #finish(err: Error | undefined): void {
     const done = this.#done;

@@ -10,6 +10,7 @@ import type { ClientLimits, Listener } from '../dataplane/http-listener.ts';
 import { createIngressListener } from '../dataplane/ingress-listener.ts';
 import type { ProxyContext } from '../dataplane/proxy.ts';
 import { TrafficCounters } from '../dataplane/counters.ts';
+import { BodyBufferBudget } from '../dataplane/request-body.ts';
 import { RetryBudget } from '../dataplane/retry-budget.ts';
 import { createServiceListener } from '../dataplane/service-listener.ts';
 import { TunnelRegistry } from '../dataplane/tunnel-registry.ts';
@@ -86,7 +87,7 @@ export function createDataPlane(options: DataPlaneOptions): DataPlane {
     budget,
     counters,
     tunnels,
-    defaults: { responseTimeoutMs: config.upstreamTimeoutMs, idleTimeoutMs: config.upstreamIdleTimeoutMs, requestBufferSize: config.requestBufferSize },
+    defaults: { responseTimeoutMs: config.upstreamTimeoutMs, idleTimeoutMs: config.upstreamIdleTimeoutMs, requestBufferSize: config.requestBufferSize, bodyBudget: new BodyBufferBudget(config.requestBufferTotal) },
     log: log.child({ component: 'proxy' }),
   };
   const limits: ClientLimits = {

@@ -61,6 +61,34 @@ describe('slow uploads (the attack of issue #14)', () => {
     expect(attackers.filter((s) => !s.destroyed).length).toBeGreaterThan(290);
   }, 60_000);
 
+  it('--request-buffer-total bounds what all collected bodies hold: past it a body streams, and bytes come back when an exchange ends', async () => {
+    const { sy, pod } = await setup(['--request-buffer-size', '4096', '--request-buffer-total', '8192']);
+    /** A client that sends 2 KiB of a 100 kB body at once, then nothing. */
+    const upload = (path: string): Socket => {
+      const socket = connect(sy.ingress);
+      defer(() => socket.destroy());
+      socket.on('error', () => {});
+      socket.on('connect', () => socket.write(`POST ${path} HTTP/1.1${CRLF}Host: web.example${CRLF}Content-Length: 100000${CRLF}${CRLF}${'x'.repeat(2048)}`));
+      return socket;
+    };
+    const seen = (path: string): boolean => pod.requests.some((r) => r.url === path);
+    const held = [upload('/held-1'), upload('/held-2'), upload('/held-3'), upload('/held-4')];
+    await new Promise((r) => setTimeout(r, 500));
+    // 4 × 2 KiB fill the 8 KiB: all four are still being collected, none reached the pod.
+    expect(['/held-1', '/held-2', '/held-3', '/held-4'].filter(seen)).toEqual([]);
+    upload('/streamed');
+    const deadline = Date.now() + 3000;
+    while (!seen('/streamed') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(seen('/streamed'), 'past the total, a body streams to the pod').toBe(true);
+    // Two of the first clients leave: their bytes are given back, and the next body is collected again.
+    held[0]!.destroy();
+    held[1]!.destroy();
+    await new Promise((r) => setTimeout(r, 300));
+    upload('/held-again');
+    await new Promise((r) => setTimeout(r, 500));
+    expect(seen('/held-again')).toBe(false);
+  });
+
   it('a body that pauses longer than --client-body-timeout gets 408 body-timeout, never reaching the pod', async () => {
     const { sy, pod } = await setup(['--client-body-timeout', '1s']);
     const started = Date.now();

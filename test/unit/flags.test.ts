@@ -45,6 +45,7 @@ describe('parseFlags: defaults', () => {
       clientKeepAliveTimeoutMs: 5_000,
       clientBodyTimeoutMs: 60_000,
       requestBufferSize: 65_536,
+      requestBufferTotal: 67_108_864,
       lingeringTimeoutMs: 5_000,
       maxClientConnections: undefined,
       mergeSlashes: true,

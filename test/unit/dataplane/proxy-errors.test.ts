@@ -19,6 +19,7 @@ import { RoundRobin } from '../../../src/dataplane/balancer.ts';
 import { TrafficCounters } from '../../../src/dataplane/counters.ts';
 import type { BodySink, HttpExchange } from '../../../src/dataplane/exchange.ts';
 import { proxyRequest, type ProxyContext } from '../../../src/dataplane/proxy.ts';
+import { BodyBufferBudget } from '../../../src/dataplane/request-body.ts';
 import { RetryBudget } from '../../../src/dataplane/retry-budget.ts';
 import type { TunnelRegistry } from '../../../src/dataplane/tunnel-registry.ts';
 import type { UpstreamPools } from '../../../src/dataplane/upstream-pools.ts';
@@ -65,6 +66,11 @@ class FakeClient implements HttpExchange {
   #sink: BodySink | undefined;
   #paused = false;
   #gone = false;
+
+  /** The client went away (goAway). */
+  get gone(): boolean {
+    return this.#gone;
+  }
 
   readonly method: string;
   readonly hasBody: boolean;
@@ -313,7 +319,7 @@ function setup(steps: readonly Step[], requestBufferSize: number, eps: readonly 
     counters,
     // Only an upgrade reads it (the connect timeout of its own Client).
     tunnels: { connectTimeoutMs: 1000 } as TunnelRegistry,
-    defaults: { responseTimeoutMs: 60_000, idleTimeoutMs: 60_000, requestBufferSize },
+    defaults: { responseTimeoutMs: 60_000, idleTimeoutMs: 60_000, requestBufferSize, bodyBudget: new BodyBufferBudget(1 << 30) },
     log,
   };
   const recordFailure = vi.spyOn(health, 'recordFailure');
@@ -530,6 +536,9 @@ describe('proxyRequest: whose failure it is (issue #14)', () => {
     if (row.podBody !== undefined) expect(Buffer.concat(t.calls.at(-1)!.received).toString()).toBe(row.podBody);
     // A request whose body may be left unread never leaves the client connection open for another.
     if (row.body !== undefined && row.body !== 'none' && typeof row.answer === 'object' && row.answer.error !== null) expect(exchange.keepAlive).toBe(false);
+    // An exchange that is over (answered, cut, or its client gone) holds no collected body bytes any more.
+    const over = (typeof row.answer === 'object' && row.answer.ended) || row.answer === 'destroyed' || exchange.gone;
+    if (over) expect(t.ctx.defaults.bodyBudget.used, 'body bytes still counted').toBe(0);
   }
 });
 
