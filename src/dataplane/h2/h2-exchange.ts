@@ -316,7 +316,9 @@ export class Http2Exchange implements HttpExchange {
     this.#sink = undefined;
     this.#pending = undefined;
     this.#stream.resume();
-    if (!this.#wantTrailers) this.#resetIfStillSending();
+    // On the next turn: Node 26 submits a response head on a turn of its own, and a reset sent before
+    // it reaches the client first (gRPC clients then see "RST_STREAM with code 0" instead of the status).
+    if (!this.#wantTrailers) setImmediate(() => this.#resetIfStillSending());
   }
 
   #resetIfStillSending(): void {
