@@ -30,6 +30,7 @@ export interface HttpExchange {
   readonly forwardedFor: string | undefined;
   /** The request has a body. */
   readonly hasBody: boolean;
+  /** The client's address: the TCP peer's, or the source a PROXY protocol header gave (proxy-protocol.ts). */
   readonly remoteAddress: string;
   /** The listener's port the client connected to. */
   readonly localPort: number;
