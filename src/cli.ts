@@ -1,13 +1,16 @@
 /**
  * `switchyard`: parse flags, start, stop gracefully on SIGINT/SIGTERM.
  * Exit codes: 0 after a clean stop, 1 when start-up fails (bad manifests, a port in use), 2 for bad flags.
+ * `switchyard check`: 0 when the manifests would start the proxy, 1 when they would not, 2 for bad flags.
  */
 import type { SwyError } from './errors.ts';
 import { USAGE, parseFlags } from './flags.ts';
 import { createRootLogger } from './log.ts';
 import { startSwitchyard } from './main.ts';
+import { checkManifests, formatCheckReport, parseCheckArgs } from './runtime/check.ts';
 
 export async function runCli(argv: readonly string[]): Promise<number> {
+  if (argv[0] === 'check') return runCheck(argv.slice(1));
   const parsed = parseFlags(argv);
   if (parsed.kind === 'help') {
     process.stdout.write(USAGE);
@@ -47,4 +50,20 @@ export async function runCli(argv: readonly string[]): Promise<number> {
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
   });
+}
+
+/** `switchyard check --manifests PATH ...`: the report on stdout, nothing started. */
+async function runCheck(argv: readonly string[]): Promise<number> {
+  const parsed = parseCheckArgs(argv);
+  if (parsed.kind === 'help') {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  if (parsed.kind === 'error') {
+    process.stderr.write(parsed.errors.map((e) => `switchyard check: ${e}\n`).join('') + '\n' + USAGE);
+    return 2;
+  }
+  const result = await checkManifests(parsed.config);
+  process.stdout.write(parsed.output === 'json' ? `${JSON.stringify(result, null, 2)}\n` : formatCheckReport(result, process.cwd()));
+  return result.ok ? 0 : 1;
 }

@@ -101,6 +101,9 @@ export interface Config {
 }
 
 export const USAGE = `Usage: switchyard (--manifests PATH ... | --kubeconfig PATH | --in-cluster) [options]
+       switchyard check --manifests PATH ... [--output text|json] [options]
+                     load and compile the manifests as start-up would, print every problem;
+                     exit 0: would start (warnings allowed), 1: would not, 2: bad flags
 
 Routes HTTP by Kubernetes Ingress rules, round-robin across ready endpoints, from manifest files
 and/or a Kubernetes API server.

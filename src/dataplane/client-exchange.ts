@@ -8,7 +8,7 @@
  */
 import type { Socket } from 'node:net';
 import type { BodySink, HttpExchange } from './exchange.ts';
-import { requestFields } from './headers.ts';
+import { requestFields, requestIdFor } from './headers.ts';
 import { clientAddress } from './proxy-protocol.ts';
 
 export type { BodySink } from './exchange.ts';
@@ -82,6 +82,7 @@ export class ClientExchange implements HttpExchange {
   readonly connection: string | undefined;
   /** Every X-Forwarded-For field, joined with ", ". */
   readonly forwardedFor: string | undefined;
+  readonly requestId: string;
   /** The request has a body (a Content-Length other than 0, or a Transfer-Encoding). */
   readonly hasBody: boolean;
   readonly remoteAddress: string;
@@ -131,10 +132,11 @@ export class ClientExchange implements HttpExchange {
     this.rawHeaders = rawHeaders;
     this.versionMinor = versionMinor;
     this.keepAlive = keepAlive;
-    const { host, connection, forwardedFor, hasBody, expect } = requestFields(rawHeaders);
+    const { host, connection, forwardedFor, hasBody, expect, clientRequestId } = requestFields(rawHeaders);
     this.host = host;
     this.connection = connection;
     this.forwardedFor = forwardedFor;
+    this.requestId = requestIdFor(clientRequestId);
     this.hasBody = hasBody;
     this.#expectContinue = expect !== undefined && versionMinor >= 1 && expect.trim().toLowerCase() === '100-continue';
     this.unmetExpectation = expect !== undefined && versionMinor >= 1 && !this.#expectContinue;

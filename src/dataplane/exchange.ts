@@ -28,6 +28,12 @@ export interface HttpExchange {
   readonly connection: string | undefined;
   /** Every X-Forwarded-For field, joined with ", ". */
   readonly forwardedFor: string | undefined;
+  /**
+   * The request's id, set once by the constructor (headers.ts requestIdFor): the client's X-Request-Id
+   * when valid, else a generated UUID. The pod gets it as X-Request-Id, the client in the response
+   * (unless the pod set its own) and in Switchyard's own failure answers; an access log reads it here.
+   */
+  readonly requestId: string;
   /** The request has a body. */
   readonly hasBody: boolean;
   /** The client's address: the TCP peer's, or the source a PROXY protocol header gave (proxy-protocol.ts). */

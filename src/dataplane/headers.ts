@@ -8,6 +8,7 @@
  * that peer is a trusted proxy (`--trusted-proxies`, trusted-proxies.ts), and otherwise replaced, so a
  * client cannot pose as another address, scheme or host to the pod.
  */
+import { randomUUID } from 'node:crypto';
 import type { EdgePolicy } from './edge-policy.ts';
 import { isTrustedProxy } from './trusted-proxies.ts';
 
@@ -25,16 +26,18 @@ const HOP_BY_HOP = new Set(['connection', 'proxy-connection', 'keep-alive', 'te'
  */
 const NEVER_HOP_BY_HOP = new Set(['host', 'content-length', 'transfer-encoding', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-port', 'forwarded']);
 
-/** The request fields upstreamRequestHeaders replaces, as bits (Expect and For are never kept as sent). */
-const Replaced = { Expect: 0, For: 1, Proto: 2, Host: 4, Port: 8, Forwarded: 16 } as const;
+/** The request fields upstreamRequestHeaders replaces, as bits (Never and For are never kept as sent). */
+const Replaced = { Never: 0, For: 1, Proto: 2, Host: 4, Port: 8, Forwarded: 16 } as const;
 
 /**
- * Request fields Switchyard sets itself (X-Forwarded-*, Forwarded), plus `expect`: the 100-continue
- * exchange is answered by Switchyard's own server, and forwarding it would make the upstream client
- * wait for a second one.
+ * Request fields Switchyard sets itself (X-Forwarded-*, Forwarded, X-Request-Id: the exchange's
+ * `requestId`, which is the client's own when valid), plus `expect`: the 100-continue exchange is
+ * answered by Switchyard's own server, and forwarding it would make the upstream client wait for a
+ * second one.
  */
 const REPLACED_ON_REQUEST = new Map<string, number>([
-  ['expect', Replaced.Expect],
+  ['expect', Replaced.Never],
+  ['x-request-id', Replaced.Never],
   ['x-forwarded-for', Replaced.For],
   ['x-forwarded-proto', Replaced.Proto],
   ['x-forwarded-host', Replaced.Host],
@@ -70,6 +73,8 @@ export interface RequestFields {
   /** A Content-Length other than 0, or any Transfer-Encoding. */
   readonly hasBody: boolean;
   readonly expect: string | undefined;
+  /** The first X-Request-Id field as sent (unchecked: requestIdFor decides whether it is kept). */
+  readonly clientRequestId: string | undefined;
 }
 
 /**
@@ -83,6 +88,7 @@ export function requestFields(raw: readonly string[]): RequestFields {
   let contentLength: string | undefined;
   let transferEncoding = false;
   let expect: string | undefined;
+  let clientRequestId: string | undefined;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
     // Names are compared only when their length fits: most fields cost one switch.
@@ -96,6 +102,9 @@ export function requestFields(raw: readonly string[]): RequestFields {
       case 10:
         if (name.toLowerCase() === 'connection') connection = join(connection, raw[i + 1]!);
         break;
+      case 12:
+        if (clientRequestId === undefined && name.toLowerCase() === 'x-request-id') clientRequestId = raw[i + 1];
+        break;
       case 14:
         if (name.toLowerCase() === 'content-length') contentLength = raw[i + 1];
         break;
@@ -107,7 +116,24 @@ export function requestFields(raw: readonly string[]): RequestFields {
         break;
     }
   }
-  return { host, connection, forwardedFor, hasBody: transferEncoding || (contentLength !== undefined && contentLength !== '0'), expect };
+  return { host, connection, forwardedFor, hasBody: transferEncoding || (contentLength !== undefined && contentLength !== '0'), expect, clientRequestId };
+}
+
+/** The longest client X-Request-Id kept (Envoy and nginx ids are 36 and 32 characters; W3C trace ids 32). */
+export const MAX_REQUEST_ID_LENGTH = 200;
+/**
+ * What a kept X-Request-Id may be made of: visible ASCII (0x21–0x7E), 1 to MAX_REQUEST_ID_LENGTH of
+ * them. The id is echoed to the client and written to the pod and the log, so anything else — control
+ * characters, spaces, obs-text, an empty or oversized value — is replaced, never reflected.
+ */
+const VALID_REQUEST_ID = new RegExp(`^[!-~]{1,${MAX_REQUEST_ID_LENGTH}}$`);
+
+/**
+ * The request's id: the client's X-Request-Id when it is valid (VALID_REQUEST_ID), else a new random
+ * UUID (v4). Called once per exchange, by its constructor.
+ */
+export function requestIdFor(sent: string | undefined): string {
+  return sent !== undefined && VALID_REQUEST_ID.test(sent) ? sent : randomUUID();
 }
 
 function join(prior: string | undefined, value: string): string {
@@ -124,6 +150,8 @@ export interface ClientRequestHead {
   readonly connection: string | undefined;
   /** Every X-Forwarded-For field, joined with ", ". */
   readonly forwardedFor: string | undefined;
+  /** The exchange's id (requestIdFor): sent to the pod as X-Request-Id, in place of the client's fields. */
+  readonly requestId: string;
   /** The client's address: the TCP peer's, or the PROXY protocol header's source (proxy-protocol.ts clientAddress). */
   readonly remoteAddress: string;
 }
@@ -176,6 +204,7 @@ export function upstreamRequestHeaders(req: ClientRequestHead, info: ForwardedIn
   if (targetHost !== undefined) out.push('host', targetHost);
   const host = targetHost ?? req.host;
   const prior = trusted ? req.forwardedFor : undefined;
+  out.push('x-request-id', req.requestId);
   out.push('x-forwarded-for', prior ? `${prior}, ${clientAddress}` : clientAddress);
   if ((kept & Replaced.Proto) === 0) out.push('x-forwarded-proto', info.proto);
   if ((kept & Replaced.Host) === 0 && host !== undefined) out.push('x-forwarded-host', host);
@@ -205,21 +234,25 @@ export function forwardedElement(address: string, proto: string, host: string | 
  * The upstream's raw response header fields (undici's [name, value, …] buffers) as a flat list for the
  * client: names with their case, repeated fields (Set-Cookie) as repeated pairs, and hop-by-hop fields
  * (and those the upstream's Connection names) dropped, and `server: switchyard` added when the pod sent
- * no Server field. Bytes pass through as latin1, the way Node writes header strings back out.
+ * no Server field, and `x-request-id: requestId` when the pod sent no X-Request-Id (a pod that sets its
+ * own keeps it: it may log under that id). Bytes pass through as latin1, the way Node writes header
+ * strings back out.
  */
-export function clientResponseHeaders(raw: readonly Buffer[]): string[] {
-  return endToEndFields(raw, true);
+export function clientResponseHeaders(raw: readonly Buffer[], requestId: string): string[] {
+  return endToEndFields(raw, requestId);
 }
 
 /** The upstream's raw trailer fields for the client: as clientResponseHeaders, without a Server field. */
 export function clientTrailerFields(raw: readonly Buffer[]): string[] {
-  return endToEndFields(raw, false);
+  return endToEndFields(raw, undefined);
 }
 
-function endToEndFields(raw: readonly Buffer[], addServer: boolean): string[] {
+/** `requestId`: a response head (a Server and an X-Request-Id field are added when missing); undefined: trailers. */
+function endToEndFields(raw: readonly Buffer[], requestId: string | undefined): string[] {
   const out: string[] = [];
   let connection: string[] | undefined;
   let server = false;
+  let hasRequestId = false;
   for (let i = 0; i + 1 < raw.length; i += 2) {
     const name = raw[i]!.toString('latin1');
     const lower = name.toLowerCase();
@@ -228,13 +261,19 @@ function endToEndFields(raw: readonly Buffer[], addServer: boolean): string[] {
       continue;
     }
     if (lower.length === 6 && lower === 'server') server = true;
+    else if (lower.length === 12 && lower === 'x-request-id') hasRequestId = true;
     out.push(name, raw[i + 1]!.toString('latin1'));
   }
   // The pod's own Server header when it sent one, else ours (the ingress-controller conformance suite checks for one).
-  if (!server && addServer) out.push('server', SERVER_NAME);
+  if (requestId !== undefined) {
+    if (!server) out.push('server', SERVER_NAME);
+    if (!hasRequestId) out.push('x-request-id', requestId);
+  }
   const named = connectionTokens(connection?.length === 1 ? connection[0] : connection);
   if (named === undefined) return out;
   const kept: string[] = [];
   for (let i = 0; i < out.length; i += 2) if (!named.has(out[i]!.toLowerCase())) kept.push(out[i]!, out[i + 1]!);
+  // An X-Request-Id the pod's Connection names went with it: the client still gets the exchange's.
+  if (requestId !== undefined && named.has('x-request-id')) kept.push('x-request-id', requestId);
   return kept;
 }

@@ -9,7 +9,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { BodySink, HttpExchange } from './exchange.ts';
-import { requestFields } from './headers.ts';
+import { requestFields, requestIdFor } from './headers.ts';
 import { clientAddress } from './proxy-protocol.ts';
 
 /** What an exchange needs from the server that made it. */
@@ -40,6 +40,7 @@ export class NodeExchange implements HttpExchange {
   readonly host: string | undefined;
   readonly connection: string | undefined;
   readonly forwardedFor: string | undefined;
+  readonly requestId: string;
   readonly hasBody: boolean;
   readonly remoteAddress: string;
   readonly localPort: number;
@@ -88,10 +89,11 @@ export class NodeExchange implements HttpExchange {
     this.url = req.url ?? '/';
     this.rawHeaders = req.rawHeaders;
     this.versionMinor = req.httpVersionMinor;
-    const { host, connection, forwardedFor, hasBody, expect } = requestFields(req.rawHeaders);
+    const { host, connection, forwardedFor, hasBody, expect, clientRequestId } = requestFields(req.rawHeaders);
     this.host = host;
     this.connection = connection;
     this.forwardedFor = forwardedFor;
+    this.requestId = requestIdFor(clientRequestId);
     this.hasBody = hasBody;
     const minor = this.versionMinor;
     this.#expectContinue = expect !== undefined && minor >= 1 && expect.trim().toLowerCase() === '100-continue';

@@ -179,7 +179,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     else this.#ctx.health.recordSuccess(key);
     this.#responded = true;
     this.#resume = resume;
-    this.#client.writeHead(statusCode, clientResponseHeaders(rawHeaders));
+    this.#client.writeHead(statusCode, clientResponseHeaders(rawHeaders, this.#client.requestId));
     return true;
   }
 

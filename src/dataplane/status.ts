@@ -39,6 +39,7 @@ export const FAILURES = {
 export type FailureCode = keyof typeof FAILURES;
 
 export const ERROR_HEADER = 'x-switchyard-error';
+const REQUEST_ID_HEADER = 'x-request-id';
 
 /** The response head fields and body of each failure, built once. */
 const FAILURE_RESPONSES = new Map<string, { readonly headers: readonly string[]; readonly body: Buffer }>(
@@ -99,9 +100,10 @@ export function grpcFailureTrailers(code: FailureCode): readonly string[] {
 }
 
 /**
- * Answers with the failure's status, reason header and body; a gRPC call gets its gRPC status instead
- * (HTTP 200, trailers-only). When the response has begun, a gRPC call is ended with the status in its
- * trailers (a client then sees UNAVAILABLE, not a broken stream); any other response is cut.
+ * Answers with the failure's status, reason header, `x-request-id` (the exchange's) and body; a gRPC
+ * call gets its gRPC status instead (HTTP 200, trailers-only, with the id too). When the response has
+ * begun, a gRPC call is ended with the status in its trailers (a client then sees UNAVAILABLE, not a
+ * broken stream); any other response is cut.
  */
 export function sendFailure(exchange: HttpExchange, code: FailureCode): void {
   if (exchange.headersSent) {
@@ -110,12 +112,13 @@ export function sendFailure(exchange: HttpExchange, code: FailureCode): void {
     return;
   }
   if (exchange.grpc) {
-    exchange.writeHead(200, GRPC_RESPONSES.get(code)!);
+    exchange.writeHead(200, [...GRPC_RESPONSES.get(code)!, REQUEST_ID_HEADER, exchange.requestId]);
     exchange.end();
     return;
   }
   const response = FAILURE_RESPONSES.get(code)!;
-  exchange.writeHead(FAILURES[code].status, response.headers);
+  // A failure is not the hot path: one copy of the prebuilt fields per answer.
+  exchange.writeHead(FAILURES[code].status, [...response.headers, REQUEST_ID_HEADER, exchange.requestId]);
   exchange.write(response.body);
   exchange.end();
 }

@@ -20,6 +20,7 @@
 import type { ServerHttp2Stream } from 'node:http2';
 import type { BodySink, HttpExchange } from '../exchange.ts';
 import { GrpcStatus } from '../grpc.ts';
+import { requestIdFor } from '../headers.ts';
 import { clientFailureResponse, grpcClientFailureHead } from '../status.ts';
 import { responseHead, trailerFields, type H2Request, type H2ResponseHead } from './h2-headers.ts';
 
@@ -78,6 +79,7 @@ export class Http2Exchange implements HttpExchange {
   /** Connection-specific fields do not exist in HTTP/2. */
   readonly connection = undefined;
   readonly forwardedFor: string | undefined;
+  readonly requestId: string;
   readonly hasBody: boolean;
   readonly remoteAddress: string;
   readonly localPort: number;
@@ -132,6 +134,7 @@ export class Http2Exchange implements HttpExchange {
     this.rawHeaders = request.rawHeaders;
     this.host = request.host;
     this.forwardedFor = request.forwardedFor;
+    this.requestId = requestIdFor(request.clientRequestId);
     this.grpc = request.grpc;
     this.#teTrailers = request.teTrailers;
     this.hasBody = hasBody;

@@ -26,6 +26,8 @@ export interface H2Request {
   readonly rawHeaders: string[];
   /** Every x-forwarded-for field, joined with ", ". */
   readonly forwardedFor: string | undefined;
+  /** The first x-request-id field as sent (unchecked: headers.ts requestIdFor decides whether it is kept). */
+  readonly clientRequestId: string | undefined;
   readonly grpc: boolean;
   /** The client sent `te: trailers` (gRPC clients always do): it reads trailers. */
   readonly teTrailers: boolean;
@@ -58,6 +60,7 @@ export function translateRequest(raw: readonly string[], maxHeaderListSize: numb
   let authority: string | undefined;
   let host: string | undefined;
   let forwardedFor: string | undefined;
+  let clientRequestId: string | undefined;
   let contentType: string | undefined;
   let teTrailers = false;
   let cookie = -1;
@@ -87,6 +90,9 @@ export function translateRequest(raw: readonly string[], maxHeaderListSize: numb
       case 'x-forwarded-for':
         forwardedFor = forwardedFor === undefined ? value : `${forwardedFor}, ${value}`;
         break;
+      case 'x-request-id':
+        clientRequestId ??= value;
+        break;
       case 'content-type':
         contentType ??= value;
         break;
@@ -110,7 +116,7 @@ export function translateRequest(raw: readonly string[], maxHeaderListSize: numb
   // The same rule as HTTP/1.1's Host (request-checks.ts): uri-host [":" port], no userinfo, no spaces.
   if (!isValidHost(host)) return 'INVALID_HOST';
   out[1] = host;
-  return { method, url: url ?? '', host, rawHeaders: out, forwardedFor, grpc: isGrpcContentType(contentType), teTrailers };
+  return { method, url: url ?? '', host, rawHeaders: out, forwardedFor, clientRequestId, grpc: isGrpcContentType(contentType), teTrailers };
 }
 
 /** A response head for node:http2's `respond()`, and whether trailers may follow. */

@@ -4,16 +4,22 @@ import {
   clientResponseHeaders,
   clientTrailerFields,
   forwardedElement,
+  MAX_REQUEST_ID_LENGTH,
   requestFields,
+  requestIdFor,
   upstreamRequestHeaders,
   type ClientRequestHead,
   type ForwardedInfo,
 } from '../../../src/dataplane/headers.ts';
 
-/** A client request head as the listener hands it over: raw headers as sent, the fields read from them, the peer address. */
+/** A client request head as the listener hands it over: raw headers as sent, the fields read from them, its id, the peer address. */
 function fakeRequest(raw: readonly string[], remoteAddress = '10.1.2.3'): ClientRequestHead {
-  return { rawHeaders: [...raw], ...requestFields(raw), remoteAddress };
+  const fields = requestFields(raw);
+  return { rawHeaders: [...raw], ...fields, requestId: requestIdFor(fields.clientRequestId), remoteAddress };
 }
+
+/** What randomUUID() makes (RFC 9562 version 4). */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
 /** The flat [name, value, …] list as pairs. */
 const pairs = (flat: readonly string[] | undefined): [string, string][] => {
@@ -37,6 +43,7 @@ describe('upstreamRequestHeaders', () => {
       ['Accept', '*/*'],
       ['X-Multi', 'a'],
       ['x-multi', 'b'],
+      ['x-request-id', expect.stringMatching(UUID)],
       ['x-forwarded-for', '10.1.2.3'],
       ['x-forwarded-proto', 'http'],
       ['x-forwarded-host', 'Demo.Example.com:8080'],
@@ -83,7 +90,7 @@ describe('upstreamRequestHeaders', () => {
     ['Transfer-Encoding stays hop-by-hop (the body is framed again upstream)', ['Connection', 'transfer-encoding', 'Transfer-Encoding', 'chunked', 'X-C', '3'], [['X-C', '3']]],
   ])('fields named in Connection: %s', (_name, raw, expected) => {
     const out = pairs(upstreamRequestHeaders(fakeRequest(raw), HTTP, undefined));
-    expect(out.filter(([n]) => !n.startsWith('x-forwarded-'))).toEqual(expected);
+    expect(out.filter(([n]) => !n.startsWith('x-forwarded-') && n !== 'x-request-id')).toEqual(expected);
   });
 
   it('Connection naming the forwarding fields cannot strip what a trusted proxy recorded', () => {
@@ -178,7 +185,7 @@ describe('upstreamRequestHeaders', () => {
   ] as const)('header names with underscores: %s', (_name, mode, expected) => {
     const raw = ['Host', 'h', 'X_Forwarded_For', '203.0.113.7', 'Transfer_Encoding', 'chunked', 'x_custom', 'v', 'Accept', '*/*'];
     const out = pairs(upstreamRequestHeaders(fakeRequest(raw), { ...HTTP, policy: policy({ headersWithUnderscores: mode }) }));
-    expect(out.filter(([n]) => !n.startsWith('x-forwarded-') && n !== 'Host').flat()).toEqual(expected);
+    expect(out.filter(([n]) => !n.startsWith('x-forwarded-') && n !== 'x-request-id' && n !== 'Host').flat()).toEqual(expected);
     // Never taken for the field it resembles: X-Forwarded-For is the peer alone.
     expect(named(out, 'x-forwarded-for')).toEqual([['x-forwarded-for', '10.1.2.3']]);
   });
@@ -235,6 +242,7 @@ describe('clientResponseHeaders', () => {
         'Set-Cookie', 'b=2',
         'X-Request-Id', 'r1',
       ),
+      'rid',
     );
     expect(pairs(out)).toEqual([
       ['Content-Type', 'text/plain'],
@@ -247,12 +255,12 @@ describe('clientResponseHeaders', () => {
   });
 
   it.each([
-    ['the pod sent none', raw('a', '1'), [['a', '1'], ['server', 'switchyard']]],
-    ['the pod sent its own', raw('Server', 'nginx/1.27', 'a', '1'), [['Server', 'nginx/1.27'], ['a', '1']]],
-    ['in any case', raw('SERVER', 'pod'), [['SERVER', 'pod']]],
-    ['a name of the same length is not it', raw('Serval', 'x'), [['Serval', 'x'], ['server', 'switchyard']]],
+    ['the pod sent none', raw('a', '1'), [['a', '1'], ['server', 'switchyard'], ['x-request-id', 'rid']]],
+    ['the pod sent its own', raw('Server', 'nginx/1.27', 'a', '1'), [['Server', 'nginx/1.27'], ['a', '1'], ['x-request-id', 'rid']]],
+    ['in any case', raw('SERVER', 'pod'), [['SERVER', 'pod'], ['x-request-id', 'rid']]],
+    ['a name of the same length is not it', raw('Serval', 'x'), [['Serval', 'x'], ['server', 'switchyard'], ['x-request-id', 'rid']]],
   ])('Server: %s', (_name, headers, expected) => {
-    expect(pairs(clientResponseHeaders(headers))).toEqual(expected);
+    expect(pairs(clientResponseHeaders(headers, 'rid'))).toEqual(expected);
   });
 
   it('trailers get no Server field, and lose hop-by-hop ones', () => {
@@ -271,7 +279,7 @@ describe('clientResponseHeaders', () => {
     ['an odd trailing name without a value', raw('a', '1', 'dangling'), [['a', '1']]],
     ['nothing', [], []],
   ])('%s', (_name, headers, expected) => {
-    expect(pairs(clientResponseHeaders(headers))).toEqual([...expected, ['server', 'switchyard']]);
+    expect(pairs(clientResponseHeaders(headers, 'rid'))).toEqual([...expected, ['server', 'switchyard'], ['x-request-id', 'rid']]);
   });
 });
 
@@ -286,13 +294,74 @@ describe('requestFields', () => {
     ['any Transfer-Encoding is a body', ['Transfer-Encoding', 'chunked'], { hasBody: true }],
     ['Expect, any case', ['EXPECT', '100-continue'], { expect: '100-continue' }],
     ['names of the right length but other letters', ['Hose', 'x', 'Expert', 'y', 'Connectiom', 'z'], { host: undefined, expect: undefined, connection: undefined }],
+    ['the first X-Request-Id of two, any case', ['X-REQUEST-ID', 'a1', 'x-request-id', 'b2'], { clientRequestId: 'a1' }],
+    ['no X-Request-Id', ['Content-Type', 'text/plain', 'X-Request-Ix', 'r'], { clientRequestId: undefined }],
     // CGI-style servers read `_` as `-`; here a lookalike is never the field it resembles.
     [
       'underscore lookalikes count as nothing',
-      ['Transfer_Encoding', 'chunked', 'Content_Length', '5', 'X_Forwarded_For', '203.0.113.7', 'Connection_', 'x', 'Ho_t', 'a', 'Expec_', 'y'],
-      { host: undefined, connection: undefined, forwardedFor: undefined, hasBody: false, expect: undefined },
+      ['Transfer_Encoding', 'chunked', 'Content_Length', '5', 'X_Forwarded_For', '203.0.113.7', 'Connection_', 'x', 'Ho_t', 'a', 'Expec_', 'y', 'X_Request_Id', 'r'],
+      { host: undefined, connection: undefined, forwardedFor: undefined, hasBody: false, expect: undefined, clientRequestId: undefined },
     ],
   ])('%s', (_name, raw, expected) => {
     expect(requestFields(raw)).toMatchObject(expected);
+  });
+});
+
+describe('request id', () => {
+  const longest = 'a'.repeat(MAX_REQUEST_ID_LENGTH);
+  it.each([
+    ['generated when missing', undefined, UUID],
+    ['kept when valid', 'abc-123', 'abc-123'],
+    ['kept: every visible ASCII character', '!"#$%&\'()*+,-./09:;<=>?@AZ[\\]^_`az{|}~', '!"#$%&\'()*+,-./09:;<=>?@AZ[\\]^_`az{|}~'],
+    ['kept at the longest', longest, longest],
+    ['replaced when too long', `${longest}a`, UUID],
+    ['replaced when empty', '', UUID],
+    ['replaced: a space', 'a b', UUID],
+    ['replaced: a tab', 'a\tb', UUID],
+    // Never reflected: the id is echoed to the client, the pod and the log.
+    ['replaced: CR LF (header injection)', 'a\r\nSet-Cookie: x=1', UUID],
+    ['replaced: NUL', 'a\u0000', UUID],
+    ['replaced: DEL', 'a\u007f', UUID],
+    ['replaced: obs-text (latin1)', 'caf\u00e9', UUID],
+  ])('%s', (_name, sent, expected) => {
+    const id = requestIdFor(sent);
+    if (typeof expected === 'string') expect(id).toBe(expected);
+    else expect(id).toMatch(expected);
+  });
+
+  it('gives each request a different id', () => {
+    const ids = new Set(Array.from({ length: 100 }, () => requestIdFor(undefined)));
+    expect(ids.size).toBe(100);
+  });
+
+  it.each([
+    ['generated when missing', ['Host', 'h'], UUID],
+    ['kept when valid', ['Host', 'h', 'X-Request-Id', 'client-42'], /^client-42$/],
+    ['the first of two kept, the second dropped', ['Host', 'h', 'x-request-id', 'one', 'X-REQUEST-ID', 'two'], /^one$/],
+    ['replaced when invalid', ['Host', 'h', 'X-Request-Id', 'a b'], UUID],
+  ])('to the pod: exactly one X-Request-Id, %s', (_name, raw, expected) => {
+    const req = fakeRequest(raw);
+    const ids = named(pairs(upstreamRequestHeaders(req, HTTP)), 'x-request-id');
+    expect(ids).toEqual([['x-request-id', req.requestId]]);
+    expect(req.requestId).toMatch(expected);
+  });
+
+  it('passes traceparent and tracestate untouched, in order', () => {
+    const trace = ['traceparent', '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01', 'TraceState', 'rojo=00f067aa0ba902b7,congo=t61rcWkgMzE', 'tracestate', 'x=1'];
+    const out = pairs(upstreamRequestHeaders(fakeRequest(['Host', 'h', ...trace, 'Accept', '*/*']), TRUSTED_HTTP));
+    expect(out.slice(0, 5)).toEqual(pairs(['Host', 'h', ...trace, 'Accept', '*/*']));
+  });
+
+  const raw = (...fields: string[]): Buffer[] => fields.map((f) => Buffer.from(f, 'latin1'));
+  it.each([
+    ['added when the pod sent none', raw('a', '1'), [['a', '1'], ['server', 'switchyard'], ['x-request-id', 'rid']]],
+    ['the pod\'s own kept, in any case', raw('X-Request-ID', 'pod-7', 'server', 's'), [['X-Request-ID', 'pod-7'], ['server', 's']]],
+    ['the exchange\'s when the pod\'s Connection names its own', raw('Connection', 'x-request-id', 'X-Request-Id', 'pod-7'), [['server', 'switchyard'], ['x-request-id', 'rid']]],
+  ])('to the client: %s', (_name, headers, expected) => {
+    expect(pairs(clientResponseHeaders(headers, 'rid'))).toEqual(expected);
+  });
+
+  it('trailers get no X-Request-Id', () => {
+    expect(pairs(clientTrailerFields(raw('grpc-status', '0')))).toEqual([['grpc-status', '0']]);
   });
 });

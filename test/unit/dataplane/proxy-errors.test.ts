@@ -45,6 +45,7 @@ class FakeClient implements HttpExchange {
   readonly host = 'shop.test';
   readonly connection = undefined;
   readonly forwardedFor = undefined;
+  readonly requestId = 'rid-test';
   readonly remoteAddress = '127.0.0.1';
   readonly localPort = 80;
   readonly scheme = 'http';

@@ -71,6 +71,7 @@ describe('FAILURES and sendFailure', () => {
     const calls: unknown[][] = [];
     const res = {
       headersSent: false,
+      requestId: 'rid-9',
       writeHead: (...args: unknown[]) => calls.push(['writeHead', ...args]),
       write: (chunk: Buffer) => calls.push(['write', chunk.toString()]),
       end: (...args: unknown[]) => calls.push(['end', ...args]),
@@ -79,7 +80,7 @@ describe('FAILURES and sendFailure', () => {
     sendFailure(res, code);
     const body = FAILURES[code].body;
     expect(calls).toEqual([
-      ['writeHead', status, ['content-type', 'text/plain; charset=utf-8', 'content-length', String(Buffer.byteLength(body)), 'server', 'switchyard', ERROR_HEADER, reason]],
+      ['writeHead', status, ['content-type', 'text/plain; charset=utf-8', 'content-length', String(Buffer.byteLength(body)), 'server', 'switchyard', ERROR_HEADER, reason, 'x-request-id', 'rid-9']],
       ['write', body],
       ['end'],
     ]);
@@ -127,6 +128,7 @@ function recorder(grpc: boolean, headersSent: boolean): { exchange: HttpExchange
   const exchange = {
     grpc,
     headersSent,
+    requestId: 'rid-9',
     writeHead: (...args: unknown[]) => calls.push(['writeHead', ...args]),
     write: (chunk: Buffer) => calls.push(['write', chunk.toString()]),
     end: (...args: unknown[]) => calls.push(['end', ...args]),
@@ -167,7 +169,7 @@ describe('sendFailure for a gRPC call (exchange.grpc)', () => {
     sendFailure(exchange, code);
     const head = ['content-type', 'application/grpc', 'grpc-status', String(grpcStatus), 'grpc-message', message, 'server', 'switchyard', ERROR_HEADER, reason];
     // Headers only, then end() without a body or trailers: one HEADERS frame with END_STREAM over HTTP/2.
-    expect(calls).toEqual([['writeHead', 200, head], ['end']]);
+    expect(calls).toEqual([['writeHead', 200, [...head, 'x-request-id', 'rid-9']], ['end']]);
     expect(grpcFailureHead(code)).toEqual(head);
     expect(grpcFailureTrailers(code)).toEqual(['grpc-status', String(grpcStatus), 'grpc-message', message]);
   });
