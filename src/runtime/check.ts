@@ -14,6 +14,7 @@ import type { Origin, Rec } from '../model/records.ts';
 import type { Severity } from '../snapshot/types.ts';
 import { FileSource } from '../sources/file-source.ts';
 import { Store } from '../store/store.ts';
+import { compileOptionsOf } from './control-plane.ts';
 
 /** One problem, from a rejected manifest (no kind) or a compile diagnostic (kind, namespace, name). */
 export interface CheckProblem {
@@ -70,15 +71,7 @@ export async function checkManifests(config: CheckConfig): Promise<CheckResult> 
   if (errors.length === 0) {
     const store = new Store([source.name]);
     store.replace(source.name, records);
-    const compiled = compile(store.view(), {
-      clusterDomain: config.clusterDomain,
-      ingressClass: config.ingressClass,
-      ingressControllerName: config.ingressControllerName,
-      watchIngressWithoutClass: config.watchIngressWithoutClass,
-      sslRedirect: config.sslRedirect,
-      ...(config.defaultCertificate !== undefined ? { defaultCertificate: config.defaultCertificate } : {}),
-      now: Date.now(),
-    });
+    const compiled = compile(store.view(), { ...compileOptionsOf(config), now: Date.now() });
     routes = compiled.routes.list.length;
     const origins = new Map<string, Origin>(records.map((r) => [recordKey(r), r.origin]));
     for (const d of compiled.diagnostics) {

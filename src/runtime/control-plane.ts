@@ -6,7 +6,7 @@
 import type { AddressInfo } from 'node:net';
 import type { TrafficView } from '../admin/metrics.ts';
 import { createAdminServer } from '../admin/server.ts';
-import { emptySnapshot } from '../compile/compile.ts';
+import { emptySnapshot, type CompileOptions } from '../compile/compile.ts';
 import { answerQuestion } from '../dns/answer-view.ts';
 import type { DnsServer } from '../dns/server.ts';
 import type { Config } from '../flags.ts';
@@ -87,15 +87,7 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
   const reconciler = startReconciler(
     store,
     holder,
-    {
-      clusterDomain: config.clusterDomain,
-      ingressClass: config.ingressClass,
-      ingressControllerName: config.ingressControllerName,
-      watchIngressWithoutClass: config.watchIngressWithoutClass,
-      sslRedirect: config.sslRedirect,
-      ...(config.defaultCertificate !== undefined ? { defaultCertificate: config.defaultCertificate } : {}),
-      ...(generatedCertificate ? { generatedCertificate } : {}),
-    },
+    { ...compileOptionsOf(config), ...(generatedCertificate ? { generatedCertificate } : {}) },
     log.child({ component: 'reconcile' }),
   );
   let servingGenerated = false;
@@ -164,5 +156,17 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
       ready = value;
     },
     stop,
+  };
+}
+
+/** The compile options the flags give: one place for the control plane and `switchyard check` (check.ts). */
+export function compileOptionsOf(config: Pick<Config, 'clusterDomain' | 'ingressClass' | 'ingressControllerName' | 'watchIngressWithoutClass' | 'sslRedirect' | 'defaultCertificate'>): CompileOptions {
+  return {
+    clusterDomain: config.clusterDomain,
+    ingressClass: config.ingressClass,
+    ingressControllerName: config.ingressControllerName,
+    watchIngressWithoutClass: config.watchIngressWithoutClass,
+    sslRedirect: config.sslRedirect,
+    ...(config.defaultCertificate !== undefined ? { defaultCertificate: config.defaultCertificate } : {}),
   };
 }
