@@ -12,6 +12,7 @@ import type { Socket } from 'node:net';
 import { ClientExchange, type ExchangeOwner } from './client-exchange.ts';
 import { HEAD_CONTINUE, HEAD_STOP, RequestParser, type ParseError } from './llhttp.ts';
 import type { ClientLimits } from './http-listener.ts';
+import { BodyStallWatch } from './body-stall.ts';
 import { checkRequestHead } from './request-checks.ts';
 import { rawClientFailure } from './status.ts';
 
@@ -62,10 +63,8 @@ export class ClientConnection implements ExchangeOwner {
   #fresh = true;
   /** The first bytes, while they are too few to tell an HTTP/2 preface from HTTP/1.1. */
   #prefaceSoFar: Buffer | undefined;
-  /** Body chunks parsed so far, and their count when the sweep last looked (-1: not waiting for a body). */
-  #bodyReads = 0;
-  #bodyReadsSeen = -1;
-  #bodyWaitSince = 0;
+  /** --client-body-timeout, as the sweep sees it. */
+  readonly #stall = new BodyStallWatch();
   /** When the response to a request whose body is still arriving ended (lingering starts). */
   #lingerSince = 0;
   /** An upgrade request (Connection: upgrade) is being read; its end stops the parsing for good. */
@@ -134,16 +133,8 @@ export class ClientConnection implements ExchangeOwner {
         } else if (active.finished) {
           // Answered early; the rest of the body is read and dropped, but not for longer than this.
           if (now - this.#lingerSince > limits.lingeringTimeoutMs) this.#cutLingering(active);
-        } else if (active.wantsBody) {
-          // Waiting for the client's next body bytes: a read counts, however small (--client-body-timeout).
-          if (this.#bodyReads !== this.#bodyReadsSeen) {
-            this.#bodyReadsSeen = this.#bodyReads;
-            this.#bodyWaitSince = now;
-          } else if (now - this.#bodyWaitSince > limits.bodyTimeoutMs) {
-            this.#refuse('BODY_TIMEOUT', undefined);
-          }
-        } else {
-          this.#bodyReadsSeen = -1;
+        } else if (this.#stall.stalled(active.wantsBody, now, limits.bodyTimeoutMs)) {
+          this.#refuse('BODY_TIMEOUT', undefined);
         }
         break;
       }
@@ -238,7 +229,7 @@ export class ClientConnection implements ExchangeOwner {
   };
 
   readonly #onBody = (chunk: Buffer): void => {
-    this.#bodyReads++;
+    this.#stall.read();
     if (this.#phase !== Phase.Closing) this.#parsing?.body(chunk);
   };
 

@@ -6,6 +6,7 @@
  * 304) and keeps the connection; this adapts its streams to HttpExchange: the request body is a pull
  * source (the IncomingMessage paused while the sink is full), the response head a flat field list.
  */
+import { BodyStallWatch } from './body-stall.ts';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { BodySink, HttpExchange } from './exchange.ts';
@@ -74,10 +75,8 @@ export class NodeExchange implements HttpExchange {
   #gone = false;
   /** done() was reported to the owner. */
   #reported = false;
-  /** Body chunks read so far, and their count when the sweep last looked (-1: not waiting for a body). */
-  #bodyReads = 0;
-  #bodyReadsSeen = -1;
-  #bodyWaitSince = 0;
+  /** --client-body-timeout, as the server's sweep sees it. */
+  readonly #stall = new BodyStallWatch();
   /** When the rest of the body began to be dropped (0: it is not). */
   #lingerSince = 0;
 
@@ -154,7 +153,7 @@ export class NodeExchange implements HttpExchange {
   }
 
   readonly #onData = (chunk: Buffer): void => {
-    this.#bodyReads++;
+    this.#stall.read();
     const sink = this.#sink;
     if (sink === undefined) {
       (this.#pending ??= []).push(chunk);
@@ -241,17 +240,9 @@ export class NodeExchange implements HttpExchange {
    */
   bodyStalled(now: number, timeoutMs: number): boolean {
     const waiting = this.#sink !== undefined && this.#sink !== DISCARD && !this.#bodyEnded && !this.#req.isPaused();
-    if (!waiting) {
-      this.#bodyReadsSeen = -1;
-      return false;
-    }
-    if (this.#bodyReads !== this.#bodyReadsSeen) {
-      this.#bodyReadsSeen = this.#bodyReads;
-      this.#bodyWaitSince = now;
-      return false;
-    }
-    return now - this.#bodyWaitSince > timeoutMs;
+    return this.#stall.stalled(waiting, now, timeoutMs);
   }
+
 
   /** From the server's sweep: the rest of the body is still being dropped after `timeoutMs`; false once it ended. */
   lingeredOut(now: number, timeoutMs: number): boolean | undefined {

@@ -17,6 +17,7 @@
  * DEADLINE_EXCEEDED), or, once its response has begun, RST_STREAM INTERNAL_ERROR, as HTTP/1.1 cuts
  * its connection then (timeOut()).
  */
+import { BodyStallWatch } from '../body-stall.ts';
 import type { ServerHttp2Stream } from 'node:http2';
 import type { BodySink, HttpExchange } from '../exchange.ts';
 import { GrpcStatus } from '../grpc.ts';
@@ -91,10 +92,8 @@ export class Http2Exchange implements HttpExchange {
   statusCode = 0;
   headersSent = false;
   onClientGone: (() => void) | undefined;
-  /** Body chunks read, their count when the sweep last looked (-1: not waiting for the body), and since when it waits. */
-  #bodyReads = 0;
-  #bodyReadsSeen = -1;
-  #bodyWaitSince = 0;
+  /** --client-body-timeout, as the connection's sweep sees it. */
+  readonly #stall = new BodyStallWatch();
   /** end() was called. */
   finished = false;
   /** performance.now() when the stream was served: the request timeout runs from here. */
@@ -190,20 +189,12 @@ export class Http2Exchange implements HttpExchange {
    * call's body is a message stream that may rightly be silent, so it never stalls.
    */
   bodyStalled(now: number, limitMs: number): boolean {
-    if (this.grpc || this.#sink === undefined || this.#sinkPaused || this.#requestComplete || this.#discard) {
-      this.#bodyReadsSeen = -1;
-      return false;
-    }
-    if (this.#bodyReads !== this.#bodyReadsSeen) {
-      this.#bodyReadsSeen = this.#bodyReads;
-      this.#bodyWaitSince = now;
-      return false;
-    }
-    return now - this.#bodyWaitSince > limitMs;
+    const waiting = !this.grpc && this.#sink !== undefined && !this.#sinkPaused && !this.#requestComplete && !this.#discard;
+    return this.#stall.stalled(waiting, now, limitMs);
   }
 
   #onData(chunk: Buffer): void {
-    this.#bodyReads++;
+    this.#stall.read();
     if (this.#discard) return;
     const sink = this.#sink;
     if (sink === undefined) {
