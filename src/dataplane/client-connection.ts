@@ -251,7 +251,6 @@ export class ClientConnection implements ExchangeOwner {
     // a refused request is never served, so it is neither in flight nor counted as a response.
     const refusal = checkRequestHead(exchange.rawHeaders, exchange.versionMinor, exchange.url);
     if (refusal !== undefined) return this.#refuse(refusal, undefined);
-    if (exchange.unmetExpectation) return this.#refuse('EXPECTATION_FAILED', undefined);
     this.#active = exchange;
     this.#phase = Phase.Busy;
     this.#since = performance.now();

@@ -7,7 +7,8 @@
  * object per request.
  */
 import type { Socket } from 'node:net';
-import type { BodySink, HttpExchange } from './exchange.ts';
+import { DISCARD_BODY, type BodySink, type HttpExchange } from './exchange.ts';
+import { expectsContinue } from './request-checks.ts';
 import { requestFields, requestIdFor } from './headers.ts';
 import { clientAddress } from './proxy-protocol.ts';
 
@@ -66,7 +67,6 @@ function statusLine(status: number): string {
 const CONTINUE = 'HTTP/1.1 100 Continue\r\n\r\n';
 const CHUNK_END = '\r\n';
 const LAST_CHUNK = '0\r\n\r\n';
-const DISCARD: BodySink = { onData: () => true, onEnd: () => {}, onError: () => {} };
 
 export class ClientExchange implements HttpExchange {
   readonly method: string;
@@ -101,8 +101,6 @@ export class ClientExchange implements HttpExchange {
   finished = false;
   /** The whole request (head and body) was read. */
   requestComplete = false;
-  /** An Expect other than 100-continue: answered 417 before routing (RFC 9110 §10.1.1). */
-  readonly unmetExpectation: boolean;
   /** Called once if the client goes away before the response finished. */
   onClientGone: (() => void) | undefined;
   /**
@@ -138,8 +136,7 @@ export class ClientExchange implements HttpExchange {
     this.forwardedFor = forwardedFor;
     this.requestId = requestIdFor(clientRequestId);
     this.hasBody = hasBody;
-    this.#expectContinue = expect !== undefined && versionMinor >= 1 && expect.trim().toLowerCase() === '100-continue';
-    this.unmetExpectation = expect !== undefined && versionMinor >= 1 && !this.#expectContinue;
+    this.#expectContinue = expectsContinue(expect, versionMinor);
     this.remoteAddress = clientAddress(owner.socket);
     this.localPort = owner.socket.localPort ?? 0;
     this.scheme = owner.scheme;
@@ -214,7 +211,7 @@ export class ClientExchange implements HttpExchange {
   /** The response ended before the body was read: read the rest and throw it away, so the connection can go on. */
   discardBody(): void {
     this.#pending = undefined;
-    this.#sink = DISCARD;
+    this.#sink = DISCARD_BODY;
     this.#sinkPaused = false;
   }
 

@@ -13,6 +13,9 @@ export interface BodySink {
   onError(err: Error): void;
 }
 
+/** A sink that takes body bytes and drops them: the rest of a request whose answer already went out. */
+export const DISCARD_BODY: BodySink = { onData: () => true, onEnd: () => {}, onError: () => {} };
+
 /** The wire protocol a request arrived in. */
 export type ClientProtocol = 'http/1.1' | 'h2';
 

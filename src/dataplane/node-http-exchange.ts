@@ -9,7 +9,8 @@
 import { BodyStallWatch } from './body-stall.ts';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import type { BodySink, HttpExchange } from './exchange.ts';
+import { DISCARD_BODY, type BodySink, type HttpExchange } from './exchange.ts';
+import { expectsContinue } from './request-checks.ts';
 import { requestFields, requestIdFor } from './headers.ts';
 import { clientAddress } from './proxy-protocol.ts';
 
@@ -30,7 +31,6 @@ const CLOSE_TOKEN = /(?:^|,)\s*close\s*(?:,|$)/i;
 const KEEP_ALIVE_TOKEN = /(?:^|,)\s*keep-alive\s*(?:,|$)/i;
 const UPGRADE_TOKEN = /(?:^|,)\s*upgrade\s*(?:,|$)/i;
 const CLOSE_FIELDS = ['connection', 'close'] as const;
-const DISCARD: BodySink = { onData: () => true, onEnd: () => {}, onError: () => {} };
 
 export class NodeExchange implements HttpExchange {
   readonly method: string;
@@ -51,8 +51,6 @@ export class NodeExchange implements HttpExchange {
   readonly grpc = false;
   /** Upgrade requests reach the server's 'upgrade' event instead (node-http-upgrade.ts); one served here is a plain request. */
   readonly upgrade = undefined;
-  /** An Expect other than 100-continue: answered 417 before routing (RFC 9110 §10.1.1). */
-  readonly unmetExpectation: boolean;
   keepAlive: boolean;
   statusCode = 0;
   headersSent = false;
@@ -95,8 +93,7 @@ export class NodeExchange implements HttpExchange {
     this.requestId = requestIdFor(clientRequestId);
     this.hasBody = hasBody;
     const minor = this.versionMinor;
-    this.#expectContinue = expect !== undefined && minor >= 1 && expect.trim().toLowerCase() === '100-continue';
-    this.unmetExpectation = expect !== undefined && minor >= 1 && !this.#expectContinue;
+    this.#expectContinue = expectsContinue(expect, minor);
     this.keepAlive = connection === undefined ? minor >= 1 : minor >= 1 ? !CLOSE_TOKEN.test(connection) : KEEP_ALIVE_TOKEN.test(connection);
     // An upgrade request that is not tunnelled (node-http-upgrade.ts) closes its connection after the answer, as on the llhttp path.
     if (this.keepAlive && connection !== undefined && UPGRADE_TOKEN.test(connection) && req.headers.upgrade !== undefined) this.keepAlive = false;
@@ -202,9 +199,9 @@ export class NodeExchange implements HttpExchange {
     // An early answer: the rest of the body is read and dropped, so a kept-alive connection can go on,
     // but only for --lingering-timeout (the server's sweep).
     if (this.hasBody && !this.#bodyEnded && !this.#req.complete) {
-      this.#sink = DISCARD;
+      this.#sink = DISCARD_BODY;
       this.#pending = undefined;
-      if (!this.#listening) this.readBody(DISCARD);
+      if (!this.#listening) this.readBody(DISCARD_BODY);
       else this.#req.resume();
       this.#lingerSince = performance.now();
       this.#owner.linger(this);
@@ -239,7 +236,7 @@ export class NodeExchange implements HttpExchange {
    * the proxy waits for it (--client-body-timeout; any read, however small, counts).
    */
   bodyStalled(now: number, timeoutMs: number): boolean {
-    const waiting = this.#sink !== undefined && this.#sink !== DISCARD && !this.#bodyEnded && !this.#req.isPaused();
+    const waiting = this.#sink !== undefined && this.#sink !== DISCARD_BODY && !this.#bodyEnded && !this.#req.isPaused();
     return this.#stall.stalled(waiting, now, timeoutMs);
   }
 

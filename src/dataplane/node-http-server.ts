@@ -259,8 +259,8 @@ export function createNodeHttpServer(host: NodeHttpHost, limits: NodeHttpLimits)
 }
 
 /** The checks client-connection.ts makes before a request is served (request-checks.ts, then Expect). */
-function refusalOf(exchange: HttpExchange & { readonly versionMinor: number; readonly unmetExpectation: boolean }): string | undefined {
-  return checkRequestHead(exchange.rawHeaders, exchange.versionMinor, exchange.url) ?? (exchange.unmetExpectation ? 'EXPECTATION_FAILED' : undefined);
+function refusalOf(exchange: HttpExchange & { readonly versionMinor: number }): string | undefined {
+  return checkRequestHead(exchange.rawHeaders, exchange.versionMinor, exchange.url);
 }
 
 /** A response is being written on this connection: a refusal written now would land inside it. */

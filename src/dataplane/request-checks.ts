@@ -6,11 +6,21 @@
  *   The authority of an absolute-form target is held to the same rule.
  * - RFC 9112 §6.1: Transfer-Encoding in an HTTP/1.0 request is 400 and closes the connection (a 1.0
  *   recipient cannot be trusted to have framed it); a transfer coding other than `chunked` is 501.
- * The answer to each refusal is in status.ts (CLIENT_FAILURES), keyed by the code returned here.
+ * - RFC 9110 §10.1.1: an Expect other than `100-continue` in HTTP/1.1 is 417.
+ * The answer to each refusal is in status.ts (CLIENT_FAILURES), keyed by the code returned here. Both
+ * HTTP/1.1 servers (client-connection.ts, node-http-server.ts) refuse by this one function.
  */
 
 /** Refusal codes, as status.ts's CLIENT_FAILURES keys them. */
-export type HeadRefusal = 'MISSING_HOST' | 'DUPLICATE_HOST' | 'INVALID_HOST' | 'TRANSFER_ENCODING_HTTP10' | 'UNSUPPORTED_TRANSFER_CODING';
+export type HeadRefusal = 'MISSING_HOST' | 'DUPLICATE_HOST' | 'INVALID_HOST' | 'TRANSFER_ENCODING_HTTP10' | 'UNSUPPORTED_TRANSFER_CODING' | 'EXPECTATION_FAILED';
+
+/**
+ * Whether the client waits for `100 Continue` before it sends its body: `Expect: 100-continue` in
+ * HTTP/1.1 (an HTTP/1.0 client never waits, RFC 9110 §10.1.1). `expect` is the Expect field as sent.
+ */
+export function expectsContinue(expect: string | undefined, versionMinor: number): boolean {
+  return expect !== undefined && versionMinor >= 1 && expect.trim().toLowerCase() === '100-continue';
+}
 
 /**
  * `uri-host [":" port]` (RFC 3986 §3.2.2): an IP-literal in brackets, or a reg-name of unreserved,
@@ -28,17 +38,20 @@ export function isValidHost(value: string): boolean {
 
 /**
  * The refusal a request head earns, or undefined when it may be routed. One pass over the fields,
- * comparing names only when their length fits (Host: 4, Transfer-Encoding: 17).
+ * comparing names only when their length fits (Host: 4, Expect: 6, Transfer-Encoding: 17).
  */
 export function checkRequestHead(raw: readonly string[], versionMinor: number, url: string): HeadRefusal | undefined {
   let host: string | undefined;
   let transferEncoding: string | undefined;
+  let expect: string | undefined;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
     if (name.length === 4) {
       if (name.toLowerCase() !== 'host') continue;
       if (host !== undefined) return 'DUPLICATE_HOST';
       host = raw[i + 1]!;
+    } else if (name.length === 6) {
+      if (expect === undefined && name.toLowerCase() === 'expect') expect = raw[i + 1]!;
     } else if (name.length === 17 && name.toLowerCase() === 'transfer-encoding') {
       transferEncoding = transferEncoding === undefined ? raw[i + 1]! : `${transferEncoding},${raw[i + 1]!}`;
     }
@@ -59,5 +72,6 @@ export function checkRequestHead(raw: readonly string[], versionMinor: number, u
     // is a list with codings before chunked (`gzip, chunked`), which Switchyard does not decode.
     if (transferEncoding.trim().toLowerCase() !== 'chunked') return 'UNSUPPORTED_TRANSFER_CODING';
   }
+  if (expect !== undefined && versionMinor >= 1 && !expectsContinue(expect, versionMinor)) return 'EXPECTATION_FAILED';
   return undefined;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkRequestHead, isValidHost } from '../../../src/dataplane/request-checks.ts';
+import { checkRequestHead, expectsContinue, isValidHost } from '../../../src/dataplane/request-checks.ts';
 
 describe('isValidHost (RFC 9112 §3.2, RFC 3986 §3.2.2)', () => {
   it.each([
@@ -44,7 +44,24 @@ describe('checkRequestHead', () => {
     ['gzip then chunked in two fields', ['Host', 'a', 'Transfer-Encoding', 'gzip', 'Transfer-Encoding', 'chunked'], 1, '/', 'UNSUPPORTED_TRANSFER_CODING'],
     ['Transfer-Encoding over HTTP/1.0', ['Host', 'a', 'Transfer-Encoding', 'chunked'], 0, '/', 'TRANSFER_ENCODING_HTTP10'],
     ['Transfer_Encoding (not the field)', ['Host', 'a', 'Transfer_Encoding', 'gzip'], 1, '/', undefined],
+    ['Expect: 100-continue', ['Host', 'a', 'Expect', '100-continue'], 1, '/', undefined],
+    ['Expect: 100-Continue, padded', ['Host', 'a', 'Expect', ' 100-Continue '], 1, '/', undefined],
+    ['an Expect other than 100-continue (RFC 9110 §10.1.1)', ['Host', 'a', 'Expect', 'something-else'], 1, '/', 'EXPECTATION_FAILED'],
+    ['an Expect in HTTP/1.0 (ignored)', ['Expect', 'something-else'], 0, '/', undefined],
+    ['a missing Host wins over a bad Expect', ['Expect', 'something-else'], 1, '/', 'MISSING_HOST'],
   ] as const)('%s', (_name, raw, minor, url, expected) => {
     expect(checkRequestHead(raw, minor, url)).toBe(expected);
+  });
+});
+
+describe('expectsContinue', () => {
+  it.each([
+    ['100-continue', 1, true],
+    ['100-CONTINUE', 1, true],
+    ['100-continue', 0, false],
+    ['something-else', 1, false],
+    [undefined, 1, false],
+  ] as const)('%j over HTTP/1.%i → %s', (field, minor, expected) => {
+    expect(expectsContinue(field, minor)).toBe(expected);
   });
 });
