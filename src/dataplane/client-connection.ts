@@ -249,7 +249,7 @@ export class ClientConnection implements ExchangeOwner {
   #start(exchange: ClientExchange): void {
     // Checks node:http makes before a request reaches a handler, and those a proxy adds (request-checks.ts);
     // a refused request is never served, so it is neither in flight nor counted as a response.
-    const refusal = checkRequestHead(exchange.rawHeaders, exchange.versionMinor, exchange.url);
+    const refusal = checkRequestHead(exchange.head, exchange.versionMinor, exchange.url);
     if (refusal !== undefined) return this.#refuse(refusal, undefined);
     this.#active = exchange;
     this.#phase = Phase.Busy;

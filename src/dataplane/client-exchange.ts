@@ -9,7 +9,7 @@
 import type { Socket } from 'node:net';
 import { DISCARD_BODY, type BodySink, type HttpExchange } from './exchange.ts';
 import { expectsContinue } from './request-checks.ts';
-import { requestFields, requestIdFor } from './headers.ts';
+import { requestFields, requestIdFor, type RequestFields } from './headers.ts';
 import { clientAddress } from './proxy-protocol.ts';
 
 export type { BodySink } from './exchange.ts';
@@ -82,6 +82,8 @@ export class ClientExchange implements HttpExchange {
   readonly connection: string | undefined;
   /** Every X-Forwarded-For field, joined with ", ". */
   readonly forwardedFor: string | undefined;
+  /** The fields of the head found in its one pass (the pre-routing checks read them: request-checks.ts). */
+  readonly head: RequestFields;
   readonly requestId: string;
   /** The request has a body (a Content-Length other than 0, or a Transfer-Encoding). */
   readonly hasBody: boolean;
@@ -130,7 +132,9 @@ export class ClientExchange implements HttpExchange {
     this.rawHeaders = rawHeaders;
     this.versionMinor = versionMinor;
     this.keepAlive = keepAlive;
-    const { host, connection, forwardedFor, hasBody, expect, clientRequestId } = requestFields(rawHeaders);
+    const head = requestFields(rawHeaders);
+    this.head = head;
+    const { host, connection, forwardedFor, hasBody, expect, clientRequestId } = head;
     this.host = host;
     this.connection = connection;
     this.forwardedFor = forwardedFor;

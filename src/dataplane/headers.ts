@@ -66,12 +66,17 @@ function connectionTokens(value: string | readonly string[] | undefined): Readon
 export interface RequestFields {
   /** The first Host field. */
   readonly host: string | undefined;
+  /** How many Host fields there are (more than one is refused: request-checks.ts). */
+  readonly hostCount: number;
   /** Every Connection field, joined with ", " (as Node folds it). */
   readonly connection: string | undefined;
   /** Every X-Forwarded-For field, joined with ", ". */
   readonly forwardedFor: string | undefined;
   /** A Content-Length other than 0, or any Transfer-Encoding. */
   readonly hasBody: boolean;
+  /** Every Transfer-Encoding field, joined with ",". */
+  readonly transferEncoding: string | undefined;
+  /** The first Expect field. */
   readonly expect: string | undefined;
   /** The first X-Request-Id field as sent (unchecked: requestIdFor decides whether it is kept). */
   readonly clientRequestId: string | undefined;
@@ -83,10 +88,11 @@ export interface RequestFields {
  */
 export function requestFields(raw: readonly string[]): RequestFields {
   let host: string | undefined;
+  let hostCount = 0;
   let connection: string | undefined;
   let forwardedFor: string | undefined;
   let contentLength: string | undefined;
-  let transferEncoding = false;
+  let transferEncoding: string | undefined;
   let expect: string | undefined;
   let clientRequestId: string | undefined;
   for (let i = 0; i < raw.length; i += 2) {
@@ -94,7 +100,7 @@ export function requestFields(raw: readonly string[]): RequestFields {
     // Names are compared only when their length fits: most fields cost one switch.
     switch (name.length) {
       case 4:
-        if (host === undefined && name.toLowerCase() === 'host') host = raw[i + 1];
+        if (name.toLowerCase() === 'host' && hostCount++ === 0) host = raw[i + 1];
         break;
       case 6:
         if (expect === undefined && name.toLowerCase() === 'expect') expect = raw[i + 1];
@@ -112,11 +118,12 @@ export function requestFields(raw: readonly string[]): RequestFields {
         if (name.toLowerCase() === 'x-forwarded-for') forwardedFor = join(forwardedFor, raw[i + 1]!);
         break;
       case 17:
-        if (name.toLowerCase() === 'transfer-encoding') transferEncoding = true;
+        if (name.toLowerCase() === 'transfer-encoding') transferEncoding = transferEncoding === undefined ? raw[i + 1] : `${transferEncoding},${raw[i + 1]!}`;
         break;
     }
   }
-  return { host, connection, forwardedFor, hasBody: transferEncoding || (contentLength !== undefined && contentLength !== '0'), expect, clientRequestId };
+  const hasBody = transferEncoding !== undefined || (contentLength !== undefined && contentLength !== '0');
+  return { host, hostCount, connection, forwardedFor, hasBody, transferEncoding, expect, clientRequestId };
 }
 
 /** The longest client X-Request-Id kept (Envoy and nginx ids are 36 and 32 characters; W3C trace ids 32). */

@@ -11,7 +11,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { DISCARD_BODY, type BodySink, type HttpExchange } from './exchange.ts';
 import { expectsContinue } from './request-checks.ts';
-import { requestFields, requestIdFor } from './headers.ts';
+import { requestFields, requestIdFor, type RequestFields } from './headers.ts';
 import { clientAddress } from './proxy-protocol.ts';
 
 /** What an exchange needs from the server that made it. */
@@ -41,6 +41,8 @@ export class NodeExchange implements HttpExchange {
   readonly host: string | undefined;
   readonly connection: string | undefined;
   readonly forwardedFor: string | undefined;
+  /** The fields of the head found in its one pass (the pre-routing checks read them: request-checks.ts). */
+  readonly head: RequestFields;
   readonly requestId: string;
   readonly hasBody: boolean;
   readonly remoteAddress: string;
@@ -86,7 +88,9 @@ export class NodeExchange implements HttpExchange {
     this.url = req.url ?? '/';
     this.rawHeaders = req.rawHeaders;
     this.versionMinor = req.httpVersionMinor;
-    const { host, connection, forwardedFor, hasBody, expect, clientRequestId } = requestFields(req.rawHeaders);
+    const head = requestFields(req.rawHeaders);
+    this.head = head;
+    const { host, connection, forwardedFor, hasBody, expect, clientRequestId } = head;
     this.host = host;
     this.connection = connection;
     this.forwardedFor = forwardedFor;

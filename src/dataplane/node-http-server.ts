@@ -19,7 +19,7 @@ import type { HttpExchange } from './exchange.ts';
 import { NodeExchange } from './node-http-exchange.ts';
 import { peekPreface } from './node-http-preface.ts';
 import { tunnellable, UpgradeConnection } from './node-http-upgrade.ts';
-import { checkRequestHead } from './request-checks.ts';
+import { checkRequestHead, type HeadFields } from './request-checks.ts';
 import { clientFailureResponse, rawClientFailure } from './status.ts';
 
 /** An HTTP/1.1 server implementation (`--http1-server`). */
@@ -259,8 +259,8 @@ export function createNodeHttpServer(host: NodeHttpHost, limits: NodeHttpLimits)
 }
 
 /** The checks client-connection.ts makes before a request is served (request-checks.ts, then Expect). */
-function refusalOf(exchange: HttpExchange & { readonly versionMinor: number }): string | undefined {
-  return checkRequestHead(exchange.rawHeaders, exchange.versionMinor, exchange.url);
+function refusalOf(exchange: HttpExchange & { readonly versionMinor: number; readonly head: HeadFields }): string | undefined {
+  return checkRequestHead(exchange.head, exchange.versionMinor, exchange.url);
 }
 
 /** A response is being written on this connection: a refusal written now would land inside it. */

@@ -11,6 +11,8 @@
  * HTTP/1.1 servers (client-connection.ts, node-http-server.ts) refuse by this one function.
  */
 
+import type { RequestFields } from './headers.ts';
+
 /** Refusal codes, as status.ts's CLIENT_FAILURES keys them. */
 export type HeadRefusal = 'MISSING_HOST' | 'DUPLICATE_HOST' | 'INVALID_HOST' | 'TRANSFER_ENCODING_HTTP10' | 'UNSUPPORTED_TRANSFER_CODING' | 'EXPECTATION_FAILED';
 
@@ -36,26 +38,13 @@ export function isValidHost(value: string): boolean {
   return HOST_VALUE.test(value);
 }
 
-/**
- * The refusal a request head earns, or undefined when it may be routed. One pass over the fields,
- * comparing names only when their length fits (Host: 4, Expect: 6, Transfer-Encoding: 17).
- */
-export function checkRequestHead(raw: readonly string[], versionMinor: number, url: string): HeadRefusal | undefined {
-  let host: string | undefined;
-  let transferEncoding: string | undefined;
-  let expect: string | undefined;
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i]!;
-    if (name.length === 4) {
-      if (name.toLowerCase() !== 'host') continue;
-      if (host !== undefined) return 'DUPLICATE_HOST';
-      host = raw[i + 1]!;
-    } else if (name.length === 6) {
-      if (expect === undefined && name.toLowerCase() === 'expect') expect = raw[i + 1]!;
-    } else if (name.length === 17 && name.toLowerCase() === 'transfer-encoding') {
-      transferEncoding = transferEncoding === undefined ? raw[i + 1]! : `${transferEncoding},${raw[i + 1]!}`;
-    }
-  }
+/** What the checks read of a request head: the fields requestFields() (headers.ts) already found in its one pass. */
+export type HeadFields = Pick<RequestFields, 'host' | 'hostCount' | 'transferEncoding' | 'expect'>;
+
+/** The refusal a request head earns, or undefined when it may be routed. */
+export function checkRequestHead(fields: HeadFields, versionMinor: number, url: string): HeadRefusal | undefined {
+  const { host, transferEncoding, expect } = fields;
+  if (fields.hostCount > 1) return 'DUPLICATE_HOST';
   if (host === undefined) {
     if (versionMinor >= 1) return 'MISSING_HOST';
   } else if (!isValidHost(host)) {

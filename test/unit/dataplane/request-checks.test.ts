@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { requestFields } from '../../../src/dataplane/headers.ts';
 import { checkRequestHead, expectsContinue, isValidHost } from '../../../src/dataplane/request-checks.ts';
 
 describe('isValidHost (RFC 9112 §3.2, RFC 3986 §3.2.2)', () => {
@@ -50,7 +51,7 @@ describe('checkRequestHead', () => {
     ['an Expect in HTTP/1.0 (ignored)', ['Expect', 'something-else'], 0, '/', undefined],
     ['a missing Host wins over a bad Expect', ['Expect', 'something-else'], 1, '/', 'MISSING_HOST'],
   ] as const)('%s', (_name, raw, minor, url, expected) => {
-    expect(checkRequestHead(raw, minor, url)).toBe(expected);
+    expect(checkRequestHead(requestFields(raw), minor, url)).toBe(expected);
   });
 });
 
