@@ -110,7 +110,7 @@ export class EndpointPool {
       this.#sweep ??= setInterval(() => this.#expire(), QUEUE_SWEEP_MS).unref();
       return;
     }
-    this.#send(connection, options, handler);
+    if (this.#send(connection, options, handler) === 'refused') this.#free.push(connection);
   }
 
   /** Lets queued and in-flight requests finish, then closes every connection. */
@@ -148,24 +148,25 @@ export class EndpointPool {
     return connection;
   }
 
-  /** Hands the request to `connection`; false when undici refused it at once (the handler got the error). */
-  #send(connection: Connection, options: Dispatcher.DispatchOptions, handler: Handler): boolean {
+  /**
+   * Hands the request to `connection`: `taken` (the connection is busy with it, or free again at once),
+   * `refused` (undici would not build it and the handler got the error; the connection took nothing and
+   * is the caller's to use again), or `gone` (the connection is dead; the handler got the error).
+   */
+  #send(connection: Connection, options: Dispatcher.DispatchOptions, handler: Handler): 'taken' | 'refused' | 'gone' {
     const { client } = connection;
     if (client.dispatch(options, handler)) {
       this.#free.push(connection);
-    } else if (client.destroyed || client.closed) {
-      // Refused outright (the handler got the error): this connection is gone for good.
-      this.#forget(connection);
-      return false;
-    } else if (client.stats.size === 0) {
-      // undici refused to build the request (the handler got the error at once) and took nothing: the
-      // connection stays free. Marked busy, it would wait for a 'drain' that never comes.
-      this.#free.push(connection);
-      return false;
-    } else {
-      connection.busy = true;
+      return 'taken';
     }
-    return true;
+    if (client.destroyed || client.closed) {
+      this.#forget(connection);
+      return 'gone';
+    }
+    // Marked busy, a connection that took nothing would wait for a 'drain' that never comes.
+    if (client.stats.size === 0) return 'refused';
+    connection.busy = true;
+    return 'taken';
   }
 
   #onDrain(connection: Connection): void {
@@ -191,9 +192,7 @@ export class EndpointPool {
         sent = { ...options, headersTimeout: left };
       }
       // A request undici refused at once leaves the connection free: the next one in the queue gets it.
-      if (this.#send(connection, sent, handler)) return;
-      if (!this.#free.includes(connection)) return; // the connection itself is gone
-      this.#free.pop();
+      if (this.#send(connection, sent, handler) !== 'refused') return;
     }
     this.#free.push(connection);
   }
