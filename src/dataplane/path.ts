@@ -10,6 +10,9 @@ import { isPlainPath, normalizePath, PATH_REJECTED, type PathPolicy } from './pa
 
 export { PATH_REJECTED } from './path-normalize.ts';
 
+/** The scheme and authority of an absolute-form target (`http://host:port`); group 1 is the authority. */
+export const ABSOLUTE_FORM = /^https?:\/\/([^/?#]*)/i;
+
 export interface RequestTarget {
   /** Path only, as matched against routes. */
   readonly path: string;
@@ -28,7 +31,7 @@ export function parseTarget(url: string, policy: PathPolicy = DEFAULT_EDGE_POLIC
   let host: string | undefined;
   let rest = url;
   if (url.charCodeAt(0) !== 47 /* '/' */) {
-    const m = /^https?:\/\/([^/?#]*)/i.exec(url);
+    const m = ABSOLUTE_FORM.exec(url);
     if (!m) return undefined; // `*` (OPTIONS *) or garbage
     host = m[1]!;
     rest = url.slice(m[0].length) || '/';

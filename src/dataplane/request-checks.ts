@@ -12,6 +12,7 @@
  */
 
 import type { RequestFields } from './headers.ts';
+import { ABSOLUTE_FORM } from './path.ts';
 
 /** Refusal codes, as status.ts's CLIENT_FAILURES keys them. */
 export type HeadRefusal = 'MISSING_HOST' | 'DUPLICATE_HOST' | 'INVALID_HOST' | 'TRANSFER_ENCODING_HTTP10' | 'UNSUPPORTED_TRANSFER_CODING' | 'EXPECTATION_FAILED';
@@ -31,7 +32,6 @@ export function expectsContinue(expect: string | undefined, versionMinor: number
  */
 const HOST_VALUE = /^(?:\[[0-9A-Fa-f:.]+\]|\[v[0-9A-Fa-f]+\.[A-Za-z0-9\-._~!$&'()*+,;=:]+\]|(?:[A-Za-z0-9\-._~!$&'()*+,;=]|%[0-9A-Fa-f]{2})*)(?::[0-9]*)?$/;
 
-const ABSOLUTE_AUTHORITY = /^https?:\/\/([^/?#]*)/i;
 
 /** Whether `value` is a valid Host field value (also used for the authority of an absolute-form target). */
 export function isValidHost(value: string): boolean {
@@ -52,7 +52,7 @@ export function checkRequestHead(fields: HeadFields, versionMinor: number, url: 
   }
   // An absolute-form target's authority replaces Host (RFC 9112 §3.2.2): it must be as valid.
   if (url.charCodeAt(0) !== 47 /* '/' */) {
-    const authority = ABSOLUTE_AUTHORITY.exec(url)?.[1];
+    const authority = ABSOLUTE_FORM.exec(url)?.[1];
     if (authority !== undefined && !isValidHost(authority)) return 'INVALID_HOST';
   }
   if (transferEncoding !== undefined) {
