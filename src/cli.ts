@@ -1,16 +1,21 @@
 /**
- * `switchyard`: parse flags, start, stop gracefully on SIGINT/SIGTERM.
+ * `switchyard`: parse flags, start, stop gracefully on SIGINT/SIGTERM, reopen the access log on SIGUSR1.
  * Exit codes: 0 after a clean stop, 1 when start-up fails (bad manifests, a port in use), 2 for bad flags.
  * `switchyard check`: 0 when the manifests would start the proxy, 1 when they would not, 2 for bad flags.
+ * `switchyard explain`: 0 when a route matches the URL, 1 when none does (or the manifests do not load),
+ * 2 for bad flags or a bad URL, method or header.
  */
 import type { SwyError } from './errors.ts';
 import { USAGE, parseFlags } from './flags.ts';
 import { createRootLogger } from './log.ts';
 import { startSwitchyard } from './main.ts';
 import { checkManifests, formatCheckReport, parseCheckArgs } from './runtime/check.ts';
+import { explainManifests, parseExplainArgs } from './runtime/explain-cli.ts';
+import { formatExplanation } from './runtime/explain-format.ts';
 
 export async function runCli(argv: readonly string[]): Promise<number> {
   if (argv[0] === 'check') return runCheck(argv.slice(1));
+  if (argv[0] === 'explain') return runExplain(argv.slice(1));
   const parsed = parseFlags(argv);
   if (parsed.kind === 'help') {
     process.stdout.write(USAGE);
@@ -49,6 +54,11 @@ export async function runCli(argv: readonly string[]): Promise<number> {
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
+    // logrotate's postrotate: the access log file was moved; write to a new one at the same path.
+    process.on('SIGUSR1', () => {
+      log.info({ signal: 'SIGUSR1' }, 'signal received: reopening the access log');
+      running.reopenLogs();
+    });
   });
 }
 
@@ -66,4 +76,25 @@ async function runCheck(argv: readonly string[]): Promise<number> {
   const result = await checkManifests(parsed.config);
   process.stdout.write(parsed.output === 'json' ? `${JSON.stringify(result, null, 2)}\n` : formatCheckReport(result, process.cwd()));
   return result.ok ? 0 : 1;
+}
+
+/** `switchyard explain --manifests PATH ... URL`: the routing decision on stdout, nothing started. */
+async function runExplain(argv: readonly string[]): Promise<number> {
+  const parsed = parseExplainArgs(argv);
+  if (parsed.kind === 'help') {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  if (parsed.kind === 'error') {
+    process.stderr.write(parsed.errors.map((e) => `switchyard explain: ${e}\n`).join(''));
+    return 2;
+  }
+  const result = await explainManifests(parsed.config, parsed.request);
+  if (!result.ok) {
+    process.stderr.write(result.errors.map((e) => `switchyard explain: ${e.code ?? 'error'}: ${e.message}\n`).join('') + 'switchyard explain: the manifests do not load, so the proxy would not start (switchyard check tells more)\n');
+    return 1;
+  }
+  const x = result.explanation;
+  process.stdout.write(parsed.output === 'json' ? `${JSON.stringify(x, null, 2)}\n` : formatExplanation(x));
+  return x.matched ? 0 : 1;
 }

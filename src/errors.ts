@@ -54,8 +54,16 @@ export const ErrorCode = {
   PROXY_INTERNAL: 'SWY_ERR_PROXY_INTERNAL',
   /** An admin API request has a missing or bad query parameter. */
   ADMIN_BAD_QUERY: 'SWY_ERR_ADMIN_BAD_QUERY',
+  /** `explain`: the URL is not `http(s)://HOST[:PORT]/PATH` or `/PATH`, or its path is unusable. */
+  EXPLAIN_BAD_URL: 'SWY_ERR_EXPLAIN_BAD_URL',
+  /** `explain`: the method is not one the HTTP parser accepts. */
+  EXPLAIN_BAD_METHOD: 'SWY_ERR_EXPLAIN_BAD_METHOD',
+  /** `explain`: a header is not `Name: value`, or a second Host header is given. */
+  EXPLAIN_BAD_HEADER: 'SWY_ERR_EXPLAIN_BAD_HEADER',
   /** A data-plane worker process failed to start. */
   WORKER_FAILED: 'SWY_ERR_WORKER_FAILED',
+  /** `--access-log PATH` cannot be opened for appending (its directory is missing or not writable). */
+  ACCESS_LOG_OPEN_FAILED: 'SWY_ERR_ACCESS_LOG_OPEN_FAILED',
   /** This Node.js lacks something the data plane is built on (its llhttp binding in `_http_common`). */
   RUNTIME_UNSUPPORTED: 'SWY_ERR_RUNTIME_UNSUPPORTED',
   /** A listener could not bind its address. */

@@ -47,6 +47,9 @@ export interface Config {
   readonly clusterDomain: string;
   readonly ingressClass: string;
   readonly logLevel: LevelWithSilent;
+  /** Where the access log goes: `stdout`, `stderr`, a file path, or `off`. */
+  readonly accessLog: string;
+  readonly accessLogFormat: 'json' | 'combined';
   readonly drainTimeoutMs: number;
   readonly shutdownDelayMs: number;
   readonly upstreamConnectTimeoutMs: number;
@@ -104,6 +107,11 @@ export const USAGE = `Usage: switchyard (--manifests PATH ... | --kubeconfig PAT
        switchyard check --manifests PATH ... [--output text|json] [options]
                      load and compile the manifests as start-up would, print every problem;
                      exit 0: would start (warnings allowed), 1: would not, 2: bad flags
+       switchyard explain --manifests PATH ... [--method M] [--header 'K: V' ...]
+                          [--output text|json] [options] URL
+                     which rule routes URL and why, the rules that lost, the Service's endpoints
+                     and the next round-robin pick (live: GET /api/v1/explain?url=URL on --admin);
+                     exit 0: a route matches, 1: none does, 2: bad flags or URL
 
 Routes HTTP by Kubernetes Ingress rules, round-robin across ready endpoints, from manifest files
 and/or a Kubernetes API server.
@@ -139,6 +147,9 @@ Options:
                                 served; the class assumed while no
                                 IngressClass object exists                  [default: switchyard]
   --log-level LEVEL             fatal|error|warn|info|debug|trace|silent    [default: info]
+  --access-log stdout|stderr|PATH|off  one line per request; a file is
+                                reopened on SIGUSR1 (logrotate)             [default: stdout]
+  --access-log-format json|combined  access log line format              [default: json]
   --workers N                   data-plane worker processes sharing the
                                 listeners; 1 runs all in one process  [default: cores available]
   --dns HOST:PORT               serve the registry over DNS (UDP and TCP)   [default: off]
@@ -220,6 +231,8 @@ const OPTIONS = {
   'cluster-domain': { type: 'string', default: 'cluster.local' },
   'ingress-class': { type: 'string', default: 'switchyard' },
   'log-level': { type: 'string', default: 'info' },
+  'access-log': { type: 'string', default: 'stdout' },
+  'access-log-format': { type: 'string', default: 'json' },
   'shutdown-delay': { type: 'string', default: '5s' },
   'drain-timeout': { type: 'string', default: '10s' },
   'upstream-connect-timeout': { type: 'string', default: '5s' },
@@ -294,6 +307,8 @@ export function parseFlags(argv: readonly string[]): ParseResult {
     clusterDomain,
     ingressClass,
     logLevel,
+    accessLog: values['access-log'],
+    accessLogFormat: parseChoice('--access-log-format', values['access-log-format'], ['json', 'combined'] as const, errors),
     drainTimeoutMs: parseDuration('--drain-timeout', values['drain-timeout'], errors, true),
     shutdownDelayMs: parseDuration('--shutdown-delay', values['shutdown-delay'], errors, true),
     upstreamConnectTimeoutMs: parseDuration('--upstream-connect-timeout', values['upstream-connect-timeout'], errors, false),
@@ -327,6 +342,7 @@ export function parseFlags(argv: readonly string[]): ParseResult {
     namespace: values.namespace,
     workers: values.workers === undefined ? availableParallelism() : parseInteger('--workers', values.workers, 1, 256, errors),
   };
+  if (config.accessLog === '') errors.push('--access-log: must be stdout, stderr, off or a file path');
   if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(config.namespace) || config.namespace.length > 63) {
     errors.push(`--namespace: ${JSON.stringify(config.namespace)} is not a namespace name (a lower-case RFC 1123 label)`);
   }

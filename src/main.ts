@@ -8,6 +8,7 @@ import type { Logger } from './log.ts';
 import { NO_COUNTS } from './dataplane/counters.ts';
 import { createControlPlane } from './runtime/control-plane.ts';
 import { createDataPlane } from './runtime/data-plane.ts';
+import { checkAccessLogTarget, createAccessLog, type AccessLog } from './runtime/access-log.ts';
 import { startWorkerPool, type WorkerPool } from './runtime/primary.ts';
 import { logClientConnectionCap } from './runtime/fd-budget.ts';
 import { rotateTicketKeys, TicketKeyHolder } from './runtime/ticket-keys.ts';
@@ -24,6 +25,8 @@ export interface Switchyard {
    * everything closes.
    */
   stop(options?: { delayMs?: number }): Promise<void>;
+  /** Reopens a file access log (SIGUSR1, after logrotate moved it), in every worker process. */
+  reopenLogs(): void;
 }
 
 export async function startSwitchyard(config: Config, log: Logger): Promise<Switchyard> {
@@ -45,7 +48,12 @@ export async function startSwitchyard(config: Config, log: Logger): Promise<Swit
       if (local !== undefined) return { ...local.counters.view(), inFlight: local.inFlight() };
       return { ...NO_COUNTS, inFlight: 0 };
     },
+    dataPlaneMetrics: async () => {
+      if (pool !== undefined) return pool.metricFamilies();
+      return local === undefined ? [] : [await local.metricFamilies()];
+    },
     onHealthEvent: (event) => pool?.broadcastHealth(event),
+    balancer: () => local?.balancer,
   });
   announce('admin', await cp.start());
   // The first snapshot is built: drop what building it left behind before any traffic arrives (when large).
@@ -60,17 +68,23 @@ export async function startSwitchyard(config: Config, log: Logger): Promise<Swit
   // Workers inherit the primary's limit (and Node raises both alike): one line says it for all.
   logClientConnectionCap(config, log);
   let stopData: (drainTimeoutMs: number) => Promise<number>;
+  let accessLog: AccessLog | undefined;
   try {
     if (config.workers === 1) {
-      local = createDataPlane({ config, holder: cp.holder, health: cp.health, log, rrOffset: 0, observeHealth: false, ticketKeys });
+      accessLog = createAccessLog(config, log);
+      local = createDataPlane({ config, holder: cp.holder, health: cp.health, log, rrOffset: 0, observeHealth: false, ticketKeys, accessLog });
       const dataPlane = local;
       for (const [role, address] of Object.entries(await dataPlane.listen())) announce(role, address);
       stopData = async (drainTimeoutMs) => {
         const { cut } = await dataPlane.drain(drainTimeoutMs);
         await dataPlane.close(cut > 0);
+        // Every exchange has ended: its line is queued; write them all before the process exits.
+        await accessLog?.close();
         return cut;
       };
     } else {
+      // Each worker opens the access log itself; an unusable path must fail start-up here, not in a worker.
+      checkAccessLogTarget(config);
       pool = startWorkerPool(config, cp.holder, cp.health, ticketKeys, log.child({ component: 'workers' }));
       const workers = pool;
       for (const [role, address] of Object.entries(await workers.ready)) announce(role, address);
@@ -86,6 +100,7 @@ export async function startSwitchyard(config: Config, log: Logger): Promise<Swit
     await pool?.stop(0);
     await local?.drain(0);
     await local?.close(true);
+    await accessLog?.close();
     await cp.stop();
     throw err;
   }
@@ -110,6 +125,10 @@ export async function startSwitchyard(config: Config, log: Logger): Promise<Swit
         log.info('stopped');
       })();
       return stopping;
+    },
+    reopenLogs() {
+      if (pool !== undefined) pool.reopenLogs();
+      else accessLog?.reopen();
     },
   };
 }

@@ -59,7 +59,7 @@ function startProxy(args: string[]): Promise<{ child: ChildProcess; ingress: str
       const m = /listening role=([\w-]+) address=(\S+?)"/.exec(line);
       if (m) addresses[m[1]!] = m[2]!;
       if (addresses['ingress'] && addresses['ingress-tls'] && addresses['admin']) resolve({ child, ingress: addresses['ingress'], tls: addresses['ingress-tls'], admin: addresses['admin'] });
-      if (/"level":(40|50|60)/.test(line)) process.stderr.write(`${line}\n`);
+      if (/"level":"(warn|error|fatal)"/.test(line)) process.stderr.write(`${line}\n`);
     });
     child.once('exit', (code) => reject(new Error(`switchyard exited with code ${code} before it was ready`)));
   });
@@ -102,6 +102,8 @@ async function main(): Promise<void> {
   // Node does not resolve *.localhost as curl does: connect to the listener and name the host.
   const wsLine = `node -e "const w=new (require('ws'))('ws://${ingress}/chat',{headers:{host:'${HOST}'}});w.on('open',()=>w.send('hi'));w.on('message',m=>{console.log(String(m));w.close()})"   # WebSocket`;
   console.log(`
+Dashboard: http://${admin}/ui/   (open it in a browser: routes, endpoints, live req/s, errors and latency)
+
 Try it:
   curl -H 'Host: ${HOST}' http://${ingress}/
   curl http://${HOST}:${port}/                  # *.localhost resolves to loopback in curl

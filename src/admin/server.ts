@@ -6,10 +6,12 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { ErrorCode } from '../errors.ts';
 import type { EndpointHealth } from '../health/endpoint-health.ts';
 import type { SnapshotHolder } from '../snapshot/holder.ts';
-import { renderMetrics, type TrafficView } from './metrics.ts';
+import { registerDashboard } from './dashboard.ts';
+import { registerExplainRoute, type ExplainFn } from './explain-route.ts';
+import { GroupMetrics, serviceStatsView, type GroupMetricsOptions, type TrafficView } from './metrics.ts';
 import { certificatesView, endpointsView, routesView, servicesView } from './views.ts';
 
-export interface AdminOptions {
+export interface AdminOptions extends Omit<GroupMetricsOptions, 'traffic' | 'workers' | 'draining' | 'sources'> {
   readonly holder: SnapshotHolder;
   readonly health: EndpointHealth;
   /** Endpoints removed from the configuration that are still finishing requests, with since-when. */
@@ -25,6 +27,8 @@ export interface AdminOptions {
   /** What the DNS server answers for a question (JSON view). */
   readonly dnsAnswer: (name: string, type: string) => unknown;
   readonly startedAt: string;
+  /** `GET /api/v1/explain`: the routing decision for a URL (injected: it uses the data plane's matcher); default: no such route. */
+  readonly explain?: ExplainFn;
 }
 
 /** Question types the DNS server knows; anything else is a 400 rather than a silent empty answer. */
@@ -52,24 +56,15 @@ export function createAdminServer(options: AdminOptions): FastifyInstance {
     return { open: traffic.tunnelsOpen, total: traffic.tunnelsTotal };
   });
 
+  const metrics = new GroupMetrics(options);
   app.get('/metrics', async (_req, reply) => {
-    const snapshot = holder.current();
-    const endpoints: Record<string, number> = {};
-    for (const e of endpointsView(snapshot, options.health, options.draining()).endpoints) endpoints[e.state] = (endpoints[e.state] ?? 0) + 1;
-    const workers = options.workers() as readonly { restarts?: number }[];
-    reply.type('text/plain; version=0.0.4; charset=utf-8');
-    return renderMetrics({
-      ...options.traffic(),
-      ejections: options.health.ejectionsTotal,
-      snapshotVersion: snapshot.version,
-      routes: snapshot.routes.list.length,
-      services: snapshot.services.size,
-      diagnostics: snapshot.diagnostics.length,
-      endpoints,
-      workers: workers.length,
-      workerRestarts: workers.reduce((n, w) => n + (w.restarts ?? 0), 0),
-    });
+    const { text, contentType } = await metrics.exposition();
+    reply.type(contentType);
+    return text;
   });
+
+  // The dashboard's live figures: per-Service totals from the same families as /metrics.
+  app.get('/api/v1/stats', async () => ({ at: Date.now(), services: serviceStatsView(await metrics.families()) }));
 
   app.get('/api/v1/endpoints', async () => endpointsView(holder.current(), options.health, options.draining()));
 
@@ -101,6 +96,9 @@ export function createAdminServer(options: AdminOptions): FastifyInstance {
       diagnostics: snapshot.diagnostics,
     };
   });
+
+  registerDashboard(app);
+  if (options.explain) registerExplainRoute(app, options.explain);
 
   return app;
 }

@@ -2,7 +2,8 @@
 import type { EndpointHealth } from '../health/endpoint-health.ts';
 import type { Backend, EndpointView, Snapshot } from '../snapshot/types.ts';
 
-function endpointView(e: EndpointView, backend: Backend, health: EndpointHealth) {
+/** One endpoint of a backend with its state as the health registry derives it (also used by `explain`). */
+export function endpointView(e: EndpointView, backend: Backend, health: EndpointHealth) {
   const h = health.view(e, backend.policy.healthCheck !== undefined);
   return {
     address: e.address,

@@ -30,26 +30,42 @@ export class RoundRobin {
    * Undefined when the rotation is empty or every endpoint is excluded.
    */
   pick(backend: Backend, health?: Availability, exclude?: readonly string[]): EndpointView | undefined {
-    this.panicked = false;
+    const found = this.#find(backend, health, exclude);
+    this.panicked = found < -1;
+    if (found === -1) return undefined;
+    const index = found < -1 ? -2 - found : found;
+    this.#cursors.set(backend.key, index + 1);
+    return backend.rotation[index];
+  }
+
+  /**
+   * What pick() would return now, without moving the cursor (for `switchyard explain`); `panic`: it
+   * would have to ignore health.
+   */
+  peek(backend: Backend, health?: Availability): { readonly endpoint: EndpointView | undefined; readonly panic: boolean } {
+    const found = this.#find(backend, health, undefined);
+    if (found === -1) return { endpoint: undefined, panic: false };
+    return found < -1 ? { endpoint: backend.rotation[-2 - found], panic: true } : { endpoint: backend.rotation[found], panic: false };
+  }
+
+  /**
+   * The rotation index pick() takes: `index` for an available endpoint, `-2 - index` for the panic
+   * choice, -1 for none. A number, not an object: pick() runs per request and must not allocate.
+   */
+  #find(backend: Backend, health: Availability | undefined, exclude: readonly string[] | undefined): number {
     const eps = backend.rotation;
     const n = eps.length;
-    if (n === 0) return undefined;
+    if (n === 0) return -1;
     const start = (this.#cursors.get(backend.key) ?? this.#offset) % n;
     let firstUnavailable = -1;
     for (let i = 0; i < n; i++) {
       const index = start + i < n ? start + i : start + i - n;
-      const ep = eps[index]!;
-      if (exclude !== undefined && exclude.includes(ep.key)) continue;
-      if (health === undefined || health.available(ep.key)) {
-        this.#cursors.set(backend.key, index + 1);
-        return ep;
-      }
+      const key = eps[index]!.key;
+      if (exclude !== undefined && exclude.includes(key)) continue;
+      if (health === undefined || health.available(key)) return index;
       if (firstUnavailable < 0) firstUnavailable = index;
     }
-    if (firstUnavailable < 0) return undefined;
-    this.panicked = true;
-    this.#cursors.set(backend.key, firstUnavailable + 1);
-    return eps[firstUnavailable];
+    return firstUnavailable < 0 ? -1 : -2 - firstUnavailable;
   }
 
   /** Forgets cursors of backends that no longer exist. */

@@ -10,7 +10,8 @@ import type { Socket } from 'node:net';
 import { DISCARD_BODY, type BodySink, type HttpExchange } from './exchange.ts';
 import { expectsContinue } from './request-checks.ts';
 import { requestFields, requestIdFor, type RequestFields } from './headers.ts';
-import { clientAddress } from './proxy-protocol.ts';
+import { ExchangeTrace } from './exchange-trace.ts';
+import { clientAddress, clientPort } from './proxy-protocol.ts';
 
 export type { BodySink } from './exchange.ts';
 
@@ -85,6 +86,7 @@ export class ClientExchange implements HttpExchange {
   /** The fields of the head found in its one pass (the pre-routing checks read them: request-checks.ts). */
   readonly head: RequestFields;
   readonly requestId: string;
+  readonly trace: ExchangeTrace;
   /** The request has a body (a Content-Length other than 0, or a Transfer-Encoding). */
   readonly hasBody: boolean;
   readonly remoteAddress: string;
@@ -142,6 +144,7 @@ export class ClientExchange implements HttpExchange {
     this.hasBody = hasBody;
     this.#expectContinue = expectsContinue(expect, versionMinor);
     this.remoteAddress = clientAddress(owner.socket);
+    this.trace = new ExchangeTrace(clientPort(owner.socket));
     this.localPort = owner.socket.localPort ?? 0;
     this.scheme = owner.scheme;
     this.upgrade = upgrade && versionMinor >= 1 && !hasBody ? tunnelUpgrade(rawHeaders) : undefined;
@@ -196,6 +199,7 @@ export class ClientExchange implements HttpExchange {
 
   /** From the parser. */
   body(chunk: Buffer): void {
+    this.trace.bytesIn += chunk.length;
     if (this.#sink !== undefined) this.#toSink(chunk);
     else (this.#pending ??= []).push(chunk);
   }
@@ -251,6 +255,7 @@ export class ClientExchange implements HttpExchange {
   write(chunk: Buffer): boolean {
     const socket = this.#owner.socket;
     if (this.#framing === Framing.None || this.#gone) return true;
+    this.trace.bytesOut += chunk.length;
     socket.cork();
     if (this.#head !== undefined) {
       socket.write(this.#head, 'latin1');

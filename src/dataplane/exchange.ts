@@ -4,6 +4,8 @@
  * (h2/h2-exchange.ts). Only framing differs between them; everything from match to forward takes this.
  */
 
+import type { ExchangeTrace } from './exchange-trace.ts';
+
 /** Where request body bytes go once the proxy asks for them. */
 export interface BodySink {
   /** A chunk; false asks for a pause until `resumeBody()`. */
@@ -39,6 +41,8 @@ export interface HttpExchange {
   readonly requestId: string;
   /** The request has a body. */
   readonly hasBody: boolean;
+  /** What became of the request (route, attempts, bytes), for the metrics and the access log (exchange-trace.ts). */
+  readonly trace: ExchangeTrace;
   /** The client's address: the TCP peer's, or the source a PROXY protocol header gave (proxy-protocol.ts). */
   readonly remoteAddress: string;
   /** The listener's port the client connected to. */

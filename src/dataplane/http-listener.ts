@@ -62,11 +62,16 @@ export interface ListenerTls {
   attach(server: TlsServer): void;
 }
 
+/** `finished`: the response went out whole. */
+export type ExchangeEnded = (exchange: HttpExchange, finished: boolean) => void;
+
 export interface HttpListenerOptions {
   readonly limits: ClientLimits;
   readonly log: Logger;
-  /** One increment per response, at the index of its status class (0 when the connection was cut first). */
-  readonly counts: number[];
+  /** Told of every exchange once it ended (answered, cut, or abandoned by the client): metrics, access log. */
+  readonly ended: ExchangeEnded;
+  /** Told of every HTTP/1.1 request refused before it became an exchange (malformed, oversized, too slow), by llhttp or node:http code. */
+  readonly refused: (code: string) => void;
   /** Must answer every exchange it is handed. */
   readonly route: (exchange: HttpExchange) => void;
   /** HTTP/2: by ALPN on TLS, by prior knowledge (the connection preface) on plaintext. Undefined: HTTP/1.1 only. */
@@ -83,7 +88,7 @@ const ALPN_H1 = ['http/1.1'];
 
 /** An HTTP listener (HTTP/1.1, and HTTP/2 when enabled; TLS when given) that hands each request to `route`. */
 export function createHttpListener(options: HttpListenerOptions): Listener {
-  const { limits, log, counts, route } = options;
+  const { limits, log, ended, route } = options;
   const scheme = options.tls === undefined ? 'http' : 'https';
   let inFlight = 0;
   let draining = false;
@@ -98,8 +103,7 @@ export function createHttpListener(options: HttpListenerOptions): Listener {
     },
     done(exchange: HttpExchange, finished: boolean): void {
       inFlight--;
-      const statusClass = finished ? Math.floor(exchange.statusCode / 100) : 0;
-      counts[statusClass > 0 && statusClass < 6 ? statusClass : 0]!++;
+      ended(exchange, finished);
     },
   };
   const http2 = options.http2 === undefined ? undefined : createHttp2Sessions(options.http2, served, log.child({ protocol: 'h2' }));
@@ -115,6 +119,7 @@ export function createHttpListener(options: HttpListenerOptions): Listener {
     done: served.done,
     // Smuggling-shaped framing, invalid headers, oversized heads, slow clients: answered without reaching `route`.
     rejected(code, reason) {
+      options.refused(code);
       log.debug({ code, reason }, 'rejected malformed request');
     },
     closed(connection) {

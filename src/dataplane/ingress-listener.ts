@@ -10,7 +10,7 @@ import type { EdgePolicy } from './edge-policy.ts';
 import type { HttpExchange } from './exchange.ts';
 import type { Http2Options } from './h2/h2-sessions.ts';
 import { upstreamRequestHeaders } from './headers.ts';
-import { createHttpListener, type ClientLimits, type Listener, type ListenerTls } from './http-listener.ts';
+import { createHttpListener, type ClientLimits, type ExchangeEnded, type Listener, type ListenerTls } from './http-listener.ts';
 import { sendHttpsRedirect, skipsHttpsRedirect } from './https-redirect.ts';
 import { matchRoute, normalizeHost } from './match.ts';
 import { parseTarget, PATH_REJECTED } from './path.ts';
@@ -24,8 +24,10 @@ export interface IngressListenerOptions {
   readonly limits: ClientLimits;
   /** Path, header and trust rules (edge-policy.ts). */
   readonly policy: EdgePolicy;
-  /** Response counts by status class (see createHttpListener). */
-  readonly counts: number[];
+  /** Told of every ended exchange (see createHttpListener). */
+  readonly ended: ExchangeEnded;
+  /** Told of every request refused before it became an exchange (see createHttpListener). */
+  readonly refused: (code: string) => void;
   readonly http2: Http2Options | undefined;
   /** Undefined: the plaintext listener. */
   readonly tls: ListenerTls | undefined;
@@ -42,15 +44,16 @@ export function createIngressListener(options: IngressListenerOptions): Listener
     if (target === PATH_REJECTED) return sendFailure(exchange, ErrorCode.REQUEST_PATH_REJECTED);
     const route = matchRoute(snapshot.routes, normalizeHost(target.host ?? exchange.host), target.path);
     if (!route) return sendFailure(exchange, ErrorCode.NO_ROUTE);
+    const backend = route.backend === undefined ? undefined : snapshot.backends.get(route.backend);
+    exchange.trace.route = proxy.stats.routeLabels(route, backend);
     if (route.redirectToHttps && exchange.scheme === 'http' && !skipsHttpsRedirect(target.path)) {
       const port = httpsPort();
       if (port !== undefined) return sendHttpsRedirect(exchange, target.host ?? exchange.host, port, target.pathAndQuery);
     }
-    const backend = route.backend === undefined ? undefined : snapshot.backends.get(route.backend);
     if (!backend) return sendFailure(exchange, ErrorCode.UNKNOWN_SERVICE);
     const headers = upstreamRequestHeaders(exchange, { proto: exchange.scheme, port: exchange.localPort, policy: options.policy }, target.host);
     if (headers === undefined) return sendFailure(exchange, ErrorCode.REQUEST_HEADER_REJECTED);
     proxyRequest(proxy, exchange, backend, target.pathAndQuery, headers);
   };
-  return createHttpListener({ limits: options.limits, log: options.log, counts: options.counts, route, http2: options.http2, tls: options.tls, policy: options.policy });
+  return createHttpListener({ limits: options.limits, log: options.log, ended: options.ended, refused: options.refused, route, http2: options.http2, tls: options.tls, policy: options.policy });
 }

@@ -12,7 +12,8 @@ import type { Socket } from 'node:net';
 import { DISCARD_BODY, type BodySink, type HttpExchange } from './exchange.ts';
 import { expectsContinue } from './request-checks.ts';
 import { requestFields, requestIdFor, type RequestFields } from './headers.ts';
-import { clientAddress } from './proxy-protocol.ts';
+import { ExchangeTrace } from './exchange-trace.ts';
+import { clientAddress, clientPort } from './proxy-protocol.ts';
 
 /** What an exchange needs from the server that made it. */
 export interface NodeExchangeOwner {
@@ -44,6 +45,7 @@ export class NodeExchange implements HttpExchange {
   /** The fields of the head found in its one pass (the pre-routing checks read them: request-checks.ts). */
   readonly head: RequestFields;
   readonly requestId: string;
+  readonly trace: ExchangeTrace;
   readonly hasBody: boolean;
   readonly remoteAddress: string;
   readonly localPort: number;
@@ -104,6 +106,7 @@ export class NodeExchange implements HttpExchange {
     const socket = req.socket;
     this.socket = socket;
     this.remoteAddress = clientAddress(socket);
+    this.trace = new ExchangeTrace(clientPort(socket));
     this.localPort = socket.localPort ?? 0;
     this.scheme = owner.scheme;
     // A pod's own Date field passes through; Switchyard adds none, as on the llhttp path.
@@ -155,6 +158,7 @@ export class NodeExchange implements HttpExchange {
 
   readonly #onData = (chunk: Buffer): void => {
     this.#stall.read();
+    this.trace.bytesIn += chunk.length;
     const sink = this.#sink;
     if (sink === undefined) {
       (this.#pending ??= []).push(chunk);
@@ -188,6 +192,7 @@ export class NodeExchange implements HttpExchange {
 
   write(chunk: Buffer): boolean {
     if (this.#gone || this.#ended) return true;
+    this.trace.bytesOut += chunk.length;
     return this.#res.write(chunk);
   }
 

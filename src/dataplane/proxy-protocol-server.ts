@@ -14,7 +14,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Logger } from '../log.ts';
 import type { EdgePolicy } from './edge-policy.ts';
-import { clientAddress, parseProxyHeader, setClientAddress } from './proxy-protocol.ts';
+import { clientAddress, clientPort, parseProxyHeader, setClientAddress, type ProxiedEndpoint } from './proxy-protocol.ts';
 import { isTrustedProxy } from './trusted-proxies.ts';
 
 export interface ProxyProtocolServerOptions {
@@ -68,7 +68,7 @@ function readProxyHeader(socket: Socket, timeoutMs: number, next: (socket: Socke
     if (header.kind === 'invalid') return refuse(header.reason);
     stop();
     socket.pause();
-    if (header.source !== undefined) setClientAddress(socket, header.source.address);
+    if (header.source !== undefined) setClientAddress(socket, header.source);
     if (bytes.length > header.length) socket.unshift(bytes.subarray(header.length));
     next(socket);
   };
@@ -82,7 +82,7 @@ function readProxyHeader(socket: Socket, timeoutMs: number, next: (socket: Socke
 // --- handing sockets to a TLS server ----------------------------------------------------------------
 
 interface Awaiting {
-  readonly address: string;
+  readonly source: ProxiedEndpoint;
 }
 
 /**
@@ -102,7 +102,7 @@ export function handToTls(socket: Socket, tlsServer: Server): void {
   const address = clientAddress(socket);
   if (address !== socket.remoteAddress) {
     const key = tupleOf(socket);
-    const entry: Awaiting = { address };
+    const entry: Awaiting = { source: { address, port: clientPort(socket) } };
     awaitingTls.set(key, entry);
     socket.once('close', () => {
       if (awaitingTls.get(key) === entry) awaitingTls.delete(key);
@@ -118,5 +118,5 @@ export function adoptTlsClientAddress(tlsSocket: Socket): void {
   const entry = awaitingTls.get(key);
   if (entry === undefined) return;
   awaitingTls.delete(key);
-  setClientAddress(tlsSocket, entry.address);
+  setClientAddress(tlsSocket, entry.source);
 }

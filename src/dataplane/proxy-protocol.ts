@@ -162,7 +162,7 @@ function v2Ipv6(data: Buffer, at: number): string {
 // --- the client address of each connection --------------------------------------------------------
 
 /** Client addresses announced by PROXY protocol headers, by the socket the requests are read from. */
-const addresses = new WeakMap<Socket, string>();
+const addresses = new WeakMap<Socket, ProxiedEndpoint>();
 /** Whether any header ever announced an address: until then clientAddress skips the map. */
 let announced = false;
 
@@ -171,11 +171,16 @@ let announced = false;
  * connection, else the TCP peer's address ('' once the socket no longer knows it).
  */
 export function clientAddress(socket: Socket): string {
-  return (announced ? addresses.get(socket) : undefined) ?? socket.remoteAddress ?? '';
+  return (announced ? addresses.get(socket)?.address : undefined) ?? socket.remoteAddress ?? '';
 }
 
-/** Records the client address for `socket` (what clientAddress answers from now on). */
-export function setClientAddress(socket: Socket, address: string): void {
+/** The client's port on `socket`, from the same place as clientAddress (0 once the socket no longer knows it). */
+export function clientPort(socket: Socket): number {
+  return (announced ? addresses.get(socket)?.port : undefined) ?? socket.remotePort ?? 0;
+}
+
+/** Records the client address and port for `socket` (what clientAddress and clientPort answer from now on). */
+export function setClientAddress(socket: Socket, source: ProxiedEndpoint): void {
   announced = true;
-  addresses.set(socket, address);
+  addresses.set(socket, source);
 }

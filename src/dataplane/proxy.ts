@@ -26,6 +26,7 @@ import type { Backend, EndpointView } from '../snapshot/types.ts';
 import type { RoundRobin } from './balancer.ts';
 import type { HttpExchange } from './exchange.ts';
 import type { TrafficCounters } from './counters.ts';
+import type { ServiceStats, TrafficStats } from './traffic-stats.ts';
 import { wantsTrailers } from './grpc.ts';
 import { clientResponseHeaders, clientTrailerFields } from './headers.ts';
 import { BodyPrefetch, RequestBody, type BodyBufferBudget } from './request-body.ts';
@@ -53,6 +54,8 @@ export interface ProxyContext {
   readonly health: EndpointHealth;
   readonly budget: RetryBudget;
   readonly counters: TrafficCounters;
+  /** Request metrics (traffic-stats.ts). */
+  readonly stats: TrafficStats;
   /** Open WebSocket/upgrade tunnels (tunnel.ts). */
   readonly tunnels: TunnelRegistry;
   readonly defaults: ProxyDefaults;
@@ -77,6 +80,7 @@ class Exchange implements Dispatcher.DispatchHandler {
   readonly #ctx: ProxyContext;
   readonly #client: HttpExchange;
   readonly #backend: Backend;
+  readonly #stats: ServiceStats;
   readonly #options: Dispatcher.DispatchOptions;
   readonly #hasBody: boolean;
   #endpoint: EndpointView | undefined;
@@ -101,6 +105,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     this.#ctx = ctx;
     this.#client = client;
     this.#backend = backend;
+    this.#stats = ctx.stats.service(backend);
     this.#hasBody = client.hasBody;
     const policy = backend.policy;
     const options: Dispatcher.DispatchOptions = {
@@ -122,6 +127,7 @@ class Exchange implements Dispatcher.DispatchHandler {
 
   start(endpoint: EndpointView): void {
     this.#endpoint = endpoint;
+    this.#client.trace.upstream = endpoint.key;
     this.#started = false;
     this.#abort = undefined;
     if (this.#options.upgrade != null) {
@@ -156,6 +162,7 @@ class Exchange implements Dispatcher.DispatchHandler {
 
   #dispatch(pool: { dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): unknown }, options: Dispatcher.DispatchOptions): void {
     this.#dispatching = true;
+    this.#client.trace.attemptStartedAt = performance.now();
     try {
       pool.dispatch(options, this);
     } finally {
@@ -175,6 +182,10 @@ class Exchange implements Dispatcher.DispatchHandler {
 
   onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void): boolean {
     const key = this.#endpoint!.key;
+    const trace = this.#client.trace;
+    trace.upstreamStatus = statusCode;
+    trace.upstreamMs = performance.now() - trace.attemptStartedAt;
+    this.#stats.upstreamResponse(trace.upstreamMs);
     if (statusCode >= 500) this.#ctx.health.recordFailure(key, '5xx', this.#backend);
     else this.#ctx.health.recordSuccess(key);
     this.#responded = true;
@@ -200,6 +211,9 @@ class Exchange implements Dispatcher.DispatchHandler {
   /** The pod switched protocols: the client gets its 101 and the two sockets become a tunnel. */
   onUpgrade(statusCode: number, rawHeaders: Buffer[] | string[] | null, socket: Socket): void {
     this.#ctx.health.recordSuccess(this.#endpoint!.key);
+    const trace = this.#client.trace;
+    trace.upstreamStatus = statusCode;
+    trace.upstreamMs = performance.now() - trace.attemptStartedAt;
     this.#responded = true;
     this.#releaseUpgradeClient(false);
     acceptUpgrade(this.#ctx, this.#client, this.#clientGone, this.#endpoint!.key, statusCode, (rawHeaders ?? []) as Buffer[], socket);
@@ -228,6 +242,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     const code = classifyUpstreamError(err);
     const key = this.#endpoint!.key;
     this.#ctx.health.recordFailure(key, failureKind(code), this.#backend);
+    if (!this.#started) this.#stats.connectFailures++;
     if (this.#retryable(err) && this.#retry(key)) return;
     this.#end();
     this.#ctx.log.debug({ err, endpoint: key, code }, 'upstream request failed');
@@ -264,10 +279,12 @@ class Exchange implements Dispatcher.DispatchHandler {
     const next = this.#ctx.balancer.pick(this.#backend, this.#ctx.health, tried);
     if (next === undefined) return false;
     if (!this.#ctx.budget.tryAcquire(this.#backend.key, policy.retryBudgetPercent)) {
+      this.#stats.budgetExhausted++;
       this.#ctx.log.debug({ backend: this.#backend.key }, 'retry budget exhausted');
       return false;
     }
-    this.#ctx.counters.retries++;
+    this.#stats.retries++;
+    this.#client.trace.retries++;
     this.#ctx.log.debug({ from: failedKey, to: next.key, attempt: tried.length + 1 }, 'retrying on another endpoint');
     this.start(next);
     return true;

@@ -10,7 +10,7 @@ import type { HttpExchange } from './exchange.ts';
 import type { Http2Options } from './h2/h2-sessions.ts';
 import type { SnapshotHolder } from '../snapshot/holder.ts';
 import { upstreamRequestHeaders } from './headers.ts';
-import { createHttpListener, type ClientLimits, type Listener } from './http-listener.ts';
+import { createHttpListener, type ClientLimits, type ExchangeEnded, type Listener } from './http-listener.ts';
 import { parseTarget, PATH_REJECTED } from './path.ts';
 import { proxyRequest, type ProxyContext } from './proxy.ts';
 import { resolveServiceTarget } from './service-name.ts';
@@ -26,8 +26,10 @@ export interface ServiceListenerOptions {
   readonly policy: EdgePolicy;
   /** Namespace a bare Service name resolves in. */
   readonly namespace: string;
-  /** Response counts by status class (see createHttpListener). */
-  readonly counts: number[];
+  /** Told of every ended exchange (see createHttpListener). */
+  readonly ended: ExchangeEnded;
+  /** Told of every request refused before it became an exchange (see createHttpListener). */
+  readonly refused: (code: string) => void;
   /** h2c with prior knowledge (gRPC clients calling a Service by name); undefined: HTTP/1.1 only. */
   readonly http2: Http2Options | undefined;
 }
@@ -40,9 +42,10 @@ export function createServiceListener(options: ServiceListenerOptions): Listener
     if (target === PATH_REJECTED) return sendFailure(exchange, ErrorCode.REQUEST_PATH_REJECTED);
     const resolved = resolveServiceTarget(holder.current(), target.host ?? exchange.host, namespace);
     if (resolved.backend === undefined) return sendFailure(exchange, resolved.failure);
+    exchange.trace.route = proxy.stats.serviceLabels(resolved.backend);
     const headers = upstreamRequestHeaders(exchange, { proto: exchange.scheme, port: exchange.localPort, policy: options.policy }, target.host);
     if (headers === undefined) return sendFailure(exchange, ErrorCode.REQUEST_HEADER_REJECTED);
     proxyRequest(proxy, exchange, resolved.backend, target.pathAndQuery, headers);
   };
-  return createHttpListener({ limits: options.limits, log: options.log, counts: options.counts, route, http2: options.http2, tls: undefined, policy: options.policy });
+  return createHttpListener({ limits: options.limits, log: options.log, ended: options.ended, refused: options.refused, route, http2: options.http2, tls: undefined, policy: options.policy });
 }

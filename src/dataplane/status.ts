@@ -106,6 +106,7 @@ export function grpcFailureTrailers(code: FailureCode): readonly string[] {
  * broken stream); any other response is cut.
  */
 export function sendFailure(exchange: HttpExchange, code: FailureCode): void {
+  exchange.trace.error = FAILURES[code].reason;
   if (exchange.headersSent) {
     if (exchange.grpc) exchange.end(GRPC_TRAILERS.get(code)!);
     else exchange.destroy();
@@ -161,6 +162,11 @@ const BAD_REQUEST = ['400 Bad Request', 'bad-request', 'bad request\n'] as const
 /** The refusal of `code`: 400 bad-request for any code not listed. */
 function clientFailure(code: string | undefined): readonly [status: string, reason: string, body: string, extraHeader?: string] {
   return (code !== undefined ? CLIENT_FAILURES.get(code) : undefined) ?? BAD_REQUEST;
+}
+
+/** The x-switchyard-error reason of a refused request (one of a fixed set: safe as a metric label). */
+export function clientFailureReason(code: string | undefined): string {
+  return clientFailure(code)[1];
 }
 
 /**

@@ -41,9 +41,14 @@ export interface DnsServerOptions {
 export interface DnsServer {
   readonly udpAddress: AddressInfo;
   readonly tcpAddress: AddressInfo;
+  /** Messages answered since start by response code (NOERROR, NXDOMAIN, REFUSED, …), and `dropped` ones (not answered). */
+  queries(): Readonly<Record<string, number>>;
   /** Stops both listeners and closes open TCP connections. Safe to call more than once. */
   close(): Promise<void>;
 }
+
+/** Response code names (RFC 1035, RFC 2136). */
+const RCODE_NAMES = ['NOERROR', 'FORMERR', 'SERVFAIL', 'NXDOMAIN', 'NOTIMP', 'REFUSED', 'YXDOMAIN', 'YXRRSET', 'NXRRSET', 'NOTAUTH', 'NOTZONE'];
 
 /** Attempts at finding a port free for both TCP and UDP when asked for port 0. */
 const BIND_ATTEMPTS = 5;
@@ -67,7 +72,10 @@ export async function startDnsServer(options: DnsServerOptions): Promise<DnsServ
   const connections = new Set<Socket>();
   let closing = false;
 
+  // Indexed by the 4-bit response code of each answer (RFC 1035 §4.1.1); one more slot for dropped messages.
+  const answered = new Array<number>(17).fill(0);
   const debug = (res: WireResponse, transport: string, from: string | undefined): void => {
+    answered[res.bytes === undefined ? 16 : res.bytes[3]! & 0x0f]!++;
     if (res.problem !== undefined) log?.debug({ problem: res.problem, transport, from }, 'dns message not answered normally');
   };
 
@@ -137,6 +145,13 @@ export async function startDnsServer(options: DnsServerOptions): Promise<DnsServ
   return {
     udpAddress,
     tcpAddress,
+    queries() {
+      const out: Record<string, number> = {};
+      answered.forEach((n, code) => {
+        if (n > 0) out[code === 16 ? 'dropped' : (RCODE_NAMES[code] ?? String(code))] = n;
+      });
+      return out;
+    },
     close(): Promise<void> {
       closed ??= (async () => {
         closing = true;

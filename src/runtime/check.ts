@@ -5,16 +5,12 @@
  * diagnostics never stop the proxy, so they never fail the check either, whatever their severity.
  */
 import { relative, sep } from 'node:path';
-import { compile } from '../compile/compile.ts';
 import { formatLocation, type SwyError } from '../errors.ts';
-import { parseFlags, type Config } from '../flags.ts';
-import { createRootLogger } from '../log.ts';
+import type { Config } from '../flags.ts';
 import { recordKey } from '../model/keys.ts';
-import type { Origin, Rec } from '../model/records.ts';
+import type { Origin } from '../model/records.ts';
 import type { Severity } from '../snapshot/types.ts';
-import { FileSource } from '../sources/file-source.ts';
-import { Store } from '../store/store.ts';
-import { compileOptionsOf } from './control-plane.ts';
+import { loadAndCompile, parseManifestOnlyFlags } from './load-manifests.ts';
 
 /** One problem, from a rejected manifest (no kind) or a compile diagnostic (kind, namespace, name). */
 export interface CheckProblem {
@@ -53,25 +49,12 @@ export type CheckConfig = Pick<Config, 'manifests' | 'clusterDomain' | 'ingressC
 /** Loads `config.manifests` once and compiles them; never throws for a manifest problem. */
 export async function checkManifests(config: CheckConfig): Promise<CheckResult> {
   const started = performance.now();
-  const source = new FileSource({ paths: config.manifests, log: createRootLogger('silent'), rescanMs: 0 });
-  let records: readonly Rec[] = [];
-  source.onUpdate((r) => {
-    records = r;
-  });
-  const errors: CheckProblem[] = [];
-  try {
-    await source.start();
-  } catch (err) {
-    for (const e of unpack(err)) errors.push(fromError(e));
-  } finally {
-    source.close();
-  }
+  const loaded = await loadAndCompile(config);
+  const { records, compiled } = loaded;
+  const errors: CheckProblem[] = loaded.errors.map(fromError);
   const diagnostics: CheckProblem[] = [];
   let routes = 0;
-  if (errors.length === 0) {
-    const store = new Store([source.name]);
-    store.replace(source.name, records);
-    const compiled = compile(store.view(), { ...compileOptionsOf(config), now: Date.now() });
+  if (compiled !== undefined) {
     routes = compiled.routes.list.length;
     const origins = new Map<string, Origin>(records.map((r) => [recordKey(r), r.origin]));
     for (const d of compiled.diagnostics) {
@@ -89,13 +72,6 @@ export async function checkManifests(config: CheckConfig): Promise<CheckResult> 
     }
   }
   return { ok: errors.length === 0, errors, diagnostics, objects: records.length, routes, durationMs: Math.round(performance.now() - started) };
-}
-
-/** FileSource.start rejects with one error: the single problem itself, or a summary whose cause lists them all. */
-function unpack(err: unknown): SwyError[] {
-  const e = err as SwyError;
-  if (e.cause instanceof AggregateError) return e.cause.errors as SwyError[];
-  return [e];
 }
 
 function fromError(e: SwyError): CheckProblem {
@@ -141,17 +117,9 @@ export function parseCheckArgs(argv: readonly string[]): CheckArgs {
     }
   }
   if (output !== 'text' && output !== 'json') errors.push(`--output: ${JSON.stringify(output)} is not one of text, json`);
-  for (const flag of ['--kubeconfig', '--in-cluster', '--context', '--watch-namespace', '--selector', '--ingress-status-address']) {
-    if (rest.some((a) => a === flag || a.startsWith(`${flag}=`))) errors.push(`${flag}: switchyard check reads manifest files only (--manifests PATH); it does not connect to a cluster`);
-  }
-  const parsed = parseFlags(rest);
-  if (parsed.kind === 'help') return parsed;
-  // The proxy's message offers a cluster instead of --manifests: not an option here.
-  const noManifests = (e: string): boolean => e.startsWith('--manifests: at least one PATH');
-  const flagErrors = parsed.kind === 'error' ? parsed.errors : [];
-  errors.push(...flagErrors.filter((e) => !noManifests(e)));
-  if (flagErrors.some(noManifests) || (parsed.kind === 'config' && parsed.config.manifests.length === 0)) errors.push('--manifests: at least one PATH is required');
-  if (errors.length > 0 || parsed.kind !== 'config') return { kind: 'error', errors };
+  const parsed = parseManifestOnlyFlags(rest, (flag) => `${flag}: switchyard check reads manifest files only (--manifests PATH); it does not connect to a cluster`, errors);
+  if (parsed?.kind === 'help') return parsed;
+  if (parsed === undefined) return { kind: 'error', errors };
   return { kind: 'check', config: parsed.config, output: output === 'json' ? 'json' : 'text' };
 }
 

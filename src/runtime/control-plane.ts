@@ -20,6 +20,8 @@ import type { Source } from '../sources/source.ts';
 import { Store } from '../store/store.ts';
 import { formatAddress, listenError } from './data-plane.ts';
 import { generateSelfSigned } from './self-signed.ts';
+import { createLiveExplainer } from './explain-live.ts';
+import type { RoundRobin } from '../dataplane/balancer.ts';
 
 export interface ControlPlaneOptions {
   readonly config: Config;
@@ -28,10 +30,14 @@ export interface ControlPlaneOptions {
   readonly draining: () => ReadonlyMap<string, number>;
   /** The data-plane workers, for the admin API. */
   readonly workers: () => readonly unknown[];
-  /** Traffic counters of the data plane, for /metrics. */
+  /** Tunnel and in-flight figures of the data plane, for the admin API. */
   readonly traffic: () => TrafficView;
+  /** Every data-plane process's metric families (prom-client JSON), collected now, for /metrics. */
+  readonly dataPlaneMetrics: () => Promise<readonly (readonly object[])[]>;
   /** Health decisions taken here (active-check verdicts), to pass on to workers. */
   readonly onHealthEvent?: (event: HealthEvent) => void;
+  /** The in-process data plane's balancer (`--workers 1`), for /api/v1/explain's next pick; default none. */
+  readonly balancer?: () => RoundRobin | undefined;
 }
 
 /**
@@ -117,7 +123,10 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
     ready: () => ready,
     sources: () => sources.map((s) => s.status()),
     dnsAnswer: (name, type) => answerQuestion(holder.current(), name, type, config.dnsTtlSeconds),
+    dnsQueries: () => dns?.queries(),
+    dataPlane: options.dataPlaneMetrics,
     startedAt,
+    explain: createLiveExplainer({ holder, health, config, balancer: options.balancer ?? (() => undefined) }),
   });
 
   const stop = async (): Promise<void> => {

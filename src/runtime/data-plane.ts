@@ -10,6 +10,9 @@ import type { ClientLimits, Listener } from '../dataplane/http-listener.ts';
 import { createIngressListener } from '../dataplane/ingress-listener.ts';
 import type { ProxyContext } from '../dataplane/proxy.ts';
 import { TrafficCounters } from '../dataplane/counters.ts';
+import type { HttpExchange } from '../dataplane/exchange.ts';
+import { gauge, TrafficStats, type MetricFamily } from '../dataplane/traffic-stats.ts';
+import { clientFailureReason } from '../dataplane/status.ts';
 import { BodyBufferBudget } from '../dataplane/request-body.ts';
 import { RetryBudget } from '../dataplane/retry-budget.ts';
 import { createServiceListener } from '../dataplane/service-listener.ts';
@@ -37,11 +40,24 @@ export interface DataPlaneOptions {
   readonly onDrainingChange?: (draining: ReadonlyMap<string, number>) => void;
   /** The TLS session-ticket key, the same in every worker (runtime/ticket-keys.ts). */
   readonly ticketKeys: TicketKeys;
+  /** One line per ended exchange; undefined with `--access-log off`. */
+  readonly accessLog?: AccessLogSink | undefined;
+}
+
+/** Where ended exchanges are logged (runtime/access-log.ts). */
+export interface AccessLogSink {
+  /** `now`: `performance.now()` when the exchange ended. */
+  write(listener: string, exchange: HttpExchange, finished: boolean, now: number): void;
 }
 
 export interface DataPlane {
   readonly pools: UpstreamPools;
   readonly counters: TrafficCounters;
+  readonly stats: TrafficStats;
+  /** Round-robin cursors of this process (peeked by /api/v1/explain with --workers 1). */
+  readonly balancer: RoundRobin;
+  /** This process's request metrics and its listeners' gauges, in prom-client's JSON form. */
+  metricFamilies(): Promise<MetricFamily[]>;
   /** Binds every listener; returns `role → host:port`. */
   listen(): Promise<Record<string, string>>;
   inFlight(): number;
@@ -63,6 +79,24 @@ export function createDataPlane(options: DataPlaneOptions): DataPlane {
   const balancer = new RoundRobin(options.rrOffset);
   const budget = new RetryBudget();
   const counters = new TrafficCounters();
+  const stats = new TrafficStats();
+  const accessLog = options.accessLog;
+  /** What a listener of `role` does with each request refused before it became an exchange. */
+  const refusedFor = (role: string) => {
+    const slot = stats.listenerSlot(role);
+    return (code: string): void => stats.refused(slot, clientFailureReason(code));
+  };
+  /** What a listener of `role` does with each ended exchange: count it, and log it when the access log is on. */
+  const endedFor = (role: string) => {
+    const slot = stats.listenerSlot(role);
+    return accessLog === undefined
+      ? (exchange: HttpExchange): void => stats.record(slot, exchange, performance.now())
+      : (exchange: HttpExchange, finished: boolean): void => {
+          const now = performance.now();
+          stats.record(slot, exchange, now);
+          accessLog.write(role, exchange, finished, now);
+        };
+  };
   const tunnels = new TunnelRegistry({
     counters,
     idleTimeoutMs: config.tunnelIdleTimeoutMs,
@@ -86,6 +120,7 @@ export function createDataPlane(options: DataPlaneOptions): DataPlane {
     health,
     budget,
     counters,
+    stats,
     tunnels,
     defaults: { responseTimeoutMs: config.upstreamTimeoutMs, idleTimeoutMs: config.upstreamIdleTimeoutMs, requestBufferSize: config.requestBufferSize, bodyBudget: new BodyBufferBudget(config.requestBufferTotal) },
     log: log.child({ component: 'proxy' }),
@@ -119,21 +154,32 @@ export function createDataPlane(options: DataPlaneOptions): DataPlane {
   const httpsPort = (): number | undefined => (tlsListener?.server.address() as AddressInfo | null)?.port;
   const ingressLog = log.child({ component: 'ingress' });
   const listeners: { role: string; at: HostPort; listener: Listener }[] = [
-    { role: 'ingress', at: config.listen, listener: createIngressListener({ holder, proxy, limits, counts: counters.forRole('ingress'), log: ingressLog, http2, tls: undefined, httpsPort, policy }) },
+    { role: 'ingress', at: config.listen, listener: createIngressListener({ holder, proxy, limits, ended: endedFor('ingress'), refused: refusedFor('ingress'), log: ingressLog, http2, tls: undefined, httpsPort, policy }) },
   ];
   if (config.listenTls) {
     const tls = createListenerTls(holder, options.ticketKeys, log.child({ component: 'tls' }));
-    tlsListener = createIngressListener({ holder, proxy, limits, counts: counters.forRole('ingress-tls'), log: ingressLog, http2, tls, httpsPort, policy });
+    tlsListener = createIngressListener({ holder, proxy, limits, ended: endedFor('ingress-tls'), refused: refusedFor('ingress-tls'), log: ingressLog, http2, tls, httpsPort, policy });
     listeners.push({ role: 'ingress-tls', at: config.listenTls, listener: tlsListener });
   }
   if (config.serviceListen) {
-    const listener = createServiceListener({ holder, proxy, limits, namespace: config.namespace, counts: counters.forRole('service'), log: log.child({ component: 'service' }), http2, policy: { ...policy, proxyProtocol: false } });
+    const listener = createServiceListener({ holder, proxy, limits, namespace: config.namespace, ended: endedFor('service'), refused: refusedFor('service'), log: log.child({ component: 'service' }), http2, policy: { ...policy, proxyProtocol: false } });
     listeners.push({ role: 'service', at: config.serviceListen, listener });
   }
 
   return {
     pools,
     counters,
+    stats,
+    balancer,
+    async metricFamilies() {
+      const connections = await Promise.all(listeners.map(({ role, listener }) => connectionCount(listener.server).then((n) => ({ labels: { listener: role }, value: n }))));
+      const inFlight = listeners.map(({ role, listener }) => ({ labels: { listener: role }, value: listener.inFlight() }));
+      return [
+        ...stats.families(),
+        gauge('switchyard_client_connections', 'Client connections open, by listener (HTTP/1.1, HTTP/2 and TLS alike; tunnels included).', connections),
+        gauge('switchyard_requests_in_flight', 'Requests being served, by listener.', inFlight),
+      ];
+    },
     async listen() {
       const addresses: Record<string, string> = {};
       for (const { role, at, listener } of listeners) {
@@ -157,6 +203,10 @@ export function createDataPlane(options: DataPlaneOptions): DataPlane {
       return pools.closeAll(force);
     },
   };
+}
+
+function connectionCount(server: Server): Promise<number> {
+  return new Promise((resolve) => server.getConnections((err, n) => resolve(err ? 0 : n)));
 }
 
 function listenOn(server: Server, at: HostPort): Promise<void> {

@@ -9,6 +9,7 @@
  * differs from ⌊N/k⌋/⌈N/k⌉ by at most W − 1.
  */
 import cluster, { type Worker } from 'node:cluster';
+import { AggregatorRegistry } from 'prom-client';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ErrorCode, SwyError } from '../errors.ts';
@@ -30,6 +31,8 @@ const WORKER_SEMI_SPACE_MB = 4;
 /** A replacement for a worker that died this soon after it started waits before being forked again. */
 const CRASH_LOOP_MS = 5_000;
 const MAX_RESTART_DELAY_MS = 5_000;
+/** A worker that has not sent its metric families this long after a scrape asked counts with its last ones. */
+const COLLECT_TIMEOUT_MS = 1_000;
 
 export interface WorkerView {
   readonly index: number;
@@ -53,6 +56,8 @@ interface Slot {
   draining: Map<string, number>;
   counters: CountersView;
   inFlight: number;
+  /** The worker's metric families as of its last answer to a scrape. */
+  families: readonly object[];
 }
 
 export interface WorkerPool {
@@ -60,10 +65,17 @@ export interface WorkerPool {
   readonly ready: Promise<Record<string, string>>;
   /** Sends health decisions taken in the primary (active checks) to every worker. */
   broadcastHealth(event: HealthEvent): void;
+  /** Tells every worker to reopen its access log file (SIGUSR1). */
+  reopenLogs(): void;
   draining(): ReadonlyMap<string, number>;
   views(): WorkerView[];
   /** Counters summed over every worker, past ones included (as of their last report). */
   counters(): CountersView;
+  /**
+   * Every worker's metric families, asked for now (a worker that does not answer within a second counts
+   * with its last ones), plus the counters and histograms of the workers that died (as of their last answer).
+   */
+  metricFamilies(): Promise<(readonly object[])[]>;
   inFlight(): number;
   /** Tells every worker to drain (bounded by `drainTimeoutMs`), waits for them to exit. */
   stop(drainTimeoutMs: number): Promise<void>;
@@ -78,6 +90,10 @@ export function startWorkerPool(config: Config, holder: SnapshotHolder, health: 
   });
   const slots: Slot[] = [];
   let retired: CountersView = NO_COUNTS;
+  /** Counter and histogram families of the workers that died, summed into one list. */
+  let retiredFamilies: Promise<readonly object[]> = Promise.resolve([]);
+  let collectId = 0;
+  const collecting = new Map<number, (families: readonly object[]) => void>();
   let stopping = false;
   let resolveReady: (addresses: Record<string, string>) => void;
   let rejectReady: (err: Error) => void;
@@ -97,7 +113,7 @@ export function startWorkerPool(config: Config, holder: SnapshotHolder, health: 
 
   const fork = (index: number, restarts: number, quickDeaths: number): void => {
     const worker = cluster.fork({ [WORKER_ENV.config]: JSON.stringify(config), [WORKER_ENV.index]: String(index) });
-    const slot: Slot = { index, worker, state: 'starting', startedAt: Date.now(), restarts, quickDeaths, draining: new Map(), counters: NO_COUNTS, inFlight: 0 };
+    const slot: Slot = { index, worker, state: 'starting', startedAt: Date.now(), restarts, quickDeaths, draining: new Map(), counters: NO_COUNTS, inFlight: 0, families: [] };
     slots[index] = slot;
     worker.on('message', (m: FromWorker) => onMessage(slot, m));
     worker.on('exit', (code, signal) => onExit(slot, code, signal));
@@ -133,6 +149,10 @@ export function startWorkerPool(config: Config, holder: SnapshotHolder, health: 
         slot.counters = m.counters;
         slot.inFlight = m.inFlight;
         break;
+      case 'collected':
+        slot.families = m.families;
+        collecting.get(m.id)?.(m.families);
+        break;
       case 'fatal':
         if (!readySettled) {
           readySettled = true;
@@ -147,6 +167,10 @@ export function startWorkerPool(config: Config, holder: SnapshotHolder, health: 
     // What the dead worker counted stays counted (Prometheus counters must not go down); its tunnels died with it.
     retired = addCounters(retired, retiredCounters(slot.counters));
     slot.counters = NO_COUNTS;
+    // Its gauges (open connections, memory) died with it; what it counted did not.
+    const counted = slot.families.filter((f) => (f as { type?: string }).type !== 'gauge');
+    slot.families = [];
+    if (counted.length > 0) retiredFamilies = retiredFamilies.then((before) => AggregatorRegistry.aggregate([before, counted]).getMetricsAsJSON());
     slot.inFlight = 0;
     if (stopping) return;
     if (!readySettled) {
@@ -170,6 +194,7 @@ export function startWorkerPool(config: Config, holder: SnapshotHolder, health: 
   return {
     ready,
     broadcastHealth: (event) => broadcast({ t: 'health', events: [event] }),
+    reopenLogs: () => broadcast({ t: 'reopenLogs' }),
     draining() {
       const all = new Map<string, number>();
       for (const slot of slots) for (const [key, since] of slot.draining) if (!all.has(key) || all.get(key)! > since) all.set(key, since);
@@ -188,6 +213,24 @@ export function startWorkerPool(config: Config, holder: SnapshotHolder, health: 
       })),
     counters: () => slots.reduce((sum, s) => addCounters(sum, s.counters), retired),
     inFlight: () => slots.reduce((n, s) => n + s.inFlight, 0),
+    async metricFamilies() {
+      const live = slots.filter((s) => s.worker.isConnected());
+      const answers = live.map(
+        (slot) =>
+          new Promise<readonly object[]>((resolve) => {
+            const id = ++collectId;
+            const done = (families: readonly object[]): void => {
+              clearTimeout(timer);
+              collecting.delete(id);
+              resolve(families);
+            };
+            const timer = setTimeout(() => done(slot.families), COLLECT_TIMEOUT_MS);
+            collecting.set(id, done);
+            send(slot, { t: 'collect', id });
+          }),
+      );
+      return [...(await Promise.all(answers)), await retiredFamilies];
+    },
     async stop(drainTimeoutMs) {
       stopping = true;
       const exits = slots.map(

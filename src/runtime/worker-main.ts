@@ -4,12 +4,14 @@
  * everyone else's. Signals are the primary's to handle: a worker stops when told to, or when the
  * primary goes away.
  */
+import { collectDefaultMetrics, Registry } from 'prom-client';
 import { emptySnapshot } from '../compile/compile.ts';
 import type { Config } from '../flags.ts';
 import { EndpointHealth } from '../health/endpoint-health.ts';
 import { createRootLogger } from '../log.ts';
 import { SnapshotHolder } from '../snapshot/holder.ts';
 import { createDataPlane } from './data-plane.ts';
+import { createAccessLog, type AccessLog } from './access-log.ts';
 import { collectStartupGarbage } from './startup-gc.ts';
 import { TicketKeyHolder } from './ticket-keys.ts';
 import { STATS_INTERVAL_MS, WORKER_ENV, type FromWorker, type ToWorker } from './messages.ts';
@@ -24,6 +26,15 @@ const send = (m: FromWorker): void => {
 const holder = new SnapshotHolder(emptySnapshot(config.clusterDomain));
 const ticketKeys = new TicketKeyHolder();
 const health = new EndpointHealth({ log: log.child({ component: 'health' }), onEvent: (event) => send({ t: 'health', event }) });
+let accessLog: AccessLog | undefined;
+try {
+  // The primary checked the path before forking: failing here means it changed since; reported like a listen failure.
+  accessLog = createAccessLog(config, log);
+} catch (err) {
+  const e = err as { code?: string; message?: string };
+  send({ t: 'fatal', code: e.code ?? 'unknown', message: e.message ?? String(err) });
+  process.exit(1);
+}
 const dataPlane = createDataPlane({
   config,
   holder,
@@ -32,8 +43,13 @@ const dataPlane = createDataPlane({
   rrOffset: index,
   observeHealth: true,
   ticketKeys,
+  accessLog,
   onDrainingChange: (draining) => send({ t: 'draining', entries: [...draining] }),
 });
+
+// This process's own process_* and nodejs_* figures; the primary sums them with its own and the other workers'.
+const metrics = new Registry();
+collectDefaultMetrics({ register: metrics });
 
 let listening = false;
 let stopping = false;
@@ -44,6 +60,7 @@ async function stop(drainTimeoutMs: number): Promise<void> {
   const { cut } = listening ? await dataPlane.drain(drainTimeoutMs) : { cut: 0 };
   if (cut > 0) log.warn({ cut }, 'drain timeout reached; cut requests still in flight');
   await dataPlane.close(cut > 0);
+  await accessLog?.close();
   process.exit(0);
 }
 
@@ -74,12 +91,20 @@ process.on('message', (m: ToWorker) => {
     case 'stop':
       void stop(m.drainTimeoutMs);
       break;
+    case 'reopenLogs':
+      accessLog?.reopen();
+      break;
+    case 'collect':
+      void Promise.all([metrics.getMetricsAsJSON(), dataPlane.metricFamilies()]).then(([own, data]) => send({ t: 'collected', id: m.id, families: [...own, ...data] }));
+      break;
   }
 });
 
 // Ctrl-C reaches the whole process group; the primary decides how this worker stops.
 process.on('SIGINT', () => undefined);
 process.on('SIGTERM', () => undefined);
+// A SIGUSR1 to the whole group must neither start Node's inspector here nor reopen twice: the primary forwards it.
+process.on('SIGUSR1', () => undefined);
 // The primary is gone (killed): finish what is in flight and leave.
 process.on('disconnect', () => void stop(config.drainTimeoutMs));
 

@@ -66,6 +66,8 @@ export interface FileSourceStatus {
   readonly lastReload: ReloadResult | undefined;
   /** The most recent rejected change, until a later reload of the same files succeeds. */
   readonly lastError: ManifestErrorView | undefined;
+  /** Reload passes (start-up included) that rejected a change. */
+  readonly rejectedReloads: number;
   /** Files currently rejected (serving their last good content, or nothing if they never loaded). */
   readonly rejectedFiles: readonly ManifestErrorView[];
   /** Paths that cannot be read right now (their last good state is kept, reads are retried); null when all can. */
@@ -103,6 +105,7 @@ export class FileSource {
   #closed = false;
   #lastReload: ReloadResult | undefined;
   #lastError: ManifestErrorView | undefined;
+  #rejectedReloads = 0;
 
   constructor(options: FileSourceOptions) {
     this.#paths = options.paths.map((p) => resolve(p));
@@ -170,6 +173,7 @@ export class FileSource {
       loaded: this.#loaded,
       lastReload: this.#lastReload,
       lastError: this.#lastError,
+      rejectedReloads: this.#rejectedReloads,
       rejectedFiles,
       readError: this.#retry.view(),
     };
@@ -307,6 +311,7 @@ export class FileSource {
 
     const at = new Date().toISOString();
     this.#lastReload = { at, result: errors.length > 0 ? 'rejected' : 'ok', applied, errors: errors.map(toView) };
+    if (errors.length > 0) this.#rejectedReloads++;
     if (errors.length > 0) {
       this.#lastError = toView(errors[errors.length - 1]!);
       if (!initial) for (const e of errors) this.#log.error({ code: e.code, file: e.location?.file, document: e.location?.document, path: e.location?.path }, `manifest change rejected, keeping the last good version: ${e.message}`);

@@ -17,9 +17,9 @@ export interface HostPort {
   readonly port: number;
 }
 
-/** One pino JSON line from the child's stdout. */
+/** One pino JSON line from the child's stdout (`level` as a word: "info", "warn"…). */
 export interface LogLine {
-  readonly level: number;
+  readonly level: string;
   readonly msg: string;
   readonly [key: string]: unknown;
 }
@@ -38,6 +38,8 @@ export interface RunningSwitchyard {
   readonly admin: HostPort;
   /** Parsed JSON log lines so far (stdout). */
   readonly logs: LogLine[];
+  /** JSON access log lines so far (stdout, the default `--access-log`): JSON lines without a `msg`. */
+  readonly accessLines: Record<string, unknown>[];
   /** Everything written to stderr so far. */
   stderr(): string;
   /** Resolves when the process has exited. */
@@ -75,11 +77,12 @@ function manifestArgs(manifests: string | readonly string[]): string[] {
 }
 
 /** Spawns the CLI, registers it for cleanup, and collects its output. */
-function spawnCli(args: readonly string[], nodeFlags: readonly string[] = [], nofile?: StartOptions['nofile']): { child: ChildProcess; logs: LogLine[]; stdoutText: () => string; stderrText: () => string; exited: Promise<ExitResult>; onLine: Set<(l: LogLine) => void> } {
+function spawnCli(args: readonly string[], nodeFlags: readonly string[] = [], nofile?: StartOptions['nofile']): { child: ChildProcess; logs: LogLine[]; accessLines: Record<string, unknown>[]; stdoutText: () => string; stderrText: () => string; exited: Promise<ExitResult>; onLine: Set<(l: LogLine) => void> } {
   const argv = [...nodeFlags, BIN, ...args];
   // prlimit execs the command: the child's pid is Switchyard's.
   const child = nofile === undefined ? spawn(process.execPath, argv, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] }) : spawn('/usr/bin/prlimit', [`--nofile=${nofile.soft}:${nofile.hard}`, '--', process.execPath, ...argv], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   const logs: LogLine[] = [];
+  const accessLines: Record<string, unknown>[] = [];
   const onLine = new Set<(l: LogLine) => void>();
   let stdout = '';
   let partial = '';
@@ -98,7 +101,12 @@ function spawnCli(args: readonly string[], nodeFlags: readonly string[] = [], no
       try {
         line = JSON.parse(text) as LogLine;
       } catch {
-        line = { level: 0, msg: text };
+        line = { level: '', msg: text };
+      }
+      // Access log lines share stdout with pino's: kept apart, so every LogLine has its `msg`.
+      if (typeof line.msg !== 'string') {
+        accessLines.push(line);
+        continue;
       }
       logs.push(line);
       for (const fn of onLine) fn(line);
@@ -116,7 +124,7 @@ function spawnCli(args: readonly string[], nodeFlags: readonly string[] = [], no
       await withTimeout(exited, 5000, `SIGKILLed switchyard pid ${child.pid} to exit`);
     }
   });
-  return { child, logs, stdoutText: () => stdout, stderrText: () => stderr, exited, onLine };
+  return { child, logs, accessLines, stdoutText: () => stdout, stderrText: () => stderr, exited, onLine };
 }
 
 /**
@@ -128,7 +136,7 @@ export async function startSwitchyard(options: StartOptions): Promise<RunningSwi
   // One process unless a test asks for workers: these tests assert the exact pick sequences of one balancer;
   // test/integration/workers.test.ts covers the multi-process data plane.
   const args = [...manifestArgs(options.manifests), '--listen', '127.0.0.1:0', '--admin', '127.0.0.1:0', '--shutdown-delay', '0s', '--workers', '1', ...(options.args ?? [])];
-  const { child, logs, stderrText, exited, onLine } = spawnCli(args, options.nodeFlags, options.nofile);
+  const { child, logs, accessLines, stderrText, exited, onLine } = spawnCli(args, options.nodeFlags, options.nofile);
 
   const waitForLog = (pred: (line: LogLine) => boolean, timeoutMs = 5000): Promise<LogLine> => {
     const seen = logs.find(pred);
@@ -169,6 +177,7 @@ export async function startSwitchyard(options: StartOptions): Promise<RunningSwi
     tls: tlsLine === undefined ? undefined : addressOf(tlsLine),
     admin: addressOf(adminLine),
     logs,
+    accessLines,
     stderr: stderrText,
     exited,
     waitForLog,

@@ -42,7 +42,7 @@ describe('HTTP/1.1 through node:http', () => {
     expect(res.status, res.raw).toBe(200);
     expect(res.headers['connection'], 'answered by node:http').toBe('keep-alive');
     expect(pod.requests).toHaveLength(1);
-    const warnings = sy.logs.filter((l) => l.level === 40 && /llhttp binding/.test(l.msg));
+    const warnings = sy.logs.filter((l) => l.level === 'warn' && /llhttp binding/.test(l.msg));
     expect(warnings).toHaveLength(1);
   });
 

@@ -8,7 +8,7 @@ import type { Socket } from 'node:net';
 import type { ServerHttp2Session, ServerHttp2Stream } from 'node:http2';
 import type { Logger } from '../../log.ts';
 import type { HttpExchange } from '../exchange.ts';
-import { clientAddress } from '../proxy-protocol.ts';
+import { clientAddress, clientPort } from '../proxy-protocol.ts';
 import { clientFailureResponse } from '../status.ts';
 import { Http2Exchange, type Http2StreamOwner } from './h2-exchange.ts';
 import { REFUSALS, translateRequest, type H2Refusal } from './h2-headers.ts';
@@ -59,6 +59,7 @@ export class Http2Connection implements Http2StreamOwner {
   #resets: SlidingWindowCounter | undefined;
   #remoteAddress: string | undefined;
   #localPort: number | undefined;
+  #remotePort: number | undefined;
 
   constructor(session: ServerHttp2Session, socket: Socket, scheme: 'http' | 'https', ctx: ConnectionContext) {
     this.session = session;
@@ -77,6 +78,10 @@ export class Http2Connection implements Http2StreamOwner {
   // Kept once read; read first after the socket is gone, they are '' and 0.
   get remoteAddress(): string {
     return (this.#remoteAddress ??= clientAddress(this.socket));
+  }
+
+  get remotePort(): number {
+    return (this.#remotePort ??= clientPort(this.socket));
   }
 
   get localPort(): number {

@@ -21,6 +21,7 @@ import { BodyStallWatch } from '../body-stall.ts';
 import type { ServerHttp2Stream } from 'node:http2';
 import type { BodySink, HttpExchange } from '../exchange.ts';
 import { GrpcStatus } from '../grpc.ts';
+import { ExchangeTrace } from '../exchange-trace.ts';
 import { requestIdFor } from '../headers.ts';
 import { clientFailureResponse, grpcClientFailureHead } from '../status.ts';
 import { responseHead, trailerFields, type H2Request, type H2ResponseHead } from './h2-headers.ts';
@@ -28,6 +29,7 @@ import { responseHead, trailerFields, type H2Request, type H2ResponseHead } from
 /** What an exchange needs from its connection (h2-connection.ts). */
 export interface Http2StreamOwner {
   readonly remoteAddress: string;
+  readonly remotePort: number;
   readonly localPort: number;
   readonly scheme: 'http' | 'https';
   /**
@@ -81,6 +83,7 @@ export class Http2Exchange implements HttpExchange {
   readonly connection = undefined;
   readonly forwardedFor: string | undefined;
   readonly requestId: string;
+  readonly trace: ExchangeTrace;
   readonly hasBody: boolean;
   readonly remoteAddress: string;
   readonly localPort: number;
@@ -139,6 +142,7 @@ export class Http2Exchange implements HttpExchange {
     this.hasBody = hasBody;
     this.#requestComplete = !hasBody;
     this.remoteAddress = owner.remoteAddress;
+    this.trace = new ExchangeTrace(owner.remotePort);
     this.localPort = owner.localPort;
     this.scheme = owner.scheme;
     // Stream errors (a reset with an error code, a write after the client left) are ignored by the
@@ -195,6 +199,7 @@ export class Http2Exchange implements HttpExchange {
 
   #onData(chunk: Buffer): void {
     this.#stall.read();
+    this.trace.bytesIn += chunk.length;
     if (this.#discard) return;
     const sink = this.#sink;
     if (sink === undefined) {
@@ -265,6 +270,7 @@ export class Http2Exchange implements HttpExchange {
     const stream = this.#stream;
     // Closed by the client: nothing to write any more; onClientGone tells the proxy.
     if (stream.destroyed || stream.closed) return true;
+    this.trace.bytesOut += chunk.length;
     return stream.write(chunk);
   }
 

@@ -64,7 +64,9 @@ function adminFor(objs: readonly Obj[], defaultCertificate?: string) {
     ready: () => true,
     sources: () => [],
     workers: () => [],
-    traffic: () => ({ responses: {}, retries: 0, inFlight: 0, tunnelsOpen: 0, tunnelsTotal: 0 }),
+    traffic: () => ({ inFlight: 0, tunnelsOpen: 0, tunnelsTotal: 0 }),
+    dnsQueries: () => undefined,
+    dataPlane: async () => [],
     dnsAnswer: () => ({}),
     startedAt: new Date().toISOString(),
   });

@@ -18,6 +18,8 @@ import { EndpointHealth, type FailureKind } from '../../../src/health/endpoint-h
 import { RoundRobin } from '../../../src/dataplane/balancer.ts';
 import { TrafficCounters } from '../../../src/dataplane/counters.ts';
 import type { BodySink, HttpExchange } from '../../../src/dataplane/exchange.ts';
+import { ExchangeTrace } from '../../../src/dataplane/exchange-trace.ts';
+import { TrafficStats } from '../../../src/dataplane/traffic-stats.ts';
 import { proxyRequest, type ProxyContext } from '../../../src/dataplane/proxy.ts';
 import { BodyBufferBudget } from '../../../src/dataplane/request-body.ts';
 import { RetryBudget } from '../../../src/dataplane/retry-budget.ts';
@@ -46,6 +48,7 @@ class FakeClient implements HttpExchange {
   readonly connection = undefined;
   readonly forwardedFor = undefined;
   readonly requestId = 'rid-test';
+  readonly trace = new ExchangeTrace(40000);
   readonly remoteAddress = '127.0.0.1';
   readonly localPort = 80;
   readonly scheme = 'http';
@@ -318,6 +321,7 @@ function setup(steps: readonly Step[], requestBufferSize: number, eps: readonly 
     health,
     budget,
     counters,
+    stats: new TrafficStats(),
     // Only an upgrade reads it (the connect timeout of its own Client).
     tunnels: { connectTimeoutMs: 1000 } as TunnelRegistry,
     defaults: { responseTimeoutMs: 60_000, idleTimeoutMs: 60_000, requestBufferSize, bodyBudget: new BodyBufferBudget(1 << 30) },
@@ -531,7 +535,8 @@ describe('proxyRequest: whose failure it is (issue #14)', () => {
     ).toEqual(row.dispatches);
     expect(t.failures(), 'failures counted against pods').toEqual(row.failures);
     expect(t.ejected(), 'pods ejected').toEqual(row.ejected);
-    expect(t.ctx.counters.retries, 'retries').toBe(row.retries);
+    expect(exchange.trace.retries, 'retries').toBe(row.retries);
+    expect(t.ctx.stats.families().find((f) => f.name === 'switchyard_upstream_retries_total')!.values[0]?.value ?? 0, 'retries counted').toBe(row.retries);
     expect(t.budgetAsked() - askedBefore, 'retry budget asked').toBe(row.budgetAsked ?? row.retries);
     expect(t.budgetGranted() - grantedBefore, 'retry budget granted').toBe(row.retries);
     if (row.podBody !== undefined) expect(Buffer.concat(t.calls.at(-1)!.received).toString()).toBe(row.podBody);

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../../src/errors.ts';
 import { classifyUpstreamError, clientFailureResponse, ERROR_HEADER, FAILURES, GRPC_STATUSES, grpcFailureHead, grpcFailureTrailers, rawClientFailure, sendFailure, type FailureCode } from '../../../src/dataplane/status.ts';
 import type { HttpExchange } from '../../../src/dataplane/exchange.ts';
+import { ExchangeTrace } from '../../../src/dataplane/exchange-trace.ts';
 
 const withCode = (code: unknown) => Object.assign(new Error('boom'), { code });
 
@@ -72,12 +73,15 @@ describe('FAILURES and sendFailure', () => {
     const res = {
       headersSent: false,
       requestId: 'rid-9',
+      trace: new ExchangeTrace(0),
       writeHead: (...args: unknown[]) => calls.push(['writeHead', ...args]),
       write: (chunk: Buffer) => calls.push(['write', chunk.toString()]),
       end: (...args: unknown[]) => calls.push(['end', ...args]),
       destroy: () => calls.push(['destroy']),
     } as unknown as ClientExchange;
     sendFailure(res, code);
+    // The access log and the metrics read the reason from the exchange's trace.
+    expect(res.trace.error).toBe(reason);
     const body = FAILURES[code].body;
     expect(calls).toEqual([
       ['writeHead', status, ['content-type', 'text/plain; charset=utf-8', 'content-length', String(Buffer.byteLength(body)), 'server', 'switchyard', ERROR_HEADER, reason, 'x-request-id', 'rid-9']],
@@ -88,7 +92,7 @@ describe('FAILURES and sendFailure', () => {
 
   it('destroys the response when headers were already sent', () => {
     const calls: string[] = [];
-    const res = { headersSent: true, writeHead: () => calls.push('writeHead'), end: () => calls.push('end'), destroy: () => calls.push('destroy') } as unknown as ClientExchange;
+    const res = { headersSent: true, trace: new ExchangeTrace(0), writeHead: () => calls.push('writeHead'), end: () => calls.push('end'), destroy: () => calls.push('destroy') } as unknown as ClientExchange;
     sendFailure(res, ErrorCode.UPSTREAM_PROTOCOL);
     expect(calls).toEqual(['destroy']);
   });
@@ -129,6 +133,7 @@ function recorder(grpc: boolean, headersSent: boolean): { exchange: HttpExchange
     grpc,
     headersSent,
     requestId: 'rid-9',
+    trace: new ExchangeTrace(0),
     writeHead: (...args: unknown[]) => calls.push(['writeHead', ...args]),
     write: (chunk: Buffer) => calls.push(['write', chunk.toString()]),
     end: (...args: unknown[]) => calls.push(['end', ...args]),

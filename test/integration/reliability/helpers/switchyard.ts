@@ -60,6 +60,8 @@ export function startSwitchyard(manifestDir: string, extraArgs: readonly string[
         } catch {
           continue;
         }
+        // Access log lines (stdout by default) are not kept: a long load would pile them up here.
+        if (typeof entry['msg'] !== 'string') continue;
         logs.push(entry);
         const m = /^listening role=(\w+) address=(\S+)$/.exec(String(entry['msg'] ?? ''));
         if (m) addresses[m[1]!] = m[2]!;
