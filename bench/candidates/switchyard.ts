@@ -57,15 +57,15 @@ export function hasWorkersFlag(): boolean {
   return cliHasFlag('--workers');
 }
 
-/** Warnings and errors of the proxy are worth seeing while the bench runs (pino: warn = 40). */
+/** Warnings and errors of the proxy are worth seeing while the bench runs (pino's level as a word; access log lines have none). */
 function forwardLog(name: string, line: string): void {
-  let level = 100;
+  let level: unknown = 'fatal';
   try {
-    level = (JSON.parse(line) as { level?: number }).level ?? 100;
+    level = (JSON.parse(line) as { level?: unknown }).level;
   } catch {
     // not pino's: show it
   }
-  if (level >= 40) process.stderr.write(`[${name}] ${line}\n`);
+  if (level === 'warn' || level === 'error' || level === 'fatal') process.stderr.write(`[${name}] ${line}\n`);
 }
 
 export interface SwitchyardOptions {

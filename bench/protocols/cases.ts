@@ -41,7 +41,7 @@ export interface Edge {
 
 /** A Switchyard serving the comparison's manifests on plaintext only, for the before-after section. */
 export interface PlainProxy {
-  readonly proxy: 'switchyard' | 'switchyard-base';
+  readonly proxy: 'switchyard' | 'switchyard-base' | 'switchyard-access-log';
   readonly label: string;
   readonly pid: number;
   readonly plain: string;

@@ -148,15 +148,19 @@ export async function runProtocols(settings: Settings, tools: readonly LoadTool[
       }
     }
     if (base !== null) {
-      for (const [proxy, cli, label] of [
-        ['switchyard-base', path.join(base.dir, 'bin', 'switchyard.js'), `Switchyard ${base.commit} (base)`],
-        ['switchyard', undefined, `${swyLabel} (this tree)`],
+      // This tree twice when it has an access log: off (what metrics cost beside the base, which has neither), and on, to a file.
+      const accessLog = cliHasFlag('--access-log');
+      const accessLogFile = path.join(dir, 'access.log');
+      for (const [proxy, cli, label, extraArgs] of [
+        ['switchyard-base', path.join(base.dir, 'bin', 'switchyard.js'), `Switchyard ${base.commit} (base)`, []],
+        ['switchyard', undefined, `${swyLabel} (this tree${accessLog ? ', --access-log off' : ''})`, accessLog ? ['--access-log', 'off'] : []],
+        ...(accessLog ? ([['switchyard-access-log', undefined, `${swyLabel} (this tree, --access-log FILE, json)`, ['--access-log', accessLogFile]]] as const) : []),
       ] as const) {
         const manifestDir = path.join(dir, proxy);
         await mkdir(manifestDir);
         await writeFile(path.join(manifestDir, 'bench.yaml'), comparisonManifests(EDGE_HOSTS.http, podEndpoints(pods.http)));
         progress(`protocols: starting ${label}`);
-        const sy = await startSwitchyard({ name: proxy, manifestDir, workers, probeHost: EDGE_HOSTS.http, probePath: '/', ...(cli === undefined ? {} : { cli }) });
+        const sy = await startSwitchyard({ name: proxy, manifestDir, workers, probeHost: EDGE_HOSTS.http, probePath: '/', extraArgs, ...(cli === undefined ? {} : { cli }) });
         stops.push(() => sy.child.stop());
         beforeAfter.push({ proxy, label, pid: sy.child.pid, plain: sy.address });
       }

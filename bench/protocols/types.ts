@@ -8,7 +8,7 @@ import type { ProtocolSection } from '../settings.ts';
  * Who is under load: a pod straight, this Switchyard, the --base-dir Switchyard, nginx, or (handshakes
  * only) a bare node:tls server, the floor Node itself sets (tls-floor.ts).
  */
-export type ProxyKind = 'direct' | 'switchyard' | 'switchyard-base' | 'nginx' | 'node-tls';
+export type ProxyKind = 'direct' | 'switchyard' | 'switchyard-base' | 'switchyard-access-log' | 'nginx' | 'node-tls';
 
 export interface CaseKey {
   readonly section: ProtocolSection;
