@@ -111,6 +111,9 @@ Try it:
   curl --http2-prior-knowledge http://${HOST}:${port}/   # HTTP/2 without TLS (h2c)
   ${wsLine}
   curl -i http://${ingress}/                    # no route for this host: 404, x-switchyard-error: no-route
+  npx switchyard explain --manifests examples/demo http://${HOST}/hello   # why a request goes where it goes
+  curl http://${admin}/api/v1/explain?url=http://${HOST}/hello   # the same, live
+  curl http://${admin}/metrics                  # Prometheus metrics of the whole process group
   curl http://${admin}/api/v1/routes
   curl http://${admin}/api/v1/services
   curl http://${admin}/api/v1/config
