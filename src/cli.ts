@@ -5,6 +5,7 @@
  * `switchyard explain`: 0 when a route matches the URL, 1 when none does (or the manifests do not load),
  * 2 for bad flags or a bad URL, method or header.
  */
+import { VERSION } from './admin/metrics.ts';
 import type { SwyError } from './errors.ts';
 import { USAGE, parseFlags } from './flags.ts';
 import { createRootLogger } from './log.ts';
@@ -19,6 +20,10 @@ export async function runCli(argv: readonly string[]): Promise<number> {
   const parsed = parseFlags(argv);
   if (parsed.kind === 'help') {
     process.stdout.write(USAGE);
+    return 0;
+  }
+  if (parsed.kind === 'version') {
+    process.stdout.write(`switchyard ${VERSION} (node ${process.version})\n`);
     return 0;
   }
   if (parsed.kind === 'error') {

@@ -205,12 +205,13 @@ Options:
   --startup-gc-heap MB          one garbage collection after start-up when
                                 the heap in use is at least MB (0: always)  [default: 32]
   -h, --help                    show this help
+  -v, --version                 print the version (and Node.js's) and exit
 
 Port 0 picks a free port; the chosen address is logged as "listening role=... address=...".
 Durations: 500ms, 10s, 2m, or a bare number of seconds.
 `;
 
-export type ParseResult = { readonly kind: 'help' } | { readonly kind: 'config'; readonly config: Config } | { readonly kind: 'error'; readonly errors: readonly string[] };
+export type ParseResult = { readonly kind: 'help' } | { readonly kind: 'version' } | { readonly kind: 'config'; readonly config: Config } | { readonly kind: 'error'; readonly errors: readonly string[] };
 
 const OPTIONS = {
   manifests: { type: 'string', multiple: true },
@@ -266,6 +267,7 @@ const OPTIONS = {
   namespace: { type: 'string', default: 'default' },
   workers: { type: 'string' },
   help: { type: 'boolean', short: 'h', default: false },
+  version: { type: 'boolean', short: 'v', default: false },
 } as const;
 
 export function parseFlags(argv: readonly string[]): ParseResult {
@@ -276,6 +278,7 @@ export function parseFlags(argv: readonly string[]): ParseResult {
     return { kind: 'error', errors: [(err as Error).message] };
   }
   if (values.help) return { kind: 'help' };
+  if (values.version) return { kind: 'version' };
   const errors: string[] = [];
   const manifests = values.manifests ?? [];
   for (const m of manifests) if (m.trim() === '') errors.push('--manifests: empty path');

@@ -34,7 +34,8 @@ export interface GroupMetricsOptions {
   readonly dataPlane: () => Promise<readonly (readonly object[])[]>;
 }
 
-const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+/** Switchyard's version, from package.json (`switchyard --version`, /api/v1/config, switchyard_build_info). */
+export const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 type Labels = Record<string, string>;
 

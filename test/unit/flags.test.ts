@@ -240,9 +240,24 @@ describe('parseFlags: help', () => {
   });
 
   it('the usage lists every flag', () => {
-    for (const flag of ['--manifests', '--listen', '--admin', '--cluster-domain', '--ingress-class', '--log-level', '--drain-timeout', '--upstream-connect-timeout', '--upstream-timeout', '--upstream-max-connections', '--max-header-size', '--help']) {
+    for (const flag of ['--manifests', '--listen', '--admin', '--cluster-domain', '--ingress-class', '--log-level', '--drain-timeout', '--upstream-connect-timeout', '--upstream-timeout', '--upstream-max-connections', '--max-header-size', '--help', '--version']) {
       expect(USAGE).toContain(flag);
     }
+  });
+});
+
+describe('parseFlags: version', () => {
+  // Like --help: no manifests needed, and other flags' problems do not hide it.
+  it.each([[['--version']], [['-v']], [[...M, '--version']], [['-v', '--listen', 'bad']], [['--log-level', 'loud', '--version']]])('%j → version', (argv) => {
+    expect(parseFlags(argv)).toEqual({ kind: 'version' });
+  });
+
+  it('--help wins over --version', () => {
+    expect(parseFlags(['--version', '--help'])).toEqual({ kind: 'help' });
+  });
+
+  it('is a boolean: --version=1 is an error naming it', () => {
+    expect(errors([...M, '--version=1'])[0]).toContain('--version');
   });
 });
 
