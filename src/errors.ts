@@ -80,11 +80,12 @@ export const ErrorCode = {
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
-/** Where in the manifests an error was found: file, document index (0-based) and field path. */
+/** Where in the manifests an error was found: file, document index (0-based), field path and 1-based line (YAML/JSON, when known). */
 export interface ManifestLocation {
   readonly file: string;
   readonly document?: number;
   readonly path?: string;
+  readonly line?: number;
 }
 
 export class SwyError extends Error {
@@ -104,9 +105,9 @@ export function hasCode(err: unknown, code: ErrorCode): boolean {
   return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === code;
 }
 
-/** Formats a manifest location as `file[#doc][ at path]`, the form every manifest message uses. */
+/** Formats a manifest location as `file[:line][ document N][ field path]`, the form every manifest message uses. */
 export function formatLocation(loc: ManifestLocation): string {
-  let out = loc.file;
+  let out = loc.line === undefined ? loc.file : `${loc.file}:${loc.line}`;
   if (loc.document !== undefined) out += ` document ${loc.document}`;
   if (loc.path) out += ` field ${loc.path}`;
   return out;

@@ -7,6 +7,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { answerAdminRoot } from './admin-index.ts';
 
 /** The files the page is made of, with their content types: a fixed list, so no request path reaches the disk. */
 const ASSETS: Readonly<Record<string, string>> = {
@@ -37,10 +38,11 @@ export function dashboardAssetDir(): string | undefined {
 }
 
 /**
- * Adds GET / (302 to /ui/), /ui (302 to /ui/), /ui/ and /ui/<asset> to the admin app, from `dir`
- * (default: dashboardAssetDir(); undefined when it found none). The files are read once, here: they are
- * small and change only with the package. Without them (a broken install) the page answers 503 saying so,
- * and the rest of the admin API is unaffected.
+ * Adds GET / (a browser: 302 to /ui/; anything else: a plain-text index, admin-index.ts), /ui (302 to
+ * /ui/), /ui/ and /ui/<asset> to the admin app, from `dir` (default: dashboardAssetDir(); undefined when
+ * it found none). The files are read once, here: they are small and change only with the package.
+ * Without them (a broken install) the page answers 503 saying so, and the rest of the admin API is
+ * unaffected.
  */
 export function registerDashboard(app: FastifyInstance, dir: string | undefined = dashboardAssetDir()): void {
   const files = new Map<string, Buffer>();
@@ -69,7 +71,7 @@ export function registerDashboard(app: FastifyInstance, dir: string | undefined 
     return body;
   };
 
-  app.get('/', async (_req, reply) => reply.redirect('/ui/', 302));
+  app.get('/', answerAdminRoot);
   app.get('/ui', async (_req, reply) => reply.redirect('/ui/', 302));
   app.get('/ui/', send('index.html'));
   for (const name of Object.keys(ASSETS)) app.get(`/ui/${name}`, send(name));

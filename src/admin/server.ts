@@ -8,7 +8,8 @@ import type { EndpointHealth } from '../health/endpoint-health.ts';
 import type { SnapshotHolder } from '../snapshot/holder.ts';
 import { registerDashboard } from './dashboard.ts';
 import { registerExplainRoute, type ExplainFn } from './explain-route.ts';
-import { GroupMetrics, serviceStatsView, type GroupMetricsOptions, type TrafficView } from './metrics.ts';
+import { registerPrettyJson } from './pretty-json.ts';
+import { GroupMetrics, serviceStatsView, VERSION, type GroupMetricsOptions, type TrafficView } from './metrics.ts';
 import { certificatesView, endpointsView, routesView, servicesView } from './views.ts';
 
 export interface AdminOptions extends Omit<GroupMetricsOptions, 'traffic' | 'workers' | 'draining' | 'sources'> {
@@ -90,6 +91,8 @@ export function createAdminServer(options: AdminOptions): FastifyInstance {
   app.get('/api/v1/config', async () => {
     const snapshot = holder.current();
     return {
+      version: VERSION,
+      nodeVersion: process.version,
       startedAt: options.startedAt,
       snapshot: { version: snapshot.version, hash: snapshot.hash, createdAt: snapshot.createdAt, storeVersion: snapshot.storeVersion },
       sources: options.sources(),
@@ -97,6 +100,7 @@ export function createAdminServer(options: AdminOptions): FastifyInstance {
     };
   });
 
+  registerPrettyJson(app);
   registerDashboard(app);
   if (options.explain) registerExplainRoute(app, options.explain);
 

@@ -15,6 +15,7 @@ import { ingressClassProblem, type IngressClassIndex } from '../model/ingress-cl
 import { serviceKey } from '../model/keys.ts';
 import type { IngressBackendRec, IngressRec, PathType } from '../model/records.ts';
 import type { Diagnostic, HostRoutes, Route, RouteTable, RouteTarget, ServiceView } from '../snapshot/types.ts';
+import { BackendProblems, describePorts, type BackendUse } from './backend-problems.ts';
 import { coveredByTls, type TlsHosts } from './certificates.ts';
 import { diag } from './diagnostics.ts';
 import { ANNOTATION_PREFIX } from './policy.ts';
@@ -100,10 +101,11 @@ export function compileRoutes(
   served.sort(compareIngressAge);
 
   const tlsHosts = options.tlsHosts ?? NO_TLS_HOSTS;
+  const problems = new BackendProblems(diagnostics);
   for (const ing of served) {
     const redirect = redirectPolicy(ing, diagnostics, options.sslRedirect ?? true);
     if (ing.defaultBackend) {
-      const target = resolveTarget(ing, ing.defaultBackend, services, diagnostics);
+      const target = resolveTarget(ing, ing.defaultBackend, services, problems, 'defaultBackend');
       if (defaultBackend === undefined) {
         defaultBackend = target;
         defaultOwner = ing;
@@ -125,12 +127,13 @@ export function compileRoutes(
           continue;
         }
         const redirectToHttps = redirect.force || (redirect.ssl && coveredByTls(host, tlsHosts));
-        const route: Route = { host, path: p.path, pathType: p.pathType, redirectToHttps, ...resolveTarget(ing, p.backend, services, diagnostics) };
+        const route: Route = { host, path: p.path, pathType: p.pathType, redirectToHttps, ...resolveTarget(ing, p.backend, services, problems, { host, path: p.path, pathType: p.pathType }) };
         map.set(key, route);
         list.push(route);
       }
     }
   }
+  problems.finish();
 
   return {
     routes: { hosts: finished(hosts), wildcards: finished(wildcards), anyHost: anyHost && finish(anyHost), defaultBackend, list: list.sort(compareRoutes) },
@@ -183,29 +186,31 @@ function hostTable(host: string, hosts: Map<string, MutableHostRoutes>, wildcard
   return table;
 }
 
-function resolveTarget(ing: IngressRec, backend: IngressBackendRec, services: ReadonlyMap<string, ServiceView>, diagnostics: Diagnostic[]): RouteTarget {
+function resolveTarget(ing: IngressRec, backend: IngressBackendRec, services: ReadonlyMap<string, ServiceView>, problems: BackendProblems, use: BackendUse): RouteTarget {
   const ingress = serviceKey(ing.meta.namespace, ing.meta.name);
   if (!backend.service) {
     const r = backend.resource!;
-    diagnostics.push(diag('warning', 'INGRESS_RESOURCE_BACKEND_UNSUPPORTED', ing, `resource backend ${r.kind}/${r.name} is not supported; requests to it get 503`));
+    problems.add(ing, 'INGRESS_RESOURCE_BACKEND_UNSUPPORTED', use, `resource ${r.kind}/${r.name}`, 'resource backends are not supported');
     return { backend: undefined, problem: 'unsupported-backend', describe: `${r.kind}/${r.name}`, ingress };
   }
   const { name, portNumber, portName } = backend.service;
   const sKey = serviceKey(ing.meta.namespace, name);
   const describe = `${sKey}:${portNumber ?? portName}`;
+  const target = `Service ${name} port ${portNumber ?? JSON.stringify(portName)}`;
   const svc = services.get(sKey);
   if (!svc) {
-    diagnostics.push(diag('warning', 'INGRESS_BACKEND_SERVICE_MISSING', ing, `backend Service ${sKey} does not exist; requests to it get 503`));
+    problems.add(ing, 'INGRESS_BACKEND_SERVICE_MISSING', use, target, `no such Service in namespace ${ing.meta.namespace}`);
     return { backend: undefined, problem: 'unknown-service', describe, ingress };
   }
   if (svc.type === 'ExternalName') {
-    diagnostics.push(diag('warning', 'INGRESS_BACKEND_EXTERNALNAME', ing, `backend Service ${sKey} is of type ExternalName, which is not proxied; requests to it get 503`));
+    problems.add(ing, 'INGRESS_BACKEND_EXTERNALNAME', use, target, `Service ${sKey} is of type ExternalName, which is not proxied`);
     return { backend: undefined, problem: 'unsupported-backend', describe, ingress };
   }
   // HTTP rides on TCP: a port number also served over UDP resolves to its TCP entry.
   const port = svc.ports.find((p) => p.protocol === 'TCP' && (portNumber !== undefined ? p.port === portNumber : p.name === portName));
   if (!port) {
-    diagnostics.push(diag('warning', 'INGRESS_BACKEND_PORT_MISSING', ing, `backend Service ${sKey} has no port ${portNumber ?? JSON.stringify(portName)}; requests to it get 503`));
+    const wanted = portNumber !== undefined ? `TCP port ${portNumber}` : `TCP port named ${JSON.stringify(portName)}`;
+    problems.add(ing, 'INGRESS_BACKEND_PORT_MISSING', use, target, `Service ${sKey} has no ${wanted} (${describePorts(svc)})`);
     return { backend: undefined, problem: 'unknown-port', describe, ingress };
   }
   return { backend: port.backend, problem: undefined, describe, ingress };
@@ -220,7 +225,7 @@ function compareRoutes(a: Route, b: Route): number {
   return PATH_TYPE_ORDER[a.pathType] - PATH_TYPE_ORDER[b.pathType];
 }
 
-/** The same missing backend referenced by several paths of one Ingress is reported once. */
+/** The same problem found twice (e.g. one bad annotation read for two rules) is reported once; backend problems are merged by BackendProblems. */
 function dedupe(diagnostics: Diagnostic[]): Diagnostic[] {
   const seen = new Set<string>();
   return diagnostics.filter((d) => {

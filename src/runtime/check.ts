@@ -9,6 +9,7 @@ import { formatLocation, type SwyError } from '../errors.ts';
 import type { Config } from '../flags.ts';
 import { recordKey } from '../model/keys.ts';
 import type { Origin } from '../model/records.ts';
+import { emptyPathProblem } from '../sources/file-source.ts';
 import type { Severity } from '../snapshot/types.ts';
 import { loadAndCompile, parseManifestOnlyFlags } from './load-manifests.ts';
 
@@ -21,7 +22,7 @@ export interface CheckProblem {
   readonly message: string;
   /** Absolute path, when known. */
   readonly file?: string;
-  /** 1-based line, known for YAML/JSON syntax errors only. */
+  /** 1-based line: of a syntax error, or of the invalid field (its key) or the mapping that lacks it. */
   readonly line?: number;
   /** 0-based document index in the file. */
   readonly document?: number;
@@ -39,6 +40,8 @@ export interface CheckResult {
   readonly errors: readonly CheckProblem[];
   /** Compile diagnostics (every severity), each placed at its object's file and document. */
   readonly diagnostics: readonly CheckProblem[];
+  /** Warnings about the --manifests paths themselves (`MANIFEST_PATH_EMPTY`: it holds no manifests); they never stop start-up. */
+  readonly warnings: readonly CheckProblem[];
   readonly objects: number;
   readonly routes: number;
   readonly durationMs: number;
@@ -71,16 +74,16 @@ export async function checkManifests(config: CheckConfig): Promise<CheckResult> 
       });
     }
   }
-  return { ok: errors.length === 0, errors, diagnostics, objects: records.length, routes, durationMs: Math.round(performance.now() - started) };
+  const warnings: CheckProblem[] = loaded.emptyPaths.map((path) => ({ severity: 'warning', code: 'MANIFEST_PATH_EMPTY', message: emptyPathProblem(true), file: path }));
+  return { ok: errors.length === 0, errors, diagnostics, warnings, objects: records.length, routes, durationMs: Math.round(performance.now() - started) };
 }
 
 function fromError(e: SwyError): CheckProblem {
   const loc = e.location;
   const prefix = loc ? `${formatLocation(loc)}: ` : '';
   const message = prefix !== '' && e.message.startsWith(prefix) ? e.message.slice(prefix.length) : e.message;
-  // ManifestLocation has no line; normalize.ts puts it in syntax-error messages ("at line 3, column 5",
-  // or JSON.parse's "(line 3 column 5)").
-  const line = e.code === 'SWY_ERR_MANIFEST_PARSE' ? /\bline (\d+)/.exec(message)?.[1] : undefined;
+  // A syntax error's line is in its message ("at line 3, column 5", or JSON.parse's "(line 3 column 5)").
+  const line = loc?.line ?? (e.code === 'SWY_ERR_MANIFEST_PARSE' ? /\bline (\d+)/.exec(message)?.[1] : undefined);
   return {
     severity: 'error',
     code: typeof e.code === 'string' ? e.code : 'SWY_ERR_MANIFEST_READ',
@@ -128,7 +131,7 @@ export function parseCheckArgs(argv: readonly string[]): CheckArgs {
  * (`FILE[:LINE] document N: path: message [CODE]`), then a summary line. Files are shown relative to `cwd` when under it.
  */
 export function formatCheckReport(result: CheckResult, cwd: string): string {
-  const all = [...result.errors, ...result.diagnostics];
+  const all = [...result.errors, ...result.warnings, ...result.diagnostics];
   const groups: [Severity, string][] = [['error', 'error'], ['warning', 'warning'], ['info', 'note']];
   const lines: string[] = [];
   const counts: string[] = [];

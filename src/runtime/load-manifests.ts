@@ -21,6 +21,8 @@ export interface LoadedManifests {
   readonly errors: readonly SwyError[];
   /** Undefined when a manifest was rejected: the proxy compiles nothing then either. */
   readonly compiled: CompiledState | undefined;
+  /** --manifests paths that hold no manifests (the proxy warns and starts). */
+  readonly emptyPaths: readonly string[];
 }
 
 /** Loads `config.manifests` once and compiles them; never throws for a manifest problem. */
@@ -38,10 +40,11 @@ export async function loadAndCompile(config: LoadConfig): Promise<LoadedManifest
   } finally {
     source.close();
   }
-  if (errors.length > 0) return { records, errors, compiled: undefined };
+  const { emptyPaths } = source.status();
+  if (errors.length > 0) return { records, errors, compiled: undefined, emptyPaths };
   const store = new Store([source.name]);
   store.replace(source.name, records);
-  return { records, errors, compiled: compile(store.view(), { ...compileOptionsOf(config), now: Date.now() }) };
+  return { records, errors, compiled: compile(store.view(), { ...compileOptionsOf(config), now: Date.now() }), emptyPaths };
 }
 
 /** FileSource.start rejects with one error: the single problem itself, or a summary whose cause lists them all. */
@@ -65,6 +68,7 @@ export function parseManifestOnlyFlags(rest: readonly string[], refusal: (flag: 
   }
   const parsed = parseFlags(rest);
   if (parsed.kind === 'help') return parsed;
+  if (parsed.kind === 'version') errors.push('--version: not an option of this command (`switchyard --version` prints the version)');
   // The proxy's message offers a cluster instead of --manifests: not an option here.
   const noManifests = (e: string): boolean => e.startsWith('--manifests: at least one PATH');
   const flagErrors = parsed.kind === 'error' ? parsed.errors : [];

@@ -21,7 +21,7 @@ import type { Logger } from '../log.ts';
 import { recordKey } from '../model/keys.ts';
 import type { Rec } from '../model/records.ts';
 import type { BackoffOptions } from './backoff.ts';
-import { errorCode, isAtOrUnder, NODE_FS, scanManifests, type ManifestFs, type ReadFailure } from './manifest-scan.ts';
+import { emptyRoots, errorCode, isAtOrUnder, NODE_FS, scanManifests, type ManifestFs, type ReadFailure } from './manifest-scan.ts';
 import { parseManifest } from './normalize.ts';
 import { ReadRetry, type ReadErrorView } from './read-retry.ts';
 
@@ -47,6 +47,8 @@ export interface ManifestErrorView {
   readonly file: string | undefined;
   readonly document: number | undefined;
   readonly path: string | undefined;
+  /** 1-based line of the field (or of the syntax error's document), when known. */
+  readonly line: number | undefined;
 }
 
 export interface ReloadResult {
@@ -72,6 +74,8 @@ export interface FileSourceStatus {
   readonly rejectedFiles: readonly ManifestErrorView[];
   /** Paths that cannot be read right now (their last good state is kept, reads are retried); null when all can. */
   readonly readError: ReadErrorView | null;
+  /** --manifests paths that hold no manifests (no file, or only empty ones): valid, but likely a mistake. */
+  readonly emptyPaths: readonly string[];
 }
 
 interface FileState {
@@ -79,6 +83,8 @@ interface FileState {
   fingerprint: string;
   /** Last good records of this file. */
   records: Rec[];
+  /** Objects in it, of any kind: 0 for a file of comments or empty documents. */
+  objects: number;
   /** Set while the current content is rejected. */
   error: SwyError[] | undefined;
 }
@@ -106,6 +112,7 @@ export class FileSource {
   #lastReload: ReloadResult | undefined;
   #lastError: ManifestErrorView | undefined;
   #rejectedReloads = 0;
+  #emptyPaths: readonly string[] = [];
 
   constructor(options: FileSourceOptions) {
     this.#paths = options.paths.map((p) => resolve(p));
@@ -176,6 +183,7 @@ export class FileSource {
       rejectedReloads: this.#rejectedReloads,
       rejectedFiles,
       readError: this.#retry.view(),
+      emptyPaths: this.#emptyPaths,
     };
   }
 
@@ -270,6 +278,7 @@ export class FileSource {
     const applied: string[] = [...removed];
     changed.sort();
     const parsed = new Map<string, Rec[]>();
+    const objects = new Map<string, number>();
     for (const file of changed) {
       let text: string;
       try {
@@ -289,10 +298,14 @@ export class FileSource {
         continue;
       }
       parsed.set(file, result.records);
+      objects.set(file, result.records.length + result.skipped.length);
     }
     if (initial) errors.unshift(...[...unreadable].map(([path, failure]) => readError(path, failure)));
     else this.#retry.settle(unreadable);
-    if (applied.length === 0 && parsed.size === 0 && errors.length === 0) return [];
+    if (applied.length === 0 && parsed.size === 0 && errors.length === 0) {
+      if (initial) this.#noteEmptyPaths(initial, unreadable);
+      return [];
+    }
 
     // Duplicates: an object already defined by a file that did not change wins over a changed file.
     const owners = new Map<string, string>();
@@ -305,7 +318,7 @@ export class FileSource {
         continue;
       }
       for (const r of records) owners.set(recordKey(r), file);
-      this.#files.set(file, { fingerprint: found.get(file)!, records, error: undefined });
+      this.#files.set(file, { fingerprint: found.get(file)!, records, objects: objects.get(file) ?? records.length, error: undefined });
       applied.push(file);
     }
 
@@ -322,7 +335,26 @@ export class FileSource {
       if (!initial) this.#log.info({ files: applied }, 'manifests reloaded');
       this.#emit();
     }
+    if (!(initial && errors.length > 0)) this.#noteEmptyPaths(initial, unreadable);
     return errors;
+  }
+
+  /**
+   * Warns once about each --manifests path that holds no manifests (at start-up, or when it becomes
+   * empty). Never an error: an empty directory filled later (by a CI job, a config-map sync) is a
+   * valid way to start.
+   */
+  #noteEmptyPaths(initial: boolean, unreadable: ReadonlyMap<string, ReadFailure>): void {
+    const before = new Set(this.#emptyPaths);
+    const holds = (file: string): boolean => {
+      const f = this.#files.get(file)!;
+      return f.objects > 0 || f.error !== undefined;
+    };
+    this.#emptyPaths = emptyRoots(this.#paths, this.#files.keys(), holds, unreadable);
+    for (const path of this.#emptyPaths) {
+      if (!before.has(path)) this.#log.warn({ path }, emptyPathMessage(path, initial));
+    }
+    if (!initial) for (const path of before) if (!this.#emptyPaths.includes(path)) this.#log.info({ path }, `--manifests ${path}: holds manifests again`);
   }
 
   #reject(file: string, fingerprint: string, errors: SwyError[]): void {
@@ -331,7 +363,7 @@ export class FileSource {
       state.fingerprint = fingerprint;
       state.error = errors;
     } else {
-      this.#files.set(file, { fingerprint, records: [], error: errors });
+      this.#files.set(file, { fingerprint, records: [], objects: 0, error: errors });
     }
   }
 
@@ -357,11 +389,22 @@ function findDuplicate(file: string, records: readonly Rec[], owners: ReadonlyMa
   return undefined;
 }
 
+/** The warning about a --manifests path with no manifests, at start-up (as `switchyard check` prints it too) or after a change. */
+export function emptyPathMessage(path: string, atStart: boolean): string {
+  return `--manifests ${path}: ${emptyPathProblem(atStart)}`;
+}
+
+/** emptyPathMessage without the path. */
+export function emptyPathProblem(atStart: boolean): string {
+  const then = atStart ? 'starting anyway; files added to it later are loaded' : 'nothing is served from it until files are added';
+  return `no manifests found (no *.yaml, *.yml or *.json file with an object in it); ${then}`;
+}
+
 function readError(path: string, failure: ReadFailure): SwyError {
   const what = failure.op === 'list' ? 'cannot list directory' : failure.op === 'stat' ? 'cannot stat' : 'cannot read';
   return new SwyError(ErrorCode.MANIFEST_READ, `${path}: ${what}: ${failure.error.message}`, { cause: failure.error, location: { file: path } });
 }
 
 function toView(e: SwyError): ManifestErrorView {
-  return { code: e.code, message: e.message, file: e.location?.file, document: e.location?.document, path: e.location?.path };
+  return { code: e.code, message: e.message, file: e.location?.file, document: e.location?.document, path: e.location?.path, line: e.location?.line };
 }

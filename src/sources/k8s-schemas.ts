@@ -41,6 +41,24 @@ function dns1123SubdomainErrors(value: string): string[] {
   return errs;
 }
 
+const WILDCARD_DNS1123_SUBDOMAIN_FMT = `\\*\\.${DNS1123_SUBDOMAIN_FMT}`;
+const WILDCARD_DNS1123_SUBDOMAIN = new RegExp(`^${WILDCARD_DNS1123_SUBDOMAIN_FMT}$`);
+
+/**
+ * An Ingress rule's host (ValidateIngressRule): an RFC 1123 subdomain, or `*.` and one when it has a `*`.
+ * Unlike the API server, capitals are accepted (hosts are compared lower-case) and an IP address too:
+ * files that loaded before keep loading.
+ */
+function ingressHostErrors(value: string): string[] {
+  const host = value.toLowerCase();
+  if (!host.includes('*')) return dns1123SubdomainErrors(host);
+  const errs = maxLen(host, 253);
+  if (!WILDCARD_DNS1123_SUBDOMAIN.test(host)) {
+    errs.push(regexError("a wildcard DNS-1123 subdomain must start with '*.', followed by a valid DNS subdomain, which must consist of lower case alphanumeric characters, '-' or '.' and end with an alphanumeric character", WILDCARD_DNS1123_SUBDOMAIN_FMT, '*.example.com'));
+  }
+  return errs;
+}
+
 /** IsDNS1035Label: Service names (ValidateServiceName), wherever they appear. */
 function dns1035LabelErrors(value: string): string[] {
   const errs = maxLen(value, 63);
@@ -81,7 +99,11 @@ function objectName(errorsOf: (value: string) => string[]) {
   });
 }
 
-const portNumber = z.number().int().min(1).max(65535);
+/** IsValidPortNum, worded as validation.InclusiveRangeError. */
+const portNumber = z.number().superRefine((value, ctx) => {
+  if (!Number.isInteger(value)) ctx.addIssue({ code: 'custom', message: `Invalid value: ${value}: must be an integer` });
+  else if (value < 1 || value > 65535) ctx.addIssue({ code: 'custom', message: `Invalid value: ${value}: must be between 1 and 65535, inclusive` });
+});
 const protocol = z.enum(['TCP', 'UDP', 'SCTP']);
 const stringMap = z.record(z.string(), z.string());
 
@@ -188,7 +210,11 @@ const ingressBackend = z
         name: apiString(dns1035LabelErrors),
         port: z
           .object({ number: portNumber.optional().nullable(), name: apiString(portNameErrors).optional().nullable() })
-          .refine((p) => (p.number != null) !== (p.name != null), 'exactly one of port.number and port.name must be set'),
+          .superRefine((p, ctx) => {
+            // validateIngressBackend's own words.
+            if (p.number != null && p.name != null) ctx.addIssue({ code: 'custom', message: 'Invalid value: "": cannot set both port name & port number' });
+            else if (p.number == null && p.name == null) ctx.addIssue({ code: 'custom', message: 'Required value: port name or number is required' });
+          }),
       })
       .optional()
       .nullable(),
@@ -197,7 +223,10 @@ const ingressBackend = z
       .optional()
       .nullable(),
   })
-  .refine((b) => (b.service != null) !== (b.resource != null), 'exactly one of service and resource must be set');
+  .superRefine((b, ctx) => {
+    if (b.service != null && b.resource != null) ctx.addIssue({ code: 'custom', message: 'Invalid value: "": cannot set both resource and service backends' });
+    else if (b.service == null && b.resource == null) ctx.addIssue({ code: 'custom', message: 'Required value: resource or service backend is required' });
+  });
 
 export type IngressBackendInput = z.output<typeof ingressBackend>;
 
@@ -214,11 +243,7 @@ export const ingressSchema = z.object({
       rules: z
         .array(
           z.object({
-            host: z
-              .string()
-              .regex(/^(\*\.)?[A-Za-z0-9]([-A-Za-z0-9.]*[A-Za-z0-9])?$/, 'must be a DNS name, optionally starting with "*."')
-              .optional()
-              .nullable(),
+            host: apiString(unlessEmpty(ingressHostErrors)).optional().nullable(),
             http: z
               .object({
                 paths: z

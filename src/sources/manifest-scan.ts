@@ -92,3 +92,16 @@ async function visit(path: string, root: boolean, fs: ManifestFs, scan: Manifest
   scan.files.set(path, `${s.mtimeMs}:${s.size}:${s.ino}`);
   if (root) scan.dirs.add(dirname(path)); // a top-level file is watched through its directory
 }
+
+/**
+ * The roots that hold no manifests: no manifest file at or under them, or only files with no object in
+ * them (empty, comments, `---` alone). `holds(file)` says whether a file has an object — a rejected file
+ * counts, it is not empty. An unreadable root is not empty: what it held is unknown.
+ */
+export function emptyRoots(roots: readonly string[], files: Iterable<string>, holds: (file: string) => boolean, unreadable: ReadonlyMap<string, ReadFailure>): string[] {
+  const full = [...files].filter(holds);
+  return roots.filter((root) => {
+    for (const p of unreadable.keys()) if (isAtOrUnder(root, p) || isAtOrUnder(p, root)) return false;
+    return !full.some((f) => isAtOrUnder(f, root));
+  });
+}

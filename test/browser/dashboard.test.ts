@@ -43,7 +43,7 @@ const url = (sy: RunningSwitchyard, path = '/') => `http://${sy.admin.host}:${sy
 describe('the dashboard over HTTP', () => {
   it('is served on the admin listener (/ redirects to /ui/) and never by a proxy listener', async () => {
     const { sy } = await demo();
-    const root = await request(sy.admin, '/');
+    const root = await request(sy.admin, '/', { headers: { accept: 'text/html' } });
     expect(root.status).toBe(302);
     expect(root.headers.location).toBe('/ui/');
     const page = await request(sy.admin, '/ui/');
@@ -207,7 +207,7 @@ describe.skipIf(!HAVE_CHROMIUM)('the dashboard in Chromium', () => {
     const routes = await page.locator('#routes tbody').textContent();
     expect(routes).toContain('/<script>alert(1)</script>');
     expect(routes).toContain('/<img src=x onerror=alert(2)>');
-    expect(await page.locator('#config').textContent()).toContain('backend Service demo/nosuch does not exist');
+    expect(await page.locator('#config').textContent()).toContain('→ Service nosuch port 80: no such Service in namespace demo');
     // Had any of it been parsed as HTML, these elements would exist.
     expect([await page.locator('script').count(), await page.locator('img').count()]).toEqual([1, 0]);
     expect(dialogs).toEqual([]);

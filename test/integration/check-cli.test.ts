@@ -2,6 +2,7 @@
  * `switchyard check` through the real CLI: exit 0 when the manifests would start the proxy (warnings
  * allowed), 1 when they would not, 2 for bad flags; one report line per problem, or JSON.
  */
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cleanupAll } from '../helpers/cleanup.ts';
@@ -49,8 +50,12 @@ describe('switchyard check', () => {
     const file = await writeManifest(dir, 'services.yaml', [web, noPort]);
     const run = await check(['--manifests', dir]);
     expect(run.code, run.stdout + run.stderr).toBe(1);
-    expect(run.stdout).toContain(`error: ${file} document 1: spec.ports[0].port: `);
-    expect(run.stdout).toContain('[SWY_ERR_MANIFEST_INVALID]');
+    // FILE:LINE, the line of the list item that lacks the port; the message in the API server's words.
+    const m = new RegExp(`^error: ${escape(file)}:(\\d+) document 1: spec\\.ports\\[0\\]\\.port: Required value \\[SWY_ERR_MANIFEST_INVALID\\]$`, 'm').exec(run.stdout);
+    expect(m, run.stdout).not.toBeNull();
+    const lines = (await readFile(file, 'utf8')).split('\n');
+    expect(lines[Number(m![1]) - 1]).toMatch(/^\s*- /);
+    expect(lines.lastIndexOf('---')).toBeLessThan(Number(m![1]) - 1); // in the second (last) document
   });
 
   it('reports every broken file at once, not only the first', async () => {
@@ -69,7 +74,7 @@ describe('switchyard check', () => {
     const file = await writeManifest(dir, 'app.yaml', [webIngress]);
     const run = await check(['--manifests', dir]);
     expect(run.code, run.stdout + run.stderr).toBe(0);
-    expect(run.stdout).toContain(`warning: ${file} document 0: Ingress shop/web: backend Service shop/web does not exist`);
+    expect(run.stdout).toContain(`warning: ${file} document 0: Ingress shop/web: host shop.example.com path / (Prefix) → Service web port 80: no such Service in namespace shop; requests to it get 503`);
     expect(run.stdout).toContain('[INGRESS_BACKEND_SERVICE_MISSING]');
     expect(run.stdout).toMatch(/^0 errors, 1 warning: would start/m);
   });

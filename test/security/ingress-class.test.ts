@@ -149,7 +149,7 @@ describe('the real CLI', () => {
     const run = await runSwitchyard(['--manifests', dir, '--listen', '127.0.0.1:0', '--admin', '127.0.0.1:0']);
     expect(run.code, run.stderr).toBe(1);
     expect(run.stderr).toContain(
-      `SWY_ERR_MANIFEST_INVALID: ${file} document 0 field metadata.name: Invalid value: "9web.v2": a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character (e.g. 'my-name',  or 'abc-123', regex used for validation is '[a-z]([-a-z0-9]*[a-z0-9])?')`,
+      `SWY_ERR_MANIFEST_INVALID: ${file}:5 document 0 field metadata.name: Invalid value: "9web.v2": a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character (e.g. 'my-name',  or 'abc-123', regex used for validation is '[a-z]([-a-z0-9]*[a-z0-9])?')`,
     );
     expect(run.stdout).not.toMatch(/listening role=ingress/);
   });

@@ -2,11 +2,9 @@
  * GET /api/v1/certificates on the admin app, over a compiled snapshot with real certificates; and no
  * admin route gives away a private key.
  */
-import { pino } from 'pino';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { testAdmin } from './admin-fixture.ts';
 import { compile } from '../../../src/compile/compile.ts';
-import { createAdminServer } from '../../../src/admin/server.ts';
-import { EndpointHealth } from '../../../src/health/endpoint-health.ts';
 import { generateSelfSigned } from '../../../src/runtime/self-signed.ts';
 import { SnapshotHolder } from '../../../src/snapshot/holder.ts';
 import { emptySnapshot } from '../../../src/compile/compile.ts';
@@ -43,11 +41,6 @@ beforeAll(() => {
   EXPIRED = generateSelfSigned({ commonName: 'old.example.com', notBefore: new Date(Date.now() - 30 * DAY), notAfter: new Date(Date.now() - DAY) });
 }, 60_000);
 
-const apps: { close(): Promise<unknown> }[] = [];
-afterEach(async () => {
-  for (const app of apps.splice(0)) await app.close();
-});
-
 function adminFor(objs: readonly Obj[], defaultCertificate?: string) {
   const compiled = compile(storeView([service('web', [{ port: 80 }], { namespace: 'shop' }), ...objs]), {
     ...DEFAULT_OPTIONS,
@@ -57,21 +50,7 @@ function adminFor(objs: readonly Obj[], defaultCertificate?: string) {
   });
   const holder = new SnapshotHolder(emptySnapshot('cluster.local'));
   holder.swap({ ...compiled, version: 1, createdAt: new Date().toISOString() });
-  const app = createAdminServer({
-    holder,
-    health: new EndpointHealth({ log: pino({ level: 'silent' }) }),
-    draining: () => new Map(),
-    ready: () => true,
-    sources: () => [],
-    workers: () => [],
-    traffic: () => ({ inFlight: 0, tunnelsOpen: 0, tunnelsTotal: 0 }),
-    dnsQueries: () => undefined,
-    dataPlane: async () => [],
-    dnsAnswer: () => ({}),
-    startedAt: new Date().toISOString(),
-  });
-  apps.push(app);
-  return app;
+  return testAdmin({ holder });
 }
 
 describe('GET /api/v1/certificates', () => {

@@ -27,8 +27,8 @@ describe('registerDashboard', () => {
   it.each([
     ['/', '/ui/'],
     ['/ui', '/ui/'],
-  ])('redirects %s to %s (302)', async (url, location) => {
-    const res = await app().inject({ method: 'GET', url });
+  ])('redirects %s to %s (302) for a browser', async (url, location) => {
+    const res = await app().inject({ method: 'GET', url, headers: { accept: 'text/html,*/*;q=0.8' } });
     expect(res.statusCode).toBe(302);
     expect(res.headers.location).toBe(location);
   });
@@ -71,6 +71,6 @@ describe('registerDashboard', () => {
     expect(res.statusCode).toBe(503);
     expect(res.body).toMatch(/dashboard assets not found/);
     expect((await a.inject({ method: 'GET', url: '/ui/app.js' })).statusCode).toBe(503);
-    expect((await a.inject({ method: 'GET', url: '/' })).statusCode).toBe(302);
+    expect((await a.inject({ method: 'GET', url: '/', headers: { accept: 'text/html' } })).statusCode).toBe(302);
   });
 });

@@ -84,6 +84,39 @@ describe('compileRoutes: backends', () => {
     expect(snap.routes.list).toHaveLength(2);
   });
 
+  const one = (path: string, b: PathSpec['backend'], host = 'shop.example'): Obj => ingress('web', { rules: [{ ...(host === '' ? {} : { host }), paths: [{ path, pathType: 'Prefix', backend: b }] }] }, { namespace: 'shop' });
+  it.each([
+    ['a missing Service', one('/cart', backend('cart', 80)), 'host shop.example path /cart (Prefix) → Service cart port 80: no such Service in namespace shop; requests to it get 503'],
+    ['a missing Service by port name', one('/cart', backend('cart', 'http')), 'host shop.example path /cart (Prefix) → Service cart port "http": no such Service in namespace shop; requests to it get 503'],
+    ['a rule without host', one('/', backend('cart', 80), ''), 'host (any) path / (Prefix) → Service cart port 80: no such Service in namespace shop; requests to it get 503'],
+    ['a wildcard host', one('/', backend('cart', 80), '*.shop.example'), 'host *.shop.example path / (Prefix) → Service cart port 80: no such Service in namespace shop; requests to it get 503'],
+    ['a missing port number, naming the ports there are', one('/', backend('web', 81)), 'host shop.example path / (Prefix) → Service web port 81: Service shop/web has no TCP port 81 (it has 80/TCP (http), 53/UDP (dns)); requests to it get 503'],
+    ['a missing port name', one('/', backend('web', 'grpc')), 'host shop.example path / (Prefix) → Service web port "grpc": Service shop/web has no TCP port named "grpc" (it has 80/TCP (http), 53/UDP (dns)); requests to it get 503'],
+    ['a UDP-only port', one('/', backend('web', 53)), 'host shop.example path / (Prefix) → Service web port 53: Service shop/web has no TCP port 53 (it has 80/TCP (http), 53/UDP (dns)); requests to it get 503'],
+    ['a Service without ports', one('/', backend('bare', 80)), 'host shop.example path / (Prefix) → Service bare port 80: Service shop/bare has no TCP port 80 (it has no ports); requests to it get 503'],
+    ['an ExternalName Service', one('/', backend('ext', 80)), 'host shop.example path / (Prefix) → Service ext port 80: Service shop/ext is of type ExternalName, which is not proxied; requests to it get 503'],
+    ['a resource backend', one('/', { resource: { kind: 'StorageBucket', name: 'assets' } }), 'host shop.example path / (Prefix) → resource StorageBucket/assets: resource backends are not supported; requests to it get 503'],
+    ['a default backend', ingress('web', { defaultBackend: backend('cart', 80) }, { namespace: 'shop' }), 'spec.defaultBackend → Service cart port 80: no such Service in namespace shop; requests to it get 503'],
+  ])('the diagnostic about %s names the host and path that use it', (_name, ing, message) => {
+    const services = [
+      service('web', [{ name: 'http', port: 80 }, { name: 'dns', port: 53, protocol: 'UDP' }], { namespace: 'shop' }),
+      service('bare', [], { namespace: 'shop' }),
+      service('ext', [], { namespace: 'shop', spec: { type: 'ExternalName', externalName: 'x.example.com' } }),
+    ];
+    expect(compileObjects([...services, ing]).diagnostics.map((d) => [d.namespace, d.name, d.message])).toEqual([['shop', 'web', message]]);
+  });
+
+  it('one diagnostic per missing backend lists every use, the first three by name', () => {
+    const paths = ['/a', '/b', '/c', '/d', '/e'].map((p) => prefix(p, 'cart', 80));
+    const snap = compileObjects([
+      ingress('web', { rules: [{ host: 'shop.example', paths }, { paths: [exact('/x', 'cart', 80), exact('/y', 'gone', 80)] }], defaultBackend: backend('cart', 80) }, { namespace: 'shop' }),
+    ]);
+    expect(snap.diagnostics.map((d) => d.message).sort()).toEqual([
+      'host (any) path /y (Exact) → Service gone port 80: no such Service in namespace shop; requests to it get 503',
+      'spec.defaultBackend, host shop.example path /a (Prefix), host shop.example path /b (Prefix) and 4 more → Service cart port 80: no such Service in namespace shop; requests to it get 503',
+    ]);
+  });
+
   it('a backend Service is looked up in the Ingress namespace', () => {
     const snap = compileObjects([...SERVICES, ingress('i', { rules: [{ paths: [prefix('/')] }] }, { namespace: 'team' }), ingress('j', { rules: [{ paths: [prefix('/api', 'api', 'http')] }] }, { namespace: 'team' })]);
     expect(snap.routes.list.map(routeLine)).toEqual(['* Prefix /api → unknown-service (team/j)', '* Prefix / → team/web:80 (team/i)']);

@@ -476,7 +476,7 @@ describe('parseManifest: names the API server would reject', () => {
   ])('%s', (_name, text, path, message) => {
     const r = parse(text);
     expect(r.records).toEqual([]);
-    expect(r.errors.map((e) => [e.code, e.location?.path, e.message])).toEqual([[ErrorCode.MANIFEST_INVALID, path, `demo.yaml document 0 field ${path}: ${message}`]]);
+    expect(r.errors.map((e) => [e.code, e.location?.path, e.message])).toEqual([[ErrorCode.MANIFEST_INVALID, path, `demo.yaml:${r.errors[0]!.location!.line} document 0 field ${path}: ${message}`]]);
   });
 
   it.each([
@@ -643,11 +643,17 @@ describe('parseManifest: invalid objects → SWY_ERR_MANIFEST_INVALID with file,
       expect(r.errors).toHaveLength(1);
       const err = r.errors[0]!;
       expect(err.code).toBe(ErrorCode.MANIFEST_INVALID);
-      expect(err.location).toEqual({ file: 'shop/app.yaml', document, path });
+      // The line is of the field's key, or of the mapping that lacks it, in the whole file (after the padding documents).
+      expect(err.location).toEqual({ file: 'shop/app.yaml', document, path, line: expect.any(Number) });
+      expect(err.location!.line).toBeGreaterThan(4 * document);
+      expect(err.location!.line).toBeLessThanOrEqual(PADDING.split('\n').length * document + text.split('\n').length);
       expect(err.message).toContain('shop/app.yaml');
       expect(err.message).toContain(`document ${document}`);
       expect(err.message).toContain(path);
-      expect(err.message.startsWith(`shop/app.yaml document ${document} field ${path}: `)).toBe(true);
+      expect(err.message.startsWith(`shop/app.yaml:${err.location!.line} document ${document} field ${path}: `)).toBe(true);
+      // In the API server's words: never zod's ("Invalid input", "expected string, received undefined").
+      expect(err.message).toMatch(/: (Required value|Invalid value|Unsupported value|Duplicate value|Too many)\b/);
+      expect(err.message).not.toMatch(/Invalid input|received|Too small|Too big|Invalid option/);
       // The bad object yields no record (a valid sibling inside the same List still does).
       expect(r.records.filter((x) => x.meta.name !== 'ok')).toEqual([]);
     },
@@ -656,12 +662,12 @@ describe('parseManifest: invalid objects → SWY_ERR_MANIFEST_INVALID with file,
   it('a List item that is not a mapping is reported at items[N]', () => {
     const r = parse('apiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: Service, metadata: {name: ok}}\n- "text"\n');
     expect(r.records.map((x) => x.meta.name)).toEqual(['ok']);
-    expect(r.errors.map((e) => [e.code, e.location])).toEqual([[ErrorCode.MANIFEST_INVALID, { file: 'demo.yaml', document: 0, path: 'items[1]' }]]);
+    expect(r.errors.map((e) => [e.code, e.location])).toEqual([[ErrorCode.MANIFEST_INVALID, { file: 'demo.yaml', document: 0, path: 'items[1]', line: 5 }]]);
   });
 
   it.each([
-    ['a wrong apiVersion names the expected and the actual one', 'apiVersion: apps/v1\nkind: Service\nmetadata: {name: a}\n', ['Service must have apiVersion v1', '"apps/v1"']],
-    ['duplicate port names name the port', `${SVC('a')}spec:\n  ports: [{name: web, port: 80}, {name: web, port: 81}]\n`, ['duplicate port name "web"']],
+    ['a wrong apiVersion names the expected and the actual one', 'apiVersion: apps/v1\nkind: Service\nmetadata: {name: a}\n', ['Unsupported value: "apps/v1": supported values: "v1" (the version of Service Switchyard reads)']],
+    ['duplicate port names name the port', `${SVC('a')}spec:\n  ports: [{name: web, port: 80}, {name: web, port: 81}]\n`, ['Duplicate value: "web"']],
     ['a relative path is quoted', 'apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: w}\nspec:\n  rules:\n  - http:\n      paths: [{path: api/v1, pathType: Exact, backend: {service: {name: w, port: {number: 80}}}}]\n', ['"api/v1"']],
     ['several problems are counted', 'apiVersion: v1\nkind: Service\nmetadata: {name: A}\nspec: {ports: [{port: x}]}\n', ['(and 1 more problem(s))']],
   ])('message detail: %s', (_name, text, fragments) => {

@@ -20,11 +20,11 @@ describe('normalizeObject', () => {
   });
 
   it.each([
-    ['a bad field', service({ ports: [{ port: 70000 }] }), 'Service shop/web field spec.ports[0].port: '],
-    ['a rule of Kubernetes validation', service({ ports: [{ port: 80 }, { port: 81 }] }), 'Service shop/web field spec.ports[0].name: required when a Service has more than one port'],
-    ['a wrong apiVersion', { ...service({}), apiVersion: 'v2' }, 'Service shop/web field apiVersion: Service must have apiVersion v1, got "v2"'],
-    ['no kind', { apiVersion: 'v1', metadata: { name: 'x' } }, 'Service shop/web field kind: required string field is missing'],
-    ['not an object', 'text', 'Service shop/web field (document): expected a Kubernetes object'],
+    ['a bad field', service({ ports: [{ port: 70000 }] }), 'Service shop/web field spec.ports[0].port: Invalid value: 70000: must be between 1 and 65535, inclusive'],
+    ['a rule of Kubernetes validation', service({ ports: [{ port: 80 }, { port: 81 }] }), 'Service shop/web field spec.ports[0].name: Required value: a Service with more than one port names each of them'],
+    ['a wrong apiVersion', { ...service({}), apiVersion: 'v2' }, 'Service shop/web field apiVersion: Unsupported value: "v2": supported values: "v1"'],
+    ['no kind', { apiVersion: 'v1', metadata: { name: 'x' } }, 'Service shop/web field kind: Required value'],
+    ['not an object', 'text', 'Service shop/web field (document): Invalid value: "text": must be a Kubernetes object'],
   ])('rejects %s, naming the object and the field', (_name, raw, message) => {
     const r = normalizeObject(raw, ORIGIN, 'Service shop/web');
     expect(r.record).toBeUndefined();
