@@ -47,7 +47,6 @@ import { evaluateTargets } from './targets.ts';
 
 const benchDir = path.dirname(fileURLToPath(import.meta.url));
 const repoDir = path.dirname(benchDir);
-const defaultResultsFile = path.join(benchDir, 'results', 'latest.json');
 
 function gitRevision(): { commit: string | null; dirty: boolean | null } {
   try {
@@ -117,7 +116,7 @@ async function main(settings: Settings): Promise<void> {
       ...(protocols?.targets ?? []),
     ],
   };
-  const resultsFile = settings.out ?? defaultResultsFile;
+  const resultsFile = settings.out;
   await mkdir(path.dirname(resultsFile), { recursive: true });
   const tmp = resultsFile.replace(/\.json$/, '.tmp.json');
   await writeFile(tmp, `${JSON.stringify(report, null, 2)}\n`);

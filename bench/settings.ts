@@ -3,7 +3,14 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+
+/**
+ * Where the JSON results go without --out: bench/results/, which .gitignore keeps out of git (all but
+ * the committed reference runs), so a bench run never dirties a clone.
+ */
+export const DEFAULT_RESULTS_FILE = path.join(path.dirname(fileURLToPath(import.meta.url)), 'results', 'latest.json');
 
 /** Sections of the protocols run, as --sections names them. */
 export const PROTOCOL_SECTIONS = ['tls', 'handshakes', 'http2', 'websocket', 'grpc', 'before-after'] as const;
@@ -45,7 +52,7 @@ Options:
   --base-dir DIR       protocols run, before-after: a built Switchyard tree of an earlier commit,
                        run beside this one (make it with node bench/prepare-base.ts COMMIT DIR)
   --no-wrk             autocannon only, even when wrk is installed
-  --out FILE           where the JSON results go           [default: bench/results/latest.json]
+  --out FILE           where the JSON results go   [default: bench/results/latest.json, git-ignored]
   -h, --help           show this help
 
 Scale run: Switchyard (--workers 1 when it has the flag) with 10 / 1,000 / 10,000 Ingress routes
@@ -65,6 +72,8 @@ also straight at a pod where that means something; and this Switchyard's plainte
 --base-dir's. Whatever a tool or a proxy cannot do here is skipped with a note.
 
 Prints markdown tables on stdout, progress on stderr, and writes bench/results/latest.json (or --out).
+bench/results/ is git-ignored but for the committed reference runs the README's table and
+docs/performance.md quote: reference.json (comparison and scale) and reference-protocols.json.
 `;
 
 export interface Settings {
@@ -84,8 +93,8 @@ export interface Settings {
   readonly h2Streams: number;
   /** A built Switchyard tree to compare plaintext HTTP/1.1 with; null: the before-after section is skipped. */
   readonly baseDir: string | null;
-  /** The JSON results file; null: bench/results/latest.json. */
-  readonly out: string | null;
+  /** The JSON results file, absolute; default DEFAULT_RESULTS_FILE (git-ignored). */
+  readonly out: string;
 }
 
 const WARMUP_SECONDS = 1;
@@ -163,7 +172,7 @@ export function parseSettings(argv: readonly string[]): Settings | { readonly he
     sections,
     h2Streams: number('h2-streams', values['h2-streams'], 25, true, 1000),
     baseDir,
-    out: values.out === undefined ? null : path.resolve(values.out),
+    out: values.out === undefined ? DEFAULT_RESULTS_FILE : path.resolve(values.out),
   };
   if (errors.length > 0) throw new Error(errors.join('\n'));
   return settings;

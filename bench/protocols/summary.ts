@@ -92,11 +92,8 @@ export function targetSpecs(sections: readonly Section[], tools: readonly string
     specs.push(within('http2', 'switchyard', 'h2-tls', 'h1-tls-4', 'h2load', atLeast('opsPerSec', 1.5)));
     specs.push(within('http2', 'switchyard', 'h2c', 'h1-plain-4', 'h2load', atLeast('opsPerSec', 1.5)));
   }
-  if (on('before-after')) {
-    for (const tool of tools) specs.push(vsOther('before-after', 'h1-plain', 'switchyard', 'switchyard-base', tool, atLeast('opsPerSec', 0.95)));
-    // Issue #15: recording metrics costs at most 5 % of req/s (this tree, access log off, beside the base); the log's own cost is reported beside it.
-    for (const tool of tools) specs.push(vsOther('before-after', 'h1-plain', 'switchyard-access-log', 'switchyard', tool, atLeast('opsPerSec', 0)));
-  }
+  // Issue #15 too: recording metrics costs at most 5 % of req/s (this tree runs with --access-log off here).
+  if (on('before-after')) for (const tool of tools) specs.push(vsOther('before-after', 'h1-plain', 'switchyard', 'switchyard-base', tool, atLeast('opsPerSec', 0.95)));
   return specs;
 }
 
@@ -126,6 +123,8 @@ export function ratioSpecs(keys: readonly CaseKey[]): RatioSpec[] {
     push(within('http2', 'nginx', 'h2c', 'h1-plain-4', tool));
     for (const variant of ['h2-tls', 'h1-tls-4', 'h2c', 'h1-plain-4']) push(vsOther('http2', variant, 'switchyard', 'nginx', tool));
   }
+  // What the access log costs: reported, no target (issue #15 asks for the figure).
+  for (const tool of tools('before-after')) push(vsOther('before-after', 'h1-plain', 'switchyard-access-log', 'switchyard', tool));
   for (const section of ['websocket', 'grpc'] as const) {
     const variant = section === 'websocket' ? 'echo' : 'unary';
     for (const tool of tools(section)) {

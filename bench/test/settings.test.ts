@@ -2,7 +2,7 @@ import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { PROTOCOL_SECTIONS, parseSettings, type Settings } from '../settings.ts';
+import { DEFAULT_RESULTS_FILE, PROTOCOL_SECTIONS, parseSettings, type Settings } from '../settings.ts';
 
 const parse = (...argv: string[]): Settings => parseSettings(argv) as Settings;
 
@@ -19,7 +19,7 @@ describe('parseSettings: which runs', () => {
   });
 
   it('--quick keeps working: 1 round × 2 s for every run, protocols included', () => {
-    expect(parse('--quick')).toMatchObject({ durationSeconds: 2, rounds: 1, protocols: true, sections: [...PROTOCOL_SECTIONS], h2Streams: 25, baseDir: null, out: null });
+    expect(parse('--quick')).toMatchObject({ durationSeconds: 2, rounds: 1, protocols: true, sections: [...PROTOCOL_SECTIONS], h2Streams: 25, baseDir: null, out: DEFAULT_RESULTS_FILE });
   });
 });
 
