@@ -32,7 +32,7 @@ export interface ConnectionHost {
   /** Once per served exchange: its response finished (true) or the connection closed first. */
   done(exchange: ClientExchange, finished: boolean): void;
   /** A request the parser refused (logged at debug by the listener). */
-  rejected(code: string, reason: string | undefined): void;
+  rejected(code: string, reason: string | undefined, socket: Socket): void;
   closed(connection: ClientConnection): void;
 }
 
@@ -314,7 +314,7 @@ export class ClientConnection implements ExchangeOwner {
   /** A request refused before (or instead of) its handler: a short answer when nothing else was written, then close. */
   #refuse(code: string, reason: string | undefined): void {
     if (this.#phase === Phase.Closing || this.#closed) return;
-    this.#host.rejected(code, reason);
+    this.#host.rejected(code, reason, this.socket);
     const active = this.#active;
     if (active !== undefined && active.headersSent) {
       this.socket.destroy();

@@ -70,8 +70,8 @@ export interface HttpListenerOptions {
   readonly log: Logger;
   /** Told of every exchange once it ended (answered, cut, or abandoned by the client): metrics, access log. */
   readonly ended: ExchangeEnded;
-  /** Told of every HTTP/1.1 request refused before it became an exchange (malformed, oversized, too slow), by llhttp or node:http code. */
-  readonly refused: (code: string) => void;
+  /** Told of every HTTP/1.1 request refused before it became an exchange (malformed, oversized, too slow), by llhttp or node:http code, with its connection. */
+  readonly refused: (code: string, socket: Socket) => void;
   /** Must answer every exchange it is handed. */
   readonly route: (exchange: HttpExchange) => void;
   /** HTTP/2: by ALPN on TLS, by prior knowledge (the connection preface) on plaintext. Undefined: HTTP/1.1 only. */
@@ -118,8 +118,8 @@ export function createHttpListener(options: HttpListenerOptions): Listener {
     serve: served.serve,
     done: served.done,
     // Smuggling-shaped framing, invalid headers, oversized heads, slow clients: answered without reaching `route`.
-    rejected(code, reason) {
-      options.refused(code);
+    rejected(code, reason, socket) {
+      options.refused(code, socket);
       log.debug({ code, reason }, 'rejected malformed request');
     },
     closed(connection) {

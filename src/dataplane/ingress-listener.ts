@@ -10,7 +10,7 @@ import type { EdgePolicy } from './edge-policy.ts';
 import type { HttpExchange } from './exchange.ts';
 import type { Http2Options } from './h2/h2-sessions.ts';
 import { upstreamRequestHeaders } from './headers.ts';
-import { createHttpListener, type ClientLimits, type ExchangeEnded, type Listener, type ListenerTls } from './http-listener.ts';
+import { createHttpListener, type ClientLimits, type ExchangeEnded, type HttpListenerOptions, type Listener, type ListenerTls } from './http-listener.ts';
 import { sendHttpsRedirect, skipsHttpsRedirect } from './https-redirect.ts';
 import { matchRoute, normalizeHost } from './match.ts';
 import { parseTarget, PATH_REJECTED } from './path.ts';
@@ -27,7 +27,7 @@ export interface IngressListenerOptions {
   /** Told of every ended exchange (see createHttpListener). */
   readonly ended: ExchangeEnded;
   /** Told of every request refused before it became an exchange (see createHttpListener). */
-  readonly refused: (code: string) => void;
+  readonly refused: HttpListenerOptions['refused'];
   readonly http2: Http2Options | undefined;
   /** Undefined: the plaintext listener. */
   readonly tls: ListenerTls | undefined;

@@ -50,7 +50,7 @@ export interface NodeHttpHost {
   readonly http2: ((socket: Socket) => void) | undefined;
   serve(exchange: HttpExchange): void;
   done(exchange: HttpExchange, finished: boolean): void;
-  rejected(code: string, reason: string | undefined): void;
+  rejected(code: string, reason: string | undefined, socket: Socket): void;
 }
 
 /** The listener's client limits but the connection cap (net applies that at accept). */
@@ -153,7 +153,7 @@ export function createNodeHttpServer(host: NodeHttpHost, limits: NodeHttpLimits)
 
   /** A request refused before routing: its answer, then the connection closes; neither in flight nor counted. */
   function refuse(res: ServerResponse, code: string): void {
-    host.rejected(code, undefined);
+    host.rejected(code, undefined, res.socket as Socket);
     // node:http closes the connection after this answer; requests pipelined behind it are not served.
     closing.add(res.socket as Socket);
     const failure = clientFailureResponse(code);
@@ -184,7 +184,7 @@ export function createNodeHttpServer(host: NodeHttpHost, limits: NodeHttpLimits)
     const exchange = connection.exchange;
     const refusal = refusalOf(exchange);
     if (refusal !== undefined) {
-      host.rejected(refusal, undefined);
+      host.rejected(refusal, undefined, socket);
       return closeWith(socket, rawClientFailure(refusal));
     }
     // Without shouldUpgradeCallback (Node before 24.9) every upgrade arrives here; a body would be beyond node:http's parser.
@@ -209,7 +209,7 @@ export function createNodeHttpServer(host: NodeHttpHost, limits: NodeHttpLimits)
   /** A connection refused mid-way (a parse error, a timeout): a short answer when nothing else is being written, then close. */
   function refuseOn(socket: Socket, code: string, reason: string | undefined): void {
     if (closing.has(socket)) return;
-    host.rejected(code, reason);
+    host.rejected(code, reason, socket);
     const served = open.get(socket);
     if (busy(served)) return void socket.destroy();
     // Whatever is served or waiting on this connection will never be answered.

@@ -10,7 +10,7 @@ import type { HttpExchange } from './exchange.ts';
 import type { Http2Options } from './h2/h2-sessions.ts';
 import type { SnapshotHolder } from '../snapshot/holder.ts';
 import { upstreamRequestHeaders } from './headers.ts';
-import { createHttpListener, type ClientLimits, type ExchangeEnded, type Listener } from './http-listener.ts';
+import { createHttpListener, type ClientLimits, type ExchangeEnded, type HttpListenerOptions, type Listener } from './http-listener.ts';
 import { parseTarget, PATH_REJECTED } from './path.ts';
 import { proxyRequest, type ProxyContext } from './proxy.ts';
 import { resolveServiceTarget } from './service-name.ts';
@@ -29,7 +29,7 @@ export interface ServiceListenerOptions {
   /** Told of every ended exchange (see createHttpListener). */
   readonly ended: ExchangeEnded;
   /** Told of every request refused before it became an exchange (see createHttpListener). */
-  readonly refused: (code: string) => void;
+  readonly refused: HttpListenerOptions['refused'];
   /** h2c with prior knowledge (gRPC clients calling a Service by name); undefined: HTTP/1.1 only. */
   readonly http2: Http2Options | undefined;
 }

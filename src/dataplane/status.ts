@@ -169,6 +169,12 @@ export function clientFailureReason(code: string | undefined): string {
   return clientFailure(code)[1];
 }
 
+/** The status and reason a refused request is answered with (for the access log). */
+export function clientFailureAnswer(code: string | undefined): { readonly status: number; readonly reason: string } {
+  const [status, reason] = clientFailure(code);
+  return { status: Number.parseInt(status, 10), reason };
+}
+
 /**
  * A raw response for a request refused before any handler ran: 400 for malformed requests (any llhttp
  * error code not listed) and HTTP/1.1 without Host, 431 for oversized heads, 413 for oversized chunk

@@ -75,6 +75,33 @@ export function formatCombinedLine(_listener: string, exchange: HttpExchange, _f
   );
 }
 
+/** Formats the line of a request refused before it became an exchange (with its trailing newline). */
+export type RefusedLineFormatter = (listener: string, address: string, port: number, status: number, reason: string, wallMs: number) => string;
+
+/** The refused-request formatter of `--access-log-format`. */
+export function refusedLineFormatter(format: 'json' | 'combined'): RefusedLineFormatter {
+  return format === 'json' ? formatRefusedJsonLine : formatRefusedCombinedLine;
+}
+
+/**
+ * The JSON line of a request refused before routing (malformed or oversized head, smuggling-shaped framing,
+ * a slow client): the same fields in the same order, with what the refusal leaves unknown empty (method,
+ * host, path, user agent, request id), no route and no upstream; `error` says why.
+ */
+export function formatRefusedJsonLine(listener: string, address: string, port: number, status: number, reason: string, wallMs: number): string {
+  return (
+    `{"time":"${isoTime(wallMs)}","listener":${q(listener)},"clientAddress":${q(address)},"clientPort":${port}` +
+    `,"method":"","scheme":"","host":"","path":"","protocol":"http/1.1","status":${status},"finished":true` +
+    `,"bytesReceived":0,"bytesSent":0,"durationMs":0,"upstream":"","upstreamStatus":0,"upstreamMs":null,"retries":0` +
+    `,"namespace":"","ingress":"","service":"","error":${q(reason)},"requestId":"","userAgent":""}\n`
+  );
+}
+
+/** nginx's `combined` for a refused request: the request line unknown (`"-"`), as nginx logs a 400 it could not parse. */
+export function formatRefusedCombinedLine(_listener: string, address: string, _port: number, status: number, _reason: string, wallMs: number): string {
+  return `${escapeNginx(address)} - - [${localTime(wallMs)}] "-" ${status} 0 "-" "-"\n`;
+}
+
 /** The route labels' fields, built once per route (a RouteLabels object lives as long as its route). */
 const ROUTE_FIELDS = new WeakMap<RouteLabels, string>();
 

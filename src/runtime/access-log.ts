@@ -9,7 +9,7 @@ import { ErrorCode, SwyError } from '../errors.ts';
 import type { Config } from '../flags.ts';
 import type { Logger } from '../log.ts';
 import type { HttpExchange } from '../dataplane/exchange.ts';
-import { accessLineFormatter } from './access-log-format.ts';
+import { accessLineFormatter, refusedLineFormatter } from './access-log-format.ts';
 import { BatchWriter, PIPE_BUF, type BatchWriterOptions } from './access-log-writer.ts';
 import type { AccessLogSink } from './data-plane.ts';
 
@@ -54,9 +54,13 @@ export function createAccessLog(config: Pick<Config, 'accessLog' | 'accessLogFor
     },
   });
   const format = accessLineFormatter(config.accessLogFormat);
+  const formatRefused = refusedLineFormatter(config.accessLogFormat);
   return {
     write(listener: string, exchange: HttpExchange, finished: boolean, now: number): void {
       writer.push(format(listener, exchange, finished, now - exchange.trace.startedAt, Date.now()));
+    },
+    refused(listener, client, status, reason): void {
+      writer.push(formatRefused(listener, client.address, client.port, status, reason, Date.now()));
     },
     reopen: () => writer.reopen(),
     async close() {

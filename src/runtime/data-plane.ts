@@ -3,7 +3,7 @@
  * view) and the HTTP listeners. Built the same way in the single-process mode and in each worker
  * process; it reads snapshots from a holder and knows nothing of where they come from.
  */
-import type { Server } from 'node:net';
+import type { Server, Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { RoundRobin } from '../dataplane/balancer.ts';
 import type { ClientLimits, Listener } from '../dataplane/http-listener.ts';
@@ -12,7 +12,8 @@ import type { ProxyContext } from '../dataplane/proxy.ts';
 import { TrafficCounters } from '../dataplane/counters.ts';
 import type { HttpExchange } from '../dataplane/exchange.ts';
 import { gauge, TrafficStats, type MetricFamily } from '../dataplane/traffic-stats.ts';
-import { clientFailureReason } from '../dataplane/status.ts';
+import { clientFailureAnswer, clientFailureReason } from '../dataplane/status.ts';
+import { clientAddress, clientPort } from '../dataplane/proxy-protocol.ts';
 import { BodyBufferBudget } from '../dataplane/request-body.ts';
 import { RetryBudget } from '../dataplane/retry-budget.ts';
 import { createServiceListener } from '../dataplane/service-listener.ts';
@@ -48,6 +49,14 @@ export interface DataPlaneOptions {
 export interface AccessLogSink {
   /** `now`: `performance.now()` when the exchange ended. */
   write(listener: string, exchange: HttpExchange, finished: boolean, now: number): void;
+  /** A request refused before it became an exchange: what is known is the client and the answer. */
+  refused(listener: string, client: RefusedClient, status: number, reason: string): void;
+}
+
+/** The client of a refused request, as far as its connection tells. */
+export interface RefusedClient {
+  readonly address: string;
+  readonly port: number;
 }
 
 export interface DataPlane {
@@ -84,7 +93,12 @@ export function createDataPlane(options: DataPlaneOptions): DataPlane {
   /** What a listener of `role` does with each request refused before it became an exchange. */
   const refusedFor = (role: string) => {
     const slot = stats.listenerSlot(role);
-    return (code: string): void => stats.refused(slot, clientFailureReason(code));
+    if (accessLog === undefined) return (code: string): void => stats.refused(slot, clientFailureReason(code));
+    return (code: string, socket: Socket): void => {
+      const { status, reason } = clientFailureAnswer(code);
+      stats.refused(slot, reason);
+      accessLog.refused(role, { address: clientAddress(socket), port: clientPort(socket) }, status, reason);
+    };
   };
   /** What a listener of `role` does with each ended exchange: count it, and log it when the access log is on. */
   const endedFor = (role: string) => {

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cleanupAll } from '../helpers/cleanup.ts';
 import { h2connect, h2request } from '../helpers/h2-server.ts';
-import { get, request } from '../helpers/http.ts';
+import { get, rawRequest, request } from '../helpers/http.ts';
 import { endpointSlice, ingress, podEndpoints, service, serviceWithPods, tempManifestDir, writeManifest } from '../helpers/manifests.ts';
 import { startPods, type Pod } from '../helpers/pods.ts';
 import { runSwitchyard, startSwitchyard, type RunningSwitchyard } from '../helpers/switchyard.ts';
@@ -104,6 +104,19 @@ describe.each([1, 2])('--access-log PATH with --workers %i', (workers) => {
     expect(all.find((l) => l['path'] === '/h2')).toMatchObject({ protocol: 'h2', status: 200, service: 'web' });
   });
 
+  it('a request refused before routing (two Host fields) gets a line too: its status, its reason, the client, no route', async () => {
+    const { sy, path } = await setup([...w, '--access-log', '$PATH']);
+    const res = await rawRequest(sy.ingress, 'GET / HTTP/1.1\r\nHost: log.example\r\nHost: other.example\r\n\r\n');
+    expect(res.status).toBe(400);
+    const [line] = await waitFor(async () => ((await fileLines(path)).length >= 1 ? jsonLines(path) : undefined), { timeoutMs: 3000, intervalMs: 25, what: 'the refused request\'s line' });
+    expect(line).toMatchObject({ listener: 'ingress', clientAddress: '127.0.0.1', status: 400, error: 'duplicate-host', method: '', path: '', upstream: '', namespace: '', ingress: '', service: '' });
+    expect(line!['clientPort']).toBeGreaterThan(0);
+    // The same keys, in the same order, as an answered request's line: one schema for log pipelines.
+    expect((await request(sy.ingress, '/', { host: 'log.example' })).status).toBe(200);
+    const both = await waitFor(async () => ((await fileLines(path)).length >= 2 ? jsonLines(path) : undefined), { timeoutMs: 3000, intervalMs: 25, what: 'two lines' });
+    expect(Object.keys(both[0]!)).toEqual(Object.keys(both[1]!));
+  });
+
   it('a dead endpoint: the retried request logs its retry and the endpoint that answered', async () => {
     const { sy, pod, path } = await setup([...w, '--access-log', '$PATH'], { dead: true });
     const N = 6;
@@ -154,6 +167,14 @@ describe.each([1, 2])('--access-log PATH with --workers %i', (workers) => {
 });
 
 describe('access log destinations and formats', () => {
+  it('--http1-server node: a refused request gets its line as well', async () => {
+    const { sy, path } = await setup(['--http1-server', 'node', '--access-log', '$PATH']);
+    const res = await rawRequest(sy.ingress, 'GET / HTTP/1.1\r\nHost: log.example\r\nHost: other.example\r\n\r\n');
+    expect(res.status).toBe(400);
+    const [line] = await waitFor(async () => ((await fileLines(path)).length >= 1 ? jsonLines(path) : undefined), { timeoutMs: 3000, intervalMs: 25, what: 'the refused request\'s line' });
+    expect(line).toMatchObject({ listener: 'ingress', status: 400, error: 'duplicate-host', clientAddress: '127.0.0.1' });
+  });
+
   it('stdout (the default): JSON lines beside pino lines, none split, even with workers writing at once', async () => {
     const { sy } = await setup(['--workers', '2']);
     const N = 300;

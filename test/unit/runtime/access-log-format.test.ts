@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HttpExchange } from '../../../src/dataplane/exchange.ts';
 import { ExchangeTrace, NO_ROUTE } from '../../../src/dataplane/exchange-trace.ts';
-import { escapeNginx, formatCombinedLine, formatJsonLine, headerValue } from '../../../src/runtime/access-log-format.ts';
+import { escapeNginx, formatCombinedLine, formatJsonLine, formatRefusedCombinedLine, formatRefusedJsonLine, headerValue } from '../../../src/runtime/access-log-format.ts';
 
 /** 2026-12-04T22:37:07.123Z */
 const WALL = Date.UTC(2026, 11, 4, 22, 37, 7, 123);
@@ -154,5 +154,19 @@ describe('headerValue', () => {
     [['Host', 'x'], 'user-agent', undefined],
   ])('%j', (raw, name, expected) => {
     expect(headerValue(raw, name)).toBe(expected);
+  });
+});
+
+describe('refused requests', () => {
+  it('JSON: the same keys in the same order as an answered request, what the refusal leaves unknown empty', () => {
+    const line = formatRefusedJsonLine('ingress', '203.0.113.7', 40001, 431, 'header-too-large', WALL);
+    expect(line.endsWith('}\n')).toBe(true);
+    const parsed = JSON.parse(line) as Record<string, unknown>;
+    expect(Object.keys(parsed)).toEqual(Object.keys(JSON.parse(formatJsonLine('ingress', exchange(), true, 1, WALL)) as object));
+    expect(parsed).toMatchObject({ time: '2026-12-04T22:37:07.123Z', clientAddress: '203.0.113.7', clientPort: 40001, status: 431, error: 'header-too-large', method: '', path: '', upstreamMs: null });
+  });
+
+  it('combined: the request line unknown, as nginx logs a 400 it could not parse', () => {
+    expect(formatRefusedCombinedLine('ingress', '203.0.113.7', 40001, 400, 'bad-request', WALL)).toMatch(/^203\.0\.113\.7 - - \[\d{2}\/Dec\/2026:\d{2}:\d{2}:\d{2} [+-]\d{4}\] "-" 400 0 "-" "-"\n$/);
   });
 });
