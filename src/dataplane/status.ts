@@ -164,12 +164,7 @@ function clientFailure(code: string | undefined): readonly [status: string, reas
   return (code !== undefined ? CLIENT_FAILURES.get(code) : undefined) ?? BAD_REQUEST;
 }
 
-/** The x-switchyard-error reason of a refused request (one of a fixed set: safe as a metric label). */
-export function clientFailureReason(code: string | undefined): string {
-  return clientFailure(code)[1];
-}
-
-/** The status and reason a refused request is answered with (for the access log). */
+/** The status and x-switchyard-error reason a refused request is answered with (a fixed set: safe as a metric label). */
 export function clientFailureAnswer(code: string | undefined): { readonly status: number; readonly reason: string } {
   const [status, reason] = clientFailure(code);
   return { status: Number.parseInt(status, 10), reason };

@@ -12,7 +12,7 @@ import type { ProxyContext } from '../dataplane/proxy.ts';
 import { TrafficCounters } from '../dataplane/counters.ts';
 import type { HttpExchange } from '../dataplane/exchange.ts';
 import { gauge, TrafficStats, type MetricFamily } from '../dataplane/traffic-stats.ts';
-import { clientFailureAnswer, clientFailureReason } from '../dataplane/status.ts';
+import { clientFailureAnswer } from '../dataplane/status.ts';
 import { clientAddress, clientPort } from '../dataplane/proxy-protocol.ts';
 import { BodyBufferBudget } from '../dataplane/request-body.ts';
 import { RetryBudget } from '../dataplane/retry-budget.ts';
@@ -93,11 +93,10 @@ export function createDataPlane(options: DataPlaneOptions): DataPlane {
   /** What a listener of `role` does with each request refused before it became an exchange. */
   const refusedFor = (role: string) => {
     const slot = stats.listenerSlot(role);
-    if (accessLog === undefined) return (code: string): void => stats.refused(slot, clientFailureReason(code));
     return (code: string, socket: Socket): void => {
       const { status, reason } = clientFailureAnswer(code);
       stats.refused(slot, reason);
-      accessLog.refused(role, { address: clientAddress(socket), port: clientPort(socket) }, status, reason);
+      accessLog?.refused(role, { address: clientAddress(socket), port: clientPort(socket) }, status, reason);
     };
   };
   /** What a listener of `role` does with each ended exchange: count it, and log it when the access log is on. */
