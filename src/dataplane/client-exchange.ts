@@ -9,9 +9,7 @@
 import type { Socket } from 'node:net';
 import { DISCARD_BODY, type BodySink, type HttpExchange } from './exchange.ts';
 import { expectsContinue } from './request-checks.ts';
-import { requestFields, requestIdFor, type RequestFields } from './headers.ts';
-import { ExchangeTrace } from './exchange-trace.ts';
-import { clientAddress, clientPort } from './proxy-protocol.ts';
+import { Http1Head } from './http1-head.ts';
 
 export type { BodySink } from './exchange.ts';
 
@@ -69,32 +67,7 @@ const CONTINUE = 'HTTP/1.1 100 Continue\r\n\r\n';
 const CHUNK_END = '\r\n';
 const LAST_CHUNK = '0\r\n\r\n';
 
-export class ClientExchange implements HttpExchange {
-  readonly method: string;
-  /** The request target as sent. */
-  readonly url: string;
-  /** The client's header fields as sent, [name, value, …]. */
-  readonly rawHeaders: readonly string[];
-  /** Minor HTTP version (1.0 or 1.1). */
-  readonly versionMinor: number;
-  /** The first Host field. */
-  readonly host: string | undefined;
-  /** Every Connection field, joined with ", ". */
-  readonly connection: string | undefined;
-  /** Every X-Forwarded-For field, joined with ", ". */
-  readonly forwardedFor: string | undefined;
-  /** The fields of the head found in its one pass (the pre-routing checks read them: request-checks.ts). */
-  readonly head: RequestFields;
-  readonly requestId: string;
-  readonly trace: ExchangeTrace;
-  /** The request has a body (a Content-Length other than 0, or a Transfer-Encoding). */
-  readonly hasBody: boolean;
-  readonly remoteAddress: string;
-  readonly localPort: number;
-  readonly scheme: 'http' | 'https';
-  readonly protocol = 'http/1.1';
-  /** gRPC needs HTTP/2: a gRPC call never arrives over HTTP/1.1. */
-  readonly grpc = false;
+export class ClientExchange extends Http1Head implements HttpExchange {
   /** Whether the connection may carry another request after this one; the proxy clears it when part of the body is left unread. */
   keepAlive: boolean;
   /** Set by writeHead. */
@@ -128,26 +101,11 @@ export class ClientExchange implements HttpExchange {
 
   /** `upgrade`: the parser saw `Connection: upgrade` with an Upgrade field. */
   constructor(owner: ExchangeOwner, versionMinor: number, method: string, url: string, rawHeaders: string[], keepAlive: boolean, upgrade = false) {
+    super(owner.socket, owner.scheme, versionMinor, method, url, rawHeaders);
     this.#owner = owner;
-    this.method = method;
-    this.url = url;
-    this.rawHeaders = rawHeaders;
-    this.versionMinor = versionMinor;
     this.keepAlive = keepAlive;
-    const head = requestFields(rawHeaders);
-    this.head = head;
-    const { host, connection, forwardedFor, hasBody, expect, clientRequestId } = head;
-    this.host = host;
-    this.connection = connection;
-    this.forwardedFor = forwardedFor;
-    this.requestId = requestIdFor(clientRequestId);
-    this.hasBody = hasBody;
-    this.#expectContinue = expectsContinue(expect, versionMinor);
-    this.remoteAddress = clientAddress(owner.socket);
-    this.trace = new ExchangeTrace(clientPort(owner.socket));
-    this.localPort = owner.socket.localPort ?? 0;
-    this.scheme = owner.scheme;
-    this.upgrade = upgrade && versionMinor >= 1 && !hasBody ? tunnelUpgrade(rawHeaders) : undefined;
+    this.#expectContinue = expectsContinue(this.head.expect, versionMinor);
+    this.upgrade = upgrade && versionMinor >= 1 && !this.hasBody ? tunnelUpgrade(rawHeaders) : undefined;
   }
 
   // --- request body -------------------------------------------------------------------------------

@@ -11,9 +11,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { DISCARD_BODY, type BodySink, type HttpExchange } from './exchange.ts';
 import { expectsContinue } from './request-checks.ts';
-import { requestFields, requestIdFor, type RequestFields } from './headers.ts';
-import { ExchangeTrace } from './exchange-trace.ts';
-import { clientAddress, clientPort } from './proxy-protocol.ts';
+import { Http1Head } from './http1-head.ts';
 
 /** What an exchange needs from the server that made it. */
 export interface NodeExchangeOwner {
@@ -33,26 +31,7 @@ const KEEP_ALIVE_TOKEN = /(?:^|,)\s*keep-alive\s*(?:,|$)/i;
 const UPGRADE_TOKEN = /(?:^|,)\s*upgrade\s*(?:,|$)/i;
 const CLOSE_FIELDS = ['connection', 'close'] as const;
 
-export class NodeExchange implements HttpExchange {
-  readonly method: string;
-  readonly url: string;
-  readonly rawHeaders: readonly string[];
-  /** Minor HTTP version (1.0 or 1.1). */
-  readonly versionMinor: number;
-  readonly host: string | undefined;
-  readonly connection: string | undefined;
-  readonly forwardedFor: string | undefined;
-  /** The fields of the head found in its one pass (the pre-routing checks read them: request-checks.ts). */
-  readonly head: RequestFields;
-  readonly requestId: string;
-  readonly trace: ExchangeTrace;
-  readonly hasBody: boolean;
-  readonly remoteAddress: string;
-  readonly localPort: number;
-  readonly scheme: 'http' | 'https';
-  readonly protocol = 'http/1.1';
-  /** gRPC needs HTTP/2: a gRPC call never arrives over HTTP/1.1. */
-  readonly grpc = false;
+export class NodeExchange extends Http1Head implements HttpExchange {
   /** Upgrade requests reach the server's 'upgrade' event instead (node-http-upgrade.ts); one served here is a plain request. */
   readonly upgrade = undefined;
   keepAlive: boolean;
@@ -83,32 +62,17 @@ export class NodeExchange implements HttpExchange {
   #lingerSince = 0;
 
   constructor(owner: NodeExchangeOwner, req: IncomingMessage, res: ServerResponse) {
+    super(req.socket, owner.scheme, req.httpVersionMinor, req.method ?? 'GET', req.url ?? '/', req.rawHeaders);
     this.#owner = owner;
     this.#req = req;
     this.#res = res;
-    this.method = req.method ?? 'GET';
-    this.url = req.url ?? '/';
-    this.rawHeaders = req.rawHeaders;
-    this.versionMinor = req.httpVersionMinor;
-    const head = requestFields(req.rawHeaders);
-    this.head = head;
-    const { host, connection, forwardedFor, hasBody, expect, clientRequestId } = head;
-    this.host = host;
-    this.connection = connection;
-    this.forwardedFor = forwardedFor;
-    this.requestId = requestIdFor(clientRequestId);
-    this.hasBody = hasBody;
+    const { connection } = this;
     const minor = this.versionMinor;
-    this.#expectContinue = expectsContinue(expect, minor);
+    this.#expectContinue = expectsContinue(this.head.expect, minor);
     this.keepAlive = connection === undefined ? minor >= 1 : minor >= 1 ? !CLOSE_TOKEN.test(connection) : KEEP_ALIVE_TOKEN.test(connection);
     // An upgrade request that is not tunnelled (node-http-upgrade.ts) closes its connection after the answer, as on the llhttp path.
     if (this.keepAlive && connection !== undefined && UPGRADE_TOKEN.test(connection) && req.headers.upgrade !== undefined) this.keepAlive = false;
-    const socket = req.socket;
-    this.socket = socket;
-    this.remoteAddress = clientAddress(socket);
-    this.trace = new ExchangeTrace(clientPort(socket));
-    this.localPort = socket.localPort ?? 0;
-    this.scheme = owner.scheme;
+    this.socket = req.socket;
     // A pod's own Date field passes through; Switchyard adds none, as on the llhttp path.
     res.sendDate = false;
   }
