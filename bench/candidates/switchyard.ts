@@ -38,16 +38,18 @@ export function launcherNodeFlags(cliPath: string = cli): readonly string[] {
   return flags;
 }
 
-let helpText: string | undefined;
+const helpTexts = new Map<string, string>();
 
-/** Whether this Switchyard's --help lists `flag` (e.g. `--workers`, `--listen-tls`); --help is asked once per bench. */
-export function cliHasFlag(flag: string): boolean {
+/** Whether a Switchyard's --help (this repository's by default) lists `flag` (e.g. `--workers`, `--listen-tls`); asked once per CLI and bench. */
+export function cliHasFlag(flag: string, cliPath: string = cli): boolean {
+  let helpText = helpTexts.get(cliPath);
   if (helpText === undefined) {
     try {
-      helpText = execFileSync(process.execPath, [cli, '--help'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 10_000 });
+      helpText = execFileSync(process.execPath, [cliPath, '--help'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 10_000 });
     } catch {
       helpText = '';
     }
+    helpTexts.set(cliPath, helpText);
   }
   return new RegExp(`${flag.replace(/[-]/g, '\\-')}\\b`).test(helpText);
 }

@@ -151,8 +151,11 @@ export async function runProtocols(settings: Settings, tools: readonly LoadTool[
       // This tree twice when it has an access log: off (what metrics cost beside the base, which has neither), and on, to a file.
       const accessLog = cliHasFlag('--access-log');
       const accessLogFile = path.join(dir, 'access.log');
+      const baseCli = path.join(base.dir, 'bin', 'switchyard.js');
+      // A base that has the access log (on by default) runs with it off too: like against like.
+      const baseLogOff = cliHasFlag('--access-log', baseCli) ? ['--access-log', 'off'] : [];
       for (const [proxy, cli, label, extraArgs] of [
-        ['switchyard-base', path.join(base.dir, 'bin', 'switchyard.js'), `Switchyard ${base.commit} (base)`, []],
+        ['switchyard-base', baseCli, `Switchyard ${base.commit} (base${baseLogOff.length > 0 ? ', --access-log off' : ''})`, baseLogOff],
         ['switchyard', undefined, `${swyLabel} (this tree${accessLog ? ', --access-log off' : ''})`, accessLog ? ['--access-log', 'off'] : []],
         ...(accessLog ? ([['switchyard-access-log', undefined, `${swyLabel} (this tree, --access-log FILE, json)`, ['--access-log', accessLogFile]]] as const) : []),
       ] as const) {
