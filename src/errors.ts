@@ -60,7 +60,7 @@ export const ErrorCode = {
   EXPLAIN_BAD_METHOD: 'SWY_ERR_EXPLAIN_BAD_METHOD',
   /** `explain`: a header is not `Name: value`, or a second Host header is given. */
   EXPLAIN_BAD_HEADER: 'SWY_ERR_EXPLAIN_BAD_HEADER',
-  /** A data-plane worker process failed to start. */
+  /** A data-plane worker thread failed to start. */
   WORKER_FAILED: 'SWY_ERR_WORKER_FAILED',
   /** `--access-log PATH` cannot be opened for appending (its directory is missing or not writable). */
   ACCESS_LOG_OPEN_FAILED: 'SWY_ERR_ACCESS_LOG_OPEN_FAILED',

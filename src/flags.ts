@@ -99,7 +99,7 @@ export interface Config {
   readonly serviceListen: HostPort | undefined;
   /** Namespace a bare Service name (`web`) resolves in, on the service listener. */
   readonly namespace: string;
-  /** Data-plane worker processes; 1 runs everything in one process. */
+  /** Data-plane worker threads; 1 runs the data plane in the main thread. */
   readonly workers: number;
 }
 
@@ -150,8 +150,10 @@ Options:
   --access-log stdout|stderr|PATH|off  one line per request; a file is
                                 reopened on SIGUSR1 (logrotate)             [default: stdout]
   --access-log-format json|combined  access log line format              [default: json]
-  --workers N                   data-plane worker processes sharing the
-                                listeners; 1 runs all in one process  [default: cores available]
+  --workers N                   data-plane worker threads, each binding the
+                                listeners (SO_REUSEPORT); 1 runs the data
+                                plane in the main thread   [default: cores available; 1 where
+                                                             SO_REUSEPORT does not balance]
   --dns HOST:PORT               serve the registry over DNS (UDP and TCP)   [default: off]
   --dns-ttl DURATION            TTL of DNS answers (whole seconds)          [default: 5s]
   --service-listen HOST:PORT    HTTP listener routing by Service name
@@ -210,6 +212,13 @@ Options:
 Port 0 picks a free port; the chosen address is logged as "listening role=... address=...".
 Durations: 500ms, 10s, 2m, or a bare number of seconds.
 `;
+
+/**
+ * Whether the kernel spreads new connections over sockets bound with SO_REUSEPORT, so that worker
+ * threads can each bind the listeners (Node's `reusePort`: Linux, FreeBSD 12+, Solaris 11.4, AIX 7.2.5;
+ * macOS and Windows lack it).
+ */
+export const REUSE_PORT_BALANCES = ['linux', 'freebsd', 'sunos', 'aix'].includes(process.platform);
 
 export type ParseResult = { readonly kind: 'help' } | { readonly kind: 'version' } | { readonly kind: 'config'; readonly config: Config } | { readonly kind: 'error'; readonly errors: readonly string[] };
 
@@ -343,8 +352,11 @@ export function parseFlags(argv: readonly string[]): ParseResult {
     dnsTtlSeconds: parseTtl(values['dns-ttl'], errors),
     serviceListen: values['service-listen'] === undefined ? undefined : parseHostPort('--service-listen', values['service-listen'], errors),
     namespace: values.namespace,
-    workers: values.workers === undefined ? availableParallelism() : parseInteger('--workers', values.workers, 1, 256, errors),
+    workers: values.workers === undefined ? (REUSE_PORT_BALANCES ? availableParallelism() : 1) : parseInteger('--workers', values.workers, 1, 256, errors),
   };
+  if (config.workers > 1 && !REUSE_PORT_BALANCES) {
+    errors.push(`--workers: ${config.workers} worker threads each bind the listeners with SO_REUSEPORT, which does not spread connections on ${process.platform}; use --workers 1 (the default there)`);
+  }
   if (config.accessLog === '') errors.push('--access-log: must be stdout, stderr, off or a file path');
   if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(config.namespace) || config.namespace.length > 63) {
     errors.push(`--namespace: ${JSON.stringify(config.namespace)} is not a namespace name (a lower-case RFC 1123 label)`);

@@ -1,6 +1,6 @@
 /**
- * The composition root: the control plane once, and the data plane either in this process
- * (`--workers 1`) or in N worker processes (runtime/primary.ts). Nothing imports this module but the
+ * The composition root: the control plane once, and the data plane either in the main thread
+ * (`--workers 1`) or in N worker threads (runtime/primary.ts). Nothing imports this module but the
  * CLI, the demo and tests.
  */
 import type { Config } from './flags.ts';
@@ -25,8 +25,10 @@ export interface Switchyard {
    * everything closes.
    */
   stop(options?: { delayMs?: number }): Promise<void>;
-  /** Reopens a file access log (SIGUSR1, after logrotate moved it), in every worker process. */
+  /** Reopens a file access log (SIGUSR1, after logrotate moved it), in every worker. */
   reopenLogs(): void;
+  /** The worker threads of `--workers N` (N > 1); undefined when the data plane runs in the main thread. */
+  readonly workers: WorkerPool | undefined;
 }
 
 export async function startSwitchyard(config: Config, log: Logger): Promise<Switchyard> {
@@ -53,7 +55,7 @@ export async function startSwitchyard(config: Config, log: Logger): Promise<Swit
       return local === undefined ? [] : [await local.metricFamilies()];
     },
     onHealthEvent: (event) => pool?.broadcastHealth(event),
-    balancer: () => local?.balancer,
+    balancer: () => local?.balancer ?? pool?.balancer,
   });
   announce('admin', await cp.start());
   // The first snapshot is built: drop what building it left behind before any traffic arrives (when large).
@@ -65,14 +67,14 @@ export async function startSwitchyard(config: Config, log: Logger): Promise<Swit
     rotateTicketKeys(ticketKeys, config.tlsTicketRotationMs);
     ticketKeys.onChange(() => log.debug({ component: 'tls' }, 'TLS session-ticket key rotated'));
   }
-  // Workers inherit the primary's limit (and Node raises both alike): one line says it for all.
+  // One limit for the whole process, worker threads included: one line says it.
   logClientConnectionCap(config, log);
   let stopData: (drainTimeoutMs: number) => Promise<number>;
   let accessLog: AccessLog | undefined;
   try {
     if (config.workers === 1) {
       accessLog = createAccessLog(config, log);
-      local = createDataPlane({ config, holder: cp.holder, health: cp.health, log, rrOffset: 0, observeHealth: false, ticketKeys, accessLog });
+      local = createDataPlane({ config, holder: cp.holder, health: cp.health, log, observeHealth: false, ticketKeys, accessLog });
       const dataPlane = local;
       for (const [role, address] of Object.entries(await dataPlane.listen())) announce(role, address);
       stopData = async (drainTimeoutMs) => {
@@ -88,7 +90,7 @@ export async function startSwitchyard(config: Config, log: Logger): Promise<Swit
       pool = startWorkerPool(config, cp.holder, cp.health, ticketKeys, log.child({ component: 'workers' }));
       const workers = pool;
       for (const [role, address] of Object.entries(await workers.ready)) announce(role, address);
-      log.info({ workers: config.workers }, 'data plane running in worker processes');
+      log.info({ workers: config.workers }, 'data plane running in worker threads');
       stopData = async (drainTimeoutMs) => {
         await workers.stop(drainTimeoutMs);
         return 0;
@@ -110,6 +112,7 @@ export async function startSwitchyard(config: Config, log: Logger): Promise<Swit
   return {
     addresses,
     holder: cp.holder,
+    workers: pool,
     stop(options = {}) {
       stopping ??= (async () => {
         cp.setReady(false);

@@ -21,10 +21,9 @@ async function main(): Promise<void> {
   const tlsPort = await freeOr0(8443);
   const adminPort = await freeOr0(9901);
   const userArgs = process.argv.slice(2).filter((a) => a !== '--free-ports');
-  // One worker unless asked for more: its round-robin is exact (a1 b2 c3 a1 b2 c3). With several, each worker
-  // keeps its own cursor and a few requests on new connections look uneven (README, Multi-core and stopping).
-  const workers = userArgs.some((a) => a === '--workers' || a.startsWith('--workers=')) ? [] : ['--workers', '1'];
-  const args = ['--manifests', pods.manifests, '--listen', `127.0.0.1:${listenPort}`, '--listen-tls', `127.0.0.1:${tlsPort}`, '--admin', `127.0.0.1:${adminPort}`, ...workers, ...userArgs];
+  // The default workers, as a user's own start would have: they share one round-robin cursor per Service
+  // port, so a curl loop shows a1 b2 c3 a1 b2 c3 whichever worker answers.
+  const args = ['--manifests', pods.manifests, '--listen', `127.0.0.1:${listenPort}`, '--listen-tls', `127.0.0.1:${tlsPort}`, '--admin', `127.0.0.1:${adminPort}`, ...userArgs];
   let proxy;
   try {
     proxy = await startSwitchyard(args, ['ingress', 'ingress-tls', 'admin']);
@@ -35,7 +34,7 @@ async function main(): Promise<void> {
   const { child } = proxy;
   const { ingress, 'ingress-tls': tls, admin } = proxy.addresses;
 
-  console.log(`\nSwitchyard demo: Ingress host ${HOST} → Service demo/hello → 3 pods, round-robin per request (${workers.length > 0 ? 'one worker process' : 'your --workers'})\n`);
+  console.log(`\nSwitchyard demo: Ingress host ${HOST} → Service demo/hello → 3 pods, round-robin per request\n`);
   for (let i = 1; i <= 6; i++) console.log(`  request ${i}: ${await get(ingress, HOST, `/hello?n=${i}`)}`);
   const port = portOf(ingress);
   const securePort = portOf(tls);

@@ -20,7 +20,7 @@ export const ADMIN_ENDPOINTS: readonly (readonly [path: string, what: string])[]
   ['/api/v1/explain?url=URL', 'which route a request takes, and why'],
   ['/api/v1/stats', 'per-Service request figures (the dashboard reads it)'],
   ['/api/v1/tunnels', 'open WebSocket and other upgraded connections'],
-  ['/api/v1/workers', 'the data-plane worker processes'],
+  ['/api/v1/workers', 'the data-plane worker threads'],
 ];
 
 /** The index as sent: one endpoint a line, then how to get readable JSON. */

@@ -2,7 +2,7 @@
  * GET /metrics for the whole process group, with prom-client: this process's own metrics (the
  * control plane's figures and prom-client's default process_* and nodejs_* metrics) and every data-plane
  * process's families, collected at scrape time, summed by prom-client's cluster aggregation
- * (`AggregatorRegistry.aggregate`, the way prom-client sums node:cluster workers). What a worker that
+ * (`AggregatorRegistry.aggregate`, the way prom-client sums node:cluster workers; here, worker threads). What a worker that
  * died had counted stays counted (runtime/primary.ts keeps its last families): counters never go down.
  */
 import { readFileSync } from 'node:fs';
@@ -113,8 +113,8 @@ export class GroupMetrics {
         set({ namespace, secret }, (Date.parse(c.notAfter) - Date.now()) / 1000);
       }
     });
-    gauge('switchyard_workers', 'Data-plane worker processes (0: the data plane runs in this process).', [], (set) => set({}, options.workers().length));
-    counter('switchyard_worker_restarts_total', 'Worker processes replaced after dying.', [], (inc) =>
+    gauge('switchyard_workers', 'Data-plane worker threads (0: the data plane runs in the main thread).', [], (set) => set({}, options.workers().length));
+    counter('switchyard_worker_restarts_total', 'Worker threads replaced after dying.', [], (inc) =>
       inc({}, (options.workers() as readonly { restarts?: number }[]).reduce((n, w) => n + (w.restarts ?? 0), 0)),
     );
   }

@@ -21,7 +21,7 @@ export interface AdminOptions extends Omit<GroupMetricsOptions, 'traffic' | 'wor
   readonly ready: () => boolean;
   /** Status of each source (last reload, errors), as JSON-ready objects. */
   readonly sources: () => readonly unknown[];
-  /** The data-plane worker processes (empty in single-process mode). */
+  /** The data-plane worker threads (empty when the data plane runs in the main thread). */
   readonly workers: () => readonly unknown[];
   /** Traffic figures of the data plane (every worker), for /metrics and /api/v1/tunnels. */
   readonly traffic: () => TrafficView;

@@ -1,28 +1,26 @@
 /**
  * Per-request round-robin over a backend's rotation (its ready endpoints, or the terminating
- * fallback). The cursor lives here, keyed by backend, so it survives snapshot swaps; picks are
- * synchronous, so N requests over k healthy endpoints give each ⌊N/k⌋ or ⌈N/k⌉ however many are in
- * flight. Endpoints that are ejected or failing their health check are skipped; when none is left,
- * the pick ignores health (panic mode) rather than failing every request.
+ * fallback). The cursors are keyed by backend, so they survive snapshot swaps, and live in a `Cursors`
+ * store: this thread's own, or one shared by every worker thread (cursors.ts). Picks are synchronous,
+ * so N requests over k healthy endpoints give each ⌊N/k⌋ or ⌈N/k⌉ however many are in flight and
+ * whichever thread serves them. Endpoints that are ejected or failing their health check are skipped;
+ * when none is left, the pick ignores health (panic mode) rather than failing every request.
  */
 import type { Backend, EndpointView } from '../snapshot/types.ts';
+import { LocalCursors, type Cursors } from './cursors.ts';
 
 export interface Availability {
   available(endpointKey: string): boolean;
 }
 
 export class RoundRobin {
-  readonly #cursors = new Map<string, number>();
-  readonly #offset: number;
+  readonly #cursors: Cursors;
   /** Whether the last pick had to ignore health (every candidate unavailable). */
   panicked = false;
 
-  /**
-   * `offset`: where a new backend's cursor starts. Each data-plane worker process starts at its own
-   * index, so W workers that each get a request start on W different endpoints rather than all on the first.
-   */
-  constructor(offset = 0) {
-    this.#offset = offset;
+  /** `cursors`: shared by the worker threads (cursors.ts SharedCursors); default: this thread's own. */
+  constructor(cursors: Cursors = new LocalCursors()) {
+    this.#cursors = cursors;
   }
 
   /**
@@ -30,12 +28,20 @@ export class RoundRobin {
    * Undefined when the rotation is empty or every endpoint is excluded.
    */
   pick(backend: Backend, health?: Availability, exclude?: readonly string[]): EndpointView | undefined {
-    const found = this.#find(backend, health, exclude);
-    this.panicked = found < -1;
-    if (found === -1) return undefined;
-    const index = found < -1 ? -2 - found : found;
-    this.#cursors.set(backend.key, index + 1);
-    return backend.rotation[index];
+    // Another thread may move the cursor between our read and our swap: then read again. Each retry
+    // means another thread's pick went through, so this ends; under 2 threads it rarely loops once.
+    for (;;) {
+      const seen = this.#cursors.load(backend.key);
+      const found = this.#find(backend, seen, health, exclude);
+      if (found === -1) {
+        this.panicked = false;
+        return undefined;
+      }
+      const index = found < -1 ? -2 - found : found;
+      if (!this.#cursors.swap(backend.key, seen, index + 1)) continue;
+      this.panicked = found < -1;
+      return backend.rotation[index];
+    }
   }
 
   /**
@@ -43,7 +49,7 @@ export class RoundRobin {
    * would have to ignore health.
    */
   peek(backend: Backend, health?: Availability): { readonly endpoint: EndpointView | undefined; readonly panic: boolean } {
-    const found = this.#find(backend, health, undefined);
+    const found = this.#find(backend, this.#cursors.load(backend.key), health, undefined);
     if (found === -1) return { endpoint: undefined, panic: false };
     return found < -1 ? { endpoint: backend.rotation[-2 - found], panic: true } : { endpoint: backend.rotation[found], panic: false };
   }
@@ -52,11 +58,11 @@ export class RoundRobin {
    * The rotation index pick() takes: `index` for an available endpoint, `-2 - index` for the panic
    * choice, -1 for none. A number, not an object: pick() runs per request and must not allocate.
    */
-  #find(backend: Backend, health: Availability | undefined, exclude: readonly string[] | undefined): number {
+  #find(backend: Backend, cursor: number, health: Availability | undefined, exclude: readonly string[] | undefined): number {
     const eps = backend.rotation;
     const n = eps.length;
     if (n === 0) return -1;
-    const start = (this.#cursors.get(backend.key) ?? this.#offset) % n;
+    const start = cursor % n;
     let firstUnavailable = -1;
     for (let i = 0; i < n; i++) {
       const index = start + i < n ? start + i : start + i - n;
@@ -70,6 +76,6 @@ export class RoundRobin {
 
   /** Forgets cursors of backends that no longer exist. */
   retain(backendKeys: ReadonlySet<string> | ReadonlyMap<string, unknown>): void {
-    for (const key of this.#cursors.keys()) if (!backendKeys.has(key)) this.#cursors.delete(key);
+    this.#cursors.retain(backendKeys);
   }
 }

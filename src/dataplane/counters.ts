@@ -1,6 +1,6 @@
 /**
- * Tunnel counters of one data-plane process, kept as plain numbers and summed across worker processes
- * by the primary (every second) for /api/v1/tunnels, /api/v1/workers and /metrics. Request metrics live
+ * Tunnel counters of one data plane, kept as plain numbers and summed across worker threads
+ * by the main thread (every second) for /api/v1/tunnels, /api/v1/workers and /metrics. Request metrics live
  * in traffic-stats.ts.
  */
 

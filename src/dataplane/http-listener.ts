@@ -175,9 +175,6 @@ export function createHttpListener(options: HttpListenerOptions): Listener {
   // Past the cap, net closes a new connection at accept: the excess costs no parser and no pod connection,
   // and the process keeps descriptors for its pods and its manifest rescans (runtime/fd-budget.ts).
   server.maxConnections = limits.maxConnections;
-  // In a cluster worker, a full server otherwise hands the connection back to the primary, which passes
-  // it to another worker, and so on while every worker is full: a busy loop, and the client hangs.
-  (server as Server & { dropMaxConnection?: boolean }).dropMaxConnection = true;
 
   // The same period node:http uses for these checks (at most 1 s, at most the header timeout).
   const sweep = setInterval(

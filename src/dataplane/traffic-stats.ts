@@ -123,6 +123,8 @@ export class TrafficStats {
   readonly #noRoute = this.#labels('', '', '');
   /** Requests refused before they became exchanges, by listener slot and reason. */
   readonly #refused: Map<string, number>[] = [];
+  /** Exchanges recorded since start (each worker's share, in /api/v1/workers). */
+  recorded = 0;
 
   /** The slot a listener of `role` records into; asked once per listener. */
   listenerSlot(role: string): number {
@@ -165,6 +167,7 @@ export class TrafficStats {
 
   /** Counts an ended exchange: its status (0 when nothing was sent) and its duration. */
   record(slot: number, exchange: HttpExchange, now: number): void {
+    this.recorded++;
     const trace = exchange.trace;
     const labels = (trace.route === NO_ROUTE ? this.#noRoute : trace.route) as LabelSet;
     const method = METHOD_INDEX.get(exchange.method) ?? OTHER_METHOD;

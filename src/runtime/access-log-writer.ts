@@ -3,7 +3,7 @@
  * runs on libuv's thread pool), one write in flight at a time. The access log's writer (access-log.ts).
  *
  * Why whole lines per write(2): several writers share the destination — pino's synchronous lines on
- * stdout, and every worker process on the same file or pipe. A regular file opened with O_APPEND (or a
+ * stdout, and every worker thread on the same file or pipe. A regular file opened with O_APPEND (or a
  * shared offset) takes each write whole; a pipe only up to PIPE_BUF bytes, so for a pipe, a terminal
  * or a socket the batch is cut at line ends into writes of at most PIPE_BUF (a single longer line goes
  * alone and may then interleave).

@@ -77,7 +77,7 @@ export function createAccessLog(config: Pick<Config, 'accessLog' | 'accessLogFor
 
 /**
  * Fails like createAccessLog would when `--access-log` names a file that cannot be opened for appending;
- * for the primary of `--workers N`, which writes no lines itself but must refuse to start.
+ * for the main thread of `--workers N`, which writes no lines itself but must refuse to start.
  */
 export function checkAccessLogTarget(config: Pick<Config, 'accessLog'>): void {
   const target = config.accessLog;

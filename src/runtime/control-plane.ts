@@ -36,7 +36,7 @@ export interface ControlPlaneOptions {
   readonly dataPlaneMetrics: () => Promise<readonly (readonly object[])[]>;
   /** Health decisions taken here (active-check verdicts), to pass on to workers. */
   readonly onHealthEvent?: (event: HealthEvent) => void;
-  /** The in-process data plane's balancer (`--workers 1`), for /api/v1/explain's next pick; default none. */
+  /** The data plane's balancer (main thread's, or one on the workers' shared cursors), for /api/v1/explain's next pick; default none. */
   readonly balancer?: () => RoundRobin | undefined;
 }
 

@@ -1,11 +1,12 @@
 /**
- * The data plane of one process: upstream pools, balancer, retry budget, endpoint health (its local
- * view) and the HTTP listeners. Built the same way in the single-process mode and in each worker
- * process; it reads snapshots from a holder and knows nothing of where they come from.
+ * The data plane of one thread: upstream pools, balancer, retry budget, endpoint health (its local
+ * view) and the HTTP listeners. Built the same way in the main thread (`--workers 1`) and in each
+ * worker thread; it reads snapshots from a holder and knows nothing of where they come from.
  */
 import type { Server, Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { RoundRobin } from '../dataplane/balancer.ts';
+import type { Cursors } from '../dataplane/cursors.ts';
 import type { ClientLimits, Listener } from '../dataplane/http-listener.ts';
 import { createIngressListener } from '../dataplane/ingress-listener.ts';
 import type { ProxyContext } from '../dataplane/proxy.ts';
@@ -34,9 +35,9 @@ export interface DataPlaneOptions {
   readonly holder: SnapshotHolder;
   readonly health: EndpointHealth;
   readonly log: Logger;
-  /** Where round-robin cursors start: the worker's index. */
-  readonly rrOffset: number;
-  /** Whether this data plane follows snapshots into `health` (false when the control plane in the same process does). */
+  /** The round-robin cursors: shared by the worker threads (dataplane/cursors.ts); default: this data plane's own. */
+  readonly cursors?: Cursors | undefined;
+  /** Whether this data plane follows snapshots into `health` (false when the control plane in the same thread does). */
   readonly observeHealth: boolean;
   readonly onDrainingChange?: (draining: ReadonlyMap<string, number>) => void;
   /** The TLS session-ticket key, the same in every worker (runtime/ticket-keys.ts). */
@@ -63,12 +64,17 @@ export interface DataPlane {
   readonly pools: UpstreamPools;
   readonly counters: TrafficCounters;
   readonly stats: TrafficStats;
-  /** Round-robin cursors of this process (peeked by /api/v1/explain with --workers 1). */
+  /** The balancer of this data plane (peeked by /api/v1/explain with --workers 1). */
   readonly balancer: RoundRobin;
-  /** This process's request metrics and its listeners' gauges, in prom-client's JSON form. */
+  /** This data plane's request metrics and its listeners' gauges, in prom-client's JSON form. */
   metricFamilies(): Promise<MetricFamily[]>;
-  /** Binds every listener; returns `role → host:port`. */
-  listen(): Promise<Record<string, string>>;
+  /**
+   * Binds every listener; returns `role → host:port`. `at`: role → address to bind instead of the
+   * configured one; `reusePort`: bind with SO_REUSEPORT, beside the other worker threads' sockets.
+   */
+  listen(options?: { readonly at?: Readonly<Record<string, HostPort>> | undefined; readonly reusePort?: boolean }): Promise<Record<string, string>>;
+  /** Where each listener is bound (role → address, the port as bound), once listen() resolved. */
+  bound(): Record<string, HostPort>;
   inFlight(): number;
   /** Stops accepting and lets in-flight requests finish, cutting them at `timeoutMs`. */
   drain(timeoutMs: number): Promise<{ cut: number }>;
@@ -85,7 +91,7 @@ export function createDataPlane(options: DataPlaneOptions): DataPlane {
     keepAliveTimeoutMs: config.upstreamKeepAliveTimeoutMs,
     ...(options.onDrainingChange ? { onDrainingChange: options.onDrainingChange } : {}),
   });
-  const balancer = new RoundRobin(options.rrOffset);
+  const balancer = new RoundRobin(options.cursors);
   const budget = new RetryBudget();
   const counters = new TrafficCounters();
   const stats = new TrafficStats();
@@ -193,10 +199,11 @@ export function createDataPlane(options: DataPlaneOptions): DataPlane {
         gauge('switchyard_requests_in_flight', 'Requests being served, by listener.', inFlight),
       ];
     },
-    async listen() {
+    async listen(how = {}) {
       const addresses: Record<string, string> = {};
-      for (const { role, at, listener } of listeners) {
-        await listenOn(listener.server, at).catch((err: unknown) => {
+      for (const { role, at: configured, listener } of listeners) {
+        const at = how.at?.[role] ?? configured;
+        await listenOn(listener.server, at, how.reusePort === true).catch((err: unknown) => {
           throw listenError(role, at, err);
         });
         addresses[role] = formatAddress(listener.server.address() as AddressInfo);
@@ -204,6 +211,11 @@ export function createDataPlane(options: DataPlaneOptions): DataPlane {
       return addresses;
     },
     inFlight: () => listeners.reduce((n, l) => n + l.listener.inFlight(), 0),
+    bound() {
+      const bound: Record<string, HostPort> = {};
+      for (const { role, at, listener } of listeners) bound[role] = { host: at.host, port: (listener.server.address() as AddressInfo).port };
+      return bound;
+    },
     async drain(timeoutMs) {
       // The listeners' sockets include the tunnels' client sides: a listener is closed only once the
       // tunnels are, which the registry bounds by the same timeout.
@@ -222,10 +234,10 @@ function connectionCount(server: Server): Promise<number> {
   return new Promise((resolve) => server.getConnections((err, n) => resolve(err ? 0 : n)));
 }
 
-function listenOn(server: Server, at: HostPort): Promise<void> {
+function listenOn(server: Server, at: HostPort, reusePort: boolean): Promise<void> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(at.port, at.host, () => {
+    server.listen({ port: at.port, host: at.host, reusePort }, () => {
       server.off('error', reject);
       resolve();
     });

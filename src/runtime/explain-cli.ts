@@ -2,7 +2,7 @@
  * `switchyard explain --manifests PATH [--method M] [--header 'K: V'] [--output text|json] URL`: the
  * routing decision for one request over manifests loaded and compiled exactly as start-up does
  * (load-manifests.ts), with no listener started. The health registry is a fresh one (endpoints are as
- * their EndpointSlices say) and the balancer a fresh RoundRobin(0), as in a proxy that just started.
+ * their EndpointSlices say) and the balancer a fresh RoundRobin, as in a proxy that just started.
  */
 import type { SwyError } from '../errors.ts';
 import { RoundRobin } from '../dataplane/balancer.ts';
@@ -74,6 +74,6 @@ export async function explainManifests(config: Config, request: ExplainRequest):
   const snapshot: Snapshot = { ...loaded.compiled, version: 1, createdAt: new Date().toISOString() };
   const health = new EndpointHealth({ log: createRootLogger('silent') });
   health.observe(snapshot);
-  const explanation = explain(request, { snapshot, health, balancer: new RoundRobin(0), live: false, workers: config.workers, tlsListener: config.listenTls !== undefined });
+  const explanation = explain(request, { snapshot, health, balancer: new RoundRobin(), live: false, workers: config.workers, tlsListener: config.listenTls !== undefined });
   return { ok: true, explanation };
 }

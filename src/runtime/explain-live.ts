@@ -1,7 +1,7 @@
 /**
- * `explain` for the admin API: the live snapshot, the control plane's health registry and, with
- * `--workers 1`, the data plane's own balancer (its next pick). With several worker processes each keeps
- * its own cursor, out of reach here: the explanation gives the rotation order instead.
+ * `explain` for the admin API: the live snapshot, the control plane's health registry and the data
+ * plane's balancer (its next pick): the main thread's own with `--workers 1`, else one on the worker
+ * threads' shared cursors.
  */
 import type { ExplainAnswer, ExplainFn } from '../admin/explain-route.ts';
 import { RoundRobin } from '../dataplane/balancer.ts';
@@ -15,19 +15,19 @@ export interface LiveExplainOptions {
   readonly holder: SnapshotHolder;
   readonly health: EndpointHealth;
   readonly config: Pick<Config, 'workers' | 'listenTls' | 'mergeSlashes' | 'escapedSlashes'>;
-  /** The in-process data plane's balancer (`--workers 1`); undefined before it exists or with worker processes. */
+  /** The data plane's balancer; undefined before the data plane exists. */
   readonly balancer: () => RoundRobin | undefined;
 }
 
 /** The function the admin API calls per `GET /api/v1/explain`: reads the snapshot current at that moment. */
 export function createLiveExplainer(options: LiveExplainOptions): ExplainFn {
   const { holder, health, config } = options;
-  // Before the in-process data plane exists no request has been picked: its balancer would be this one.
-  const unstarted = new RoundRobin(0);
+  // Before the data plane exists no request has been picked: its balancer would be this one.
+  const unstarted = new RoundRobin();
   return (query): ExplainAnswer => {
     const parsed = parseExplainInput({ url: query.url, ...(query.method !== undefined ? { method: query.method } : {}), headers: query.headers }, config);
     if (!parsed.ok) return { ok: false, error: parsed.error };
-    const balancer = options.balancer() ?? (config.workers === 1 ? unstarted : undefined);
+    const balancer = options.balancer() ?? unstarted;
     const explanation = explain(parsed.request, { snapshot: holder.current(), health, balancer, live: true, workers: config.workers, tlsListener: config.listenTls !== undefined });
     return { ok: true, explanation };
   };

@@ -20,11 +20,11 @@ export type { Loser } from './explain-candidates.ts';
 export interface ExplainContext {
   readonly snapshot: Pick<Snapshot, 'routes' | 'backends' | 'diagnostics'>;
   readonly health: EndpointHealth;
-  /** The balancer whose next pick to tell; undefined when several worker processes each keep their own. */
-  readonly balancer: RoundRobin | undefined;
+  /** The balancer whose next pick to tell (with several worker threads, one on their shared cursors). */
+  readonly balancer: RoundRobin;
   /** False for `switchyard explain` over manifests: the balancer is a fresh one, as after start-up. */
   readonly live: boolean;
-  /** Data-plane worker processes (--workers). */
+  /** Data-plane workers (--workers). */
   readonly workers: number;
   /** Whether a TLS listener is open (--listen-tls): only then are plain-HTTP requests redirected. */
   readonly tlsListener: boolean;
@@ -75,7 +75,7 @@ export interface Explanation {
 export interface Balancing {
   readonly policy: 'round-robin';
   readonly workers: number;
-  /** The endpoint the next request goes to; null with several workers (each has its own cursor). */
+  /** The endpoint the next request goes to (whichever worker serves it: they share the cursor); null when there is none. */
   readonly next: string | null;
   /** True when every endpoint is ejected or failing its check and the pick ignores health. */
   readonly panic: boolean;
@@ -167,15 +167,10 @@ function balancingOf(backend: Backend, ctx: ExplainContext): Balancing {
   const rotation = backend.rotation.filter((e) => ctx.health.available(e.key)).map((e) => e.key);
   const order = rotation.length > 0 ? rotation : backend.rotation.map((e) => e.key);
   const fallback = backend.terminatingFallback ? ' (no endpoint is ready: the terminating ones that still serve take the traffic)' : '';
-  if (ctx.balancer === undefined) {
-    const note = `each of ${ctx.workers} workers keeps its own round-robin cursor (worker i starts at endpoint i): requests take turns over ${order.join(', ')}${fallback}`;
-    return { policy: 'round-robin', workers: ctx.workers, next: null, panic: rotation.length === 0, rotation: order, note };
-  }
   const { endpoint, panic } = ctx.balancer.peek(backend, ctx.health);
   // The rotation from the next pick on: the order the following requests take.
   const at = endpoint === undefined ? -1 : order.indexOf(endpoint.key);
   const turns = at <= 0 ? order : [...order.slice(at), ...order.slice(0, at)];
   const first = ctx.live ? `the next request goes to ${endpoint?.key ?? 'none'}` : `a proxy that just started sends its first request to ${endpoint?.key ?? 'none'}`;
-  const workers = !ctx.live && ctx.workers > 1 ? ` (with ${ctx.workers} workers each keeps its own cursor; worker i starts at endpoint i)` : '';
-  return { policy: 'round-robin', workers: ctx.workers, next: endpoint?.key ?? null, panic, rotation: order, note: `${first}${workers}; requests take turns over ${turns.join(', ')}${fallback}` };
+  return { policy: 'round-robin', workers: ctx.workers, next: endpoint?.key ?? null, panic, rotation: order, note: `${first}; requests take turns over ${turns.join(', ')}${fallback}` };
 }

@@ -2,11 +2,11 @@
  * The file-descriptor budget of a process, and the default `--max-client-connections` drawn from it.
  *
  * Node itself raises the soft RLIMIT_NOFILE to the hard limit at start-up (src/node.cc, unless embedded
- * with kNoAdjustResourceLimits), in the primary and in every cluster worker: what nginx's
+ * with kNoAdjustResourceLimits): what nginx's
  * `worker_rlimit_nofile` and Envoy do by hand. Measured on Node 24: started under
  * `prlimit --nofile=256:4096`, /proc/<pid>/limits reads 4096 4096 (test/unit/runtime/fd-budget.test.ts).
- * So there is nothing to raise here; the hard limit is the budget, and it is per process (each worker
- * has its own). What is left to decide is how many client connections a listener may hold so that pods,
+ * So there is nothing to raise here; the hard limit is the budget, and it is per process: the worker
+ * threads of `--workers N` share it. What is left to decide is how many client connections a listener may hold so that pods,
  * manifest reads, logs and the admin API still get descriptors: a process out of descriptors cannot
  * accept, connect to a pod or read its manifests (issue 14: 3,000 idle connections under
  * `ulimit -n 1024` emptied the routing table).
@@ -51,7 +51,7 @@ export function reservedDescriptors(limit: number): number {
  * process stays within its limit even when every client is mid-request, and idle clients (the
  * attack) can never take the descriptors pods and manifest reads need. net's `maxConnections` counts
  * per server, so the clients' half is split between the client listeners (ingress, ingress-tls,
- * service). Limit 1,024 and one listener: 384; 65,536: 32,640; 1,048,576: 524,160.
+ * service) of every worker thread. Limit 1,024 and one listener: 384; 65,536: 32,640; 1,048,576: 524,160.
  * `limit` undefined (not Linux): 1,024 is assumed.
  */
 export function clientConnectionBudget(limit: number | undefined, listeners = 1): number {
@@ -62,7 +62,7 @@ export function clientConnectionBudget(limit: number | undefined, listeners = 1)
 export interface ClientConnectionCap {
   /** The process's open-file limit; undefined when unknown. */
   readonly fdLimit: number | undefined;
-  /** Client listeners of each data-plane process (ingress, ingress-tls, service). */
+  /** Client listening sockets of the process: ingress, ingress-tls and service, in each worker thread. */
   readonly listeners: number;
   /** `server.maxConnections` of each listener. */
   readonly perListener: number;
@@ -70,11 +70,11 @@ export interface ClientConnectionCap {
   readonly fromFlag: boolean;
 }
 
-type CapConfig = Pick<Config, 'maxClientConnections' | 'listenTls' | 'serviceListen'>;
+type CapConfig = Pick<Config, 'maxClientConnections' | 'listenTls' | 'serviceListen' | 'workers'>;
 
 /** The cap each client listener applies: --max-client-connections when given, else the fd budget. */
 export function clientConnectionCap(config: CapConfig, limit: number | undefined = openFileLimit()): ClientConnectionCap {
-  const listeners = 1 + (config.listenTls !== undefined ? 1 : 0) + (config.serviceListen !== undefined ? 1 : 0);
+  const listeners = (1 + (config.listenTls !== undefined ? 1 : 0) + (config.serviceListen !== undefined ? 1 : 0)) * config.workers;
   const fromFlag = config.maxClientConnections !== undefined;
   const perListener = config.maxClientConnections ?? clientConnectionBudget(limit, listeners);
   return { fdLimit: limit, listeners, perListener, fromFlag };
@@ -84,10 +84,10 @@ export function clientConnectionCap(config: CapConfig, limit: number | undefined
  * Logs, once at start-up, the descriptor limit and the client cap; warns when --max-client-connections
  * leaves pods and manifest reads less than the budget would.
  */
-export function logClientConnectionCap(config: CapConfig & Pick<Config, 'workers'>, log: Logger, limit: number | undefined = openFileLimit()): ClientConnectionCap {
+export function logClientConnectionCap(config: CapConfig, log: Logger, limit: number | undefined = openFileLimit()): ClientConnectionCap {
   const cap = clientConnectionCap(config, limit);
   const fields = { fdLimit: cap.fdLimit ?? null, maxClientConnections: cap.perListener, listeners: cap.listeners, workers: config.workers, from: cap.fromFlag ? 'flag' : 'fd budget' };
-  log.info(fields, `file descriptors: limit ${cap.fdLimit ?? 'unknown'} per process; client connections capped at ${cap.perListener} per listener per worker (${fields.from}); the excess is closed at accept`);
+  log.info(fields, `file descriptors: limit ${cap.fdLimit ?? 'unknown'} for the process; client connections capped at ${cap.perListener} per listener per worker (${fields.from}); the excess is closed at accept`);
   const budget = clientConnectionBudget(limit, cap.listeners);
   if (cap.fromFlag && limit !== undefined && cap.perListener > budget) {
     log.warn(

@@ -1,34 +1,49 @@
 /**
- * The worker pool of the primary process: forks the data-plane workers (node:cluster, which keeps the
- * listening sockets in the primary and hands connections to workers, so a dying worker never closes a
- * listener), sends each snapshot to every worker, relays health decisions between workers and into
- * the control plane's registry, and replaces a worker that dies.
+ * The data-plane worker threads of `--workers N` (N > 1): starts them, sends each snapshot to every
+ * one, relays health decisions between them and into the control plane's registry, and replaces one
+ * that dies.
  *
- * Round-robin across workers: each worker balances on its own cursor, starting at its index, so the
- * first requests of W workers start on W different endpoints; over N requests an endpoint's share
- * differs from ⌊N/k⌋/⌈N/k⌉ by at most W − 1.
+ * Threads, not processes (issue 19): one process for the whole group, so the control plane, Node and
+ * the libraries are loaded once and the workers add only their own V8 heaps; and threads can share
+ * memory, which makes round-robin exact across workers: every backend's cursor is one Int32 in a
+ * SharedArrayBuffer (dataplane/cursors.ts), its slot given out here with each snapshot.
+ *
+ * Listeners: threads cannot hand each other sockets, so every worker binds each listener itself with
+ * SO_REUSEPORT and the kernel spreads new connections over them. The first worker binds the configured
+ * addresses (port 0 picks one); the others, and any replacement, bind the ports it got. A worker that
+ * dies takes its own listening socket with it (connections still in that socket's accept queue are
+ * reset, as with any SO_REUSEPORT group); the others keep the port served while it is replaced.
  */
-import cluster, { type Worker } from 'node:cluster';
-import { AggregatorRegistry } from 'prom-client';
+import { Worker } from 'node:worker_threads';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { AggregatorRegistry } from 'prom-client';
+import { RoundRobin } from '../dataplane/balancer.ts';
+import { CursorSlots, MAX_SHARED_CURSORS, SharedCursors } from '../dataplane/cursors.ts';
+import { addCounters, NO_COUNTS, retiredCounters, type CountersView } from '../dataplane/counters.ts';
 import { ErrorCode, SwyError } from '../errors.ts';
-import type { Config } from '../flags.ts';
+import type { Config, HostPort } from '../flags.ts';
 import type { EndpointHealth, HealthEvent } from '../health/endpoint-health.ts';
 import type { Logger } from '../log.ts';
 import type { SnapshotHolder } from '../snapshot/holder.ts';
-import { addCounters, NO_COUNTS, retiredCounters, type CountersView } from '../dataplane/counters.ts';
-import { WORKER_ENV, type FromWorker, type ToWorker } from './messages.ts';
+import type { Snapshot } from '../snapshot/types.ts';
+import type { FromWorker, ToWorker, WorkerData } from './messages.ts';
 import type { TicketKeys } from './ticket-keys.ts';
 
 /**
- * V8's young generation per worker, in MB per semi-space. Node's default lets it grow to 16 MB×3 under
- * load, which the proxy's short-lived garbage never needs: 4 MB measured ≈ 45 MB less peak RSS per
- * process at the same req/s. The same value as bin/switchyard.js's #! line, so that workers get it even when
- * the primary was started with plain `node`. NODE_OPTIONS or the primary's own flags still apply, after this one.
+ * V8's young generation per worker thread, in MB: 3 × the 4 MB semi-spaces that bin/switchyard.js's
+ * #! line gives the main thread (V8 sizes a young generation as two semi-spaces plus as much again for
+ * large objects). Node's default lets it grow to 16 MB semi-spaces under load, which the proxy's
+ * short-lived garbage never needs: 4 MB measured ≈ 45 MB less peak RSS per data plane at the same req/s.
  */
-const WORKER_SEMI_SPACE_MB = 4;
-/** A replacement for a worker that died this soon after it started waits before being forked again. */
+const WORKER_YOUNG_GENERATION_MB = 12;
+/**
+ * A worker inherits the main thread's Node flags (--cpu-prof, --enable-source-maps… apply to it too), but
+ * --input-type, which a main thread started with --eval may have, fails a worker's start; a list given
+ * instead of inheriting may hold no V8 flag, so such a main thread's workers get none of its flags.
+ */
+const WORKER_EXEC_ARGV = process.execArgv.some((arg) => arg.startsWith('--input-type')) ? { execArgv: [] } : {};
+/** A replacement for a worker that died this soon after it started waits before being started again. */
 const CRASH_LOOP_MS = 5_000;
 const MAX_RESTART_DELAY_MS = 5_000;
 /** A worker that has not sent its metric families this long after a scrape asked counts with its last ones. */
@@ -36,12 +51,15 @@ const COLLECT_TIMEOUT_MS = 1_000;
 
 export interface WorkerView {
   readonly index: number;
-  readonly pid: number | undefined;
+  /** The worker thread's id (worker_threads.threadId): a replacement gets a new one. */
+  readonly threadId: number;
   readonly state: 'starting' | 'ready' | 'stopping';
   readonly startedAt: string;
   readonly restarts: number;
   readonly draining: number;
   readonly inFlight: number;
+  /** Requests this worker answered since it started (as of its last report): how the kernel spreads connections. */
+  readonly requests: number;
   /** WebSocket/upgrade tunnels open in this worker (as of its last report). */
   readonly tunnels: number;
 }
@@ -49,13 +67,19 @@ export interface WorkerView {
 interface Slot {
   index: number;
   worker: Worker;
+  threadId: number;
   state: WorkerView['state'];
+  /** Its first snapshot is sent: it may be told to listen. */
+  greeted: boolean;
+  /** Told where to listen. */
+  listenSent: boolean;
   startedAt: number;
   restarts: number;
   quickDeaths: number;
   draining: Map<string, number>;
   counters: CountersView;
   inFlight: number;
+  requests: number;
   /** The worker's metric families as of its last answer to a scrape. */
   families: readonly object[];
 }
@@ -63,7 +87,9 @@ interface Slot {
 export interface WorkerPool {
   /** Resolves with `role → address` once every worker listens; rejects when one cannot. */
   readonly ready: Promise<Record<string, string>>;
-  /** Sends health decisions taken in the primary (active checks) to every worker. */
+  /** A balancer on the workers' shared cursors, for peeking at the next pick (`/api/v1/explain`); it never picks. */
+  readonly balancer: RoundRobin;
+  /** Sends health decisions taken in the control plane (active checks) to every worker. */
   broadcastHealth(event: HealthEvent): void;
   /** Tells every worker to reopen its access log file (SIGUSR1). */
   reopenLogs(): void;
@@ -77,17 +103,18 @@ export interface WorkerPool {
    */
   metricFamilies(): Promise<(readonly object[])[]>;
   inFlight(): number;
+  /** Stops worker `index` at once, as a crash would (its requests in flight are cut); it is replaced. */
+  terminate(index: number): Promise<void>;
   /** Tells every worker to drain (bounded by `drainTimeoutMs`), waits for them to exit. */
   stop(drainTimeoutMs: number): Promise<void>;
 }
 
 export function startWorkerPool(config: Config, holder: SnapshotHolder, health: EndpointHealth, ticketKeys: TicketKeys, log: Logger): WorkerPool {
-  cluster.setupPrimary({
-    // Beside this module, with its extension: worker-main.js when running the build in dist/, .ts from src/.
-    exec: fileURLToPath(new URL(`./worker-main${path.extname(fileURLToPath(import.meta.url))}`, import.meta.url)),
-    execArgv: [`--max-semi-space-size=${WORKER_SEMI_SPACE_MB}`, ...process.execArgv],
-    serialization: 'advanced',
-  });
+  // Beside this module, with its extension: worker-main.js when running the build in dist/, .ts from src/.
+  const entry = new URL(`./worker-main${path.extname(fileURLToPath(import.meta.url))}`, import.meta.url);
+  const cursorSlots = new CursorSlots();
+  const peekCursors = new SharedCursors(cursorSlots.buffer);
+  let slotTable = assignSlots(holder.current());
   const slots: Slot[] = [];
   let retired: CountersView = NO_COUNTS;
   /** Counter and histogram families of the workers that died, summed into one list. */
@@ -102,40 +129,70 @@ export function startWorkerPool(config: Config, holder: SnapshotHolder, health: 
     rejectReady = reject;
   });
   let addresses: Record<string, string> | undefined;
+  /** Where every worker binds, once the first one has (its ports, when the flags said 0). */
+  let bound: Record<string, HostPort> | undefined;
+  /** The worker binding first; the others wait for its ports. */
+  let binding: Slot | undefined;
   let readySettled = false;
 
+  function assignSlots(snapshot: Snapshot): ReadonlyMap<string, number> {
+    const table = cursorSlots.assign(snapshot.backends.keys());
+    if (cursorSlots.overflow > 0) log.warn({ backends: snapshot.backends.size, max: MAX_SHARED_CURSORS }, `${cursorSlots.overflow} backends past ${MAX_SHARED_CURSORS} get a round-robin cursor per worker instead of a shared one`);
+    peekCursors.setSlots(table);
+    return table;
+  }
+
   const send = (slot: Slot, m: ToWorker): void => {
-    if (slot.worker.isConnected()) slot.worker.send(m);
+    if (slot.state !== 'stopping' || m.t === 'collect') slot.worker.postMessage(m);
   };
   const broadcast = (m: ToWorker, except?: Slot): void => {
     for (const slot of slots) if (slot !== except) send(slot, m);
   };
+  const tellWhereToListen = (slot: Slot): void => {
+    if (slot.listenSent || !slot.greeted) return;
+    if (bound !== undefined) {
+      slot.listenSent = true;
+      send(slot, { t: 'listen', at: bound });
+    } else if (binding === undefined) {
+      binding = slot;
+      slot.listenSent = true;
+      send(slot, { t: 'listen', at: undefined });
+    }
+  };
 
-  const fork = (index: number, restarts: number, quickDeaths: number): void => {
-    const worker = cluster.fork({ [WORKER_ENV.config]: JSON.stringify(config), [WORKER_ENV.index]: String(index) });
-    const slot: Slot = { index, worker, state: 'starting', startedAt: Date.now(), restarts, quickDeaths, draining: new Map(), counters: NO_COUNTS, inFlight: 0, families: [] };
+  const start = (index: number, restarts: number, quickDeaths: number): void => {
+    const data: WorkerData = { config, index, cursors: cursorSlots.buffer };
+    const worker = new Worker(entry, { workerData: data, ...WORKER_EXEC_ARGV, resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB }, name: `switchyard-worker-${index}` });
+    const slot: Slot = { index, worker, threadId: worker.threadId, state: 'starting', greeted: false, listenSent: false, startedAt: Date.now(), restarts, quickDeaths, draining: new Map(), counters: NO_COUNTS, inFlight: 0, requests: 0, families: [] };
     slots[index] = slot;
     worker.on('message', (m: FromWorker) => onMessage(slot, m));
-    worker.on('exit', (code, signal) => onExit(slot, code, signal));
+    // An exception nothing caught ends the thread ('exit' follows): say what it was.
+    worker.on('error', (err) => log.error({ worker: index, threadId: slot.threadId, err }, 'worker thread failed'));
+    worker.on('exit', (code) => onExit(slot, code));
   };
 
   const onMessage = (slot: Slot, m: FromWorker): void => {
     switch (m.t) {
       case 'hello':
         // A new worker (first start or replacement) gets the current state before it listens.
-        // The ticket key first: a worker listens once its first snapshot arrives.
         send(slot, { t: 'ticketKeys', keys: ticketKeys.current() });
-        send(slot, { t: 'snapshot', snapshot: holder.current() });
+        send(slot, { t: 'snapshot', snapshot: holder.current(), cursorSlots: slotTable });
         send(slot, { t: 'health', events: health.currentEvents() });
+        slot.greeted = true;
+        tellWhereToListen(slot);
         break;
       case 'listening':
         slot.state = 'ready';
         addresses ??= { ...m.addresses };
+        if (bound === undefined) {
+          bound = m.bound;
+          for (const other of slots) tellWhereToListen(other);
+        }
         if (!readySettled && slots.length === config.workers && slots.every((s) => s.state === 'ready')) {
           readySettled = true;
           resolveReady(addresses);
         }
-        if (slot.restarts > 0) log.info({ worker: slot.index, pid: slot.worker.process.pid }, 'replacement worker serving');
+        if (slot.restarts > 0) log.info({ worker: slot.index, threadId: slot.threadId }, 'replacement worker serving');
         break;
       case 'health':
         // One worker's decision becomes everyone's, and the control plane's (for the admin API).
@@ -148,6 +205,7 @@ export function startWorkerPool(config: Config, holder: SnapshotHolder, health: 
       case 'stats':
         slot.counters = m.counters;
         slot.inFlight = m.inFlight;
+        slot.requests = m.requests;
         break;
       case 'collected':
         slot.families = m.families;
@@ -162,12 +220,13 @@ export function startWorkerPool(config: Config, holder: SnapshotHolder, health: 
     }
   };
 
-  const onExit = (slot: Slot, code: number | null, signal: string | null): void => {
+  const onExit = (slot: Slot, code: number): void => {
     if (slots[slot.index] !== slot) return;
+    if (binding === slot && bound === undefined) binding = undefined;
     // What the dead worker counted stays counted (Prometheus counters must not go down); its tunnels died with it.
     retired = addCounters(retired, retiredCounters(slot.counters));
     slot.counters = NO_COUNTS;
-    // Its gauges (open connections, memory) died with it; what it counted did not.
+    // Its gauges (open connections) died with it; what it counted did not.
     const counted = slot.families.filter((f) => (f as { type?: string }).type !== 'gauge');
     slot.families = [];
     if (counted.length > 0) retiredFamilies = retiredFamilies.then((before) => AggregatorRegistry.aggregate([before, counted]).getMetricsAsJSON());
@@ -175,24 +234,28 @@ export function startWorkerPool(config: Config, holder: SnapshotHolder, health: 
     if (stopping) return;
     if (!readySettled) {
       readySettled = true;
-      rejectReady(new SwyError(ErrorCode.WORKER_FAILED, `worker ${slot.index} exited during start-up (code ${code}, signal ${signal})`));
+      rejectReady(new SwyError(ErrorCode.WORKER_FAILED, `worker ${slot.index} exited during start-up (exit code ${code})`));
       return;
     }
     const lived = Date.now() - slot.startedAt;
     const quickDeaths = lived < CRASH_LOOP_MS ? slot.quickDeaths + 1 : 0;
     const delay = quickDeaths === 0 ? 0 : Math.min(MAX_RESTART_DELAY_MS, 100 * 2 ** quickDeaths);
-    log.error({ worker: slot.index, pid: slot.worker.process.pid, code, signal, restartInMs: delay }, 'worker died; replacing it (the listeners stay open)');
+    log.error({ worker: slot.index, threadId: slot.threadId, code, restartInMs: delay }, 'worker died; replacing it (the other workers keep the listeners served)');
     setTimeout(() => {
-      if (!stopping) fork(slot.index, slot.restarts + 1, quickDeaths);
+      if (!stopping) start(slot.index, slot.restarts + 1, quickDeaths);
     }, delay);
   };
 
-  holder.onSwap((next) => broadcast({ t: 'snapshot', snapshot: next }));
+  holder.onSwap((next) => {
+    slotTable = assignSlots(next);
+    broadcast({ t: 'snapshot', snapshot: next, cursorSlots: slotTable });
+  });
   ticketKeys.onChange((keys) => broadcast({ t: 'ticketKeys', keys }));
-  for (let i = 0; i < config.workers; i++) fork(i, 0, 0);
+  for (let i = 0; i < config.workers; i++) start(i, 0, 0);
 
   return {
     ready,
+    balancer: new RoundRobin(peekCursors),
     broadcastHealth: (event) => broadcast({ t: 'health', events: [event] }),
     reopenLogs: () => broadcast({ t: 'reopenLogs' }),
     draining() {
@@ -203,19 +266,19 @@ export function startWorkerPool(config: Config, holder: SnapshotHolder, health: 
     views: () =>
       slots.map((s) => ({
         index: s.index,
-        pid: s.worker.process.pid,
+        threadId: s.threadId,
         state: s.state,
         startedAt: new Date(s.startedAt).toISOString(),
         restarts: s.restarts,
         draining: s.draining.size,
         inFlight: s.inFlight,
+        requests: s.requests,
         tunnels: s.counters.tunnelsOpen,
       })),
     counters: () => slots.reduce((sum, s) => addCounters(sum, s.counters), retired),
     inFlight: () => slots.reduce((n, s) => n + s.inFlight, 0),
     async metricFamilies() {
-      const live = slots.filter((s) => s.worker.isConnected());
-      const answers = live.map(
+      const answers = slots.map(
         (slot) =>
           new Promise<readonly object[]>((resolve) => {
             const id = ++collectId;
@@ -231,20 +294,23 @@ export function startWorkerPool(config: Config, holder: SnapshotHolder, health: 
       );
       return [...(await Promise.all(answers)), await retiredFamilies];
     },
+    async terminate(index) {
+      await slots[index]?.worker.terminate();
+    },
     async stop(drainTimeoutMs) {
       stopping = true;
       const exits = slots.map(
         (slot) =>
           new Promise<void>((resolve) => {
-            if (slot.worker.isDead()) return resolve();
-            slot.state = 'stopping';
+            if (slot.worker.threadId === -1) return resolve();
             slot.worker.once('exit', () => resolve());
             send(slot, { t: 'stop', drainTimeoutMs });
+            slot.state = 'stopping';
           }),
       );
-      // A worker that does not finish within the drain timeout (plus a margin) is killed.
+      // A worker that does not finish within the drain timeout (plus a margin) is stopped.
       const deadline = setTimeout(() => {
-        for (const slot of slots) if (!slot.worker.isDead()) slot.worker.process.kill('SIGKILL');
+        for (const slot of slots) void slot.worker.terminate();
       }, drainTimeoutMs + 3_000);
       await Promise.all(exits);
       clearTimeout(deadline);

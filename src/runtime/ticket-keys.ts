@@ -1,13 +1,10 @@
 /**
  * The TLS session-ticket key (48 bytes: name, HMAC and AES keys, as Node's setTicketKeys takes it). One
- * key for every worker process, so a client that resumes its session on another worker than the one
+ * key for every worker thread, so a client that resumes its session on another worker than the one
  * that issued the ticket still resumes; it is replaced every --tls-ticket-rotation (default 12h), which
  * bounds how long one stolen key can decrypt recorded sessions. Tickets issued under the previous key
- * then fall back to a full handshake. The process that runs the control plane makes the keys; workers
- * receive them over IPC (messages.ts).
- *
- * Node's cluster module already copies the first worker's ticket key to the others when they listen
- * (tls.Server's _getServerData/_setServerData), but only then: without this, keys would never rotate.
+ * then fall back to a full handshake. The main thread, which runs the control plane, makes the keys;
+ * worker threads receive them in messages (messages.ts): each TLS server would otherwise make its own.
  */
 import { randomBytes } from 'node:crypto';
 
@@ -20,7 +17,7 @@ export interface TicketKeys {
   onChange(fn: (keys: Buffer) => void): void;
 }
 
-/** Holds the current key; `set` replaces it (a rotation, or a worker receiving the primary's). */
+/** Holds the current key; `set` replaces it (a rotation, or a worker receiving the main thread's). */
 export class TicketKeyHolder implements TicketKeys {
   #keys: Buffer;
   readonly #listeners: ((keys: Buffer) => void)[] = [];

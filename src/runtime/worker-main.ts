@@ -1,34 +1,33 @@
 /**
- * Entry point of a data-plane worker process (forked by primary.ts through node:cluster). It serves
- * the shared listeners from the snapshots the primary sends, reports its health decisions and applies
- * everyone else's. Signals are the primary's to handle: a worker stops when told to, or when the
- * primary goes away.
+ * Entry point of a data-plane worker thread (started by primary.ts). It serves the listeners, bound
+ * with SO_REUSEPORT beside the other workers', from the snapshots the main thread sends; it reports
+ * its health decisions and applies everyone else's. Signals are the main thread's: a worker stops
+ * when told to.
  */
-import { collectDefaultMetrics, Registry } from 'prom-client';
+import { parentPort, workerData } from 'node:worker_threads';
 import { emptySnapshot } from '../compile/compile.ts';
-import type { Config } from '../flags.ts';
+import { SharedCursors } from '../dataplane/cursors.ts';
+import type { HostPort } from '../flags.ts';
 import { EndpointHealth } from '../health/endpoint-health.ts';
 import { createRootLogger } from '../log.ts';
 import { SnapshotHolder } from '../snapshot/holder.ts';
 import { createDataPlane } from './data-plane.ts';
 import { createAccessLog, type AccessLog } from './access-log.ts';
-import { collectStartupGarbage } from './startup-gc.ts';
 import { TicketKeyHolder } from './ticket-keys.ts';
-import { STATS_INTERVAL_MS, WORKER_ENV, type FromWorker, type ToWorker } from './messages.ts';
+import { STATS_INTERVAL_MS, type FromWorker, type ToWorker, type WorkerData } from './messages.ts';
 
-const config = JSON.parse(process.env[WORKER_ENV.config] ?? '{}') as Config;
-const index = Number(process.env[WORKER_ENV.index] ?? '0');
+const { config, index, cursors: cursorBuffer } = workerData as WorkerData;
+const port = parentPort!;
 const log = createRootLogger(config.logLevel).child({ worker: index });
-const send = (m: FromWorker): void => {
-  if (process.connected) process.send!(m);
-};
+const send = (m: FromWorker): void => port.postMessage(m);
 
 const holder = new SnapshotHolder(emptySnapshot(config.clusterDomain));
+const cursors = new SharedCursors(cursorBuffer);
 const ticketKeys = new TicketKeyHolder();
 const health = new EndpointHealth({ log: log.child({ component: 'health' }), onEvent: (event) => send({ t: 'health', event }) });
 let accessLog: AccessLog | undefined;
 try {
-  // The primary checked the path before forking: failing here means it changed since; reported like a listen failure.
+  // The main thread checked the path before starting workers: failing here means it changed since; reported like a listen failure.
   accessLog = createAccessLog(config, log);
 } catch (err) {
   const e = err as { code?: string; message?: string };
@@ -40,19 +39,31 @@ const dataPlane = createDataPlane({
   holder,
   health,
   log,
-  rrOffset: index,
+  cursors,
   observeHealth: true,
   ticketKeys,
   accessLog,
   onDrainingChange: (draining) => send({ t: 'draining', entries: [...draining] }),
 });
 
-// This process's own process_* and nodejs_* figures; the primary sums them with its own and the other workers'.
-const metrics = new Registry();
-collectDefaultMetrics({ register: metrics });
-
+let snapshotIn = false;
+/** Where to listen, once told (undefined inside: the configured addresses). */
+let listenAt: { at: Readonly<Record<string, HostPort>> | undefined } | undefined;
 let listening = false;
 let stopping = false;
+
+function listenWhenReady(): void {
+  if (listening || stopping || !snapshotIn || listenAt === undefined) return;
+  listening = true;
+  dataPlane.listen({ at: listenAt.at, reusePort: true }).then(
+    (addresses) => send({ t: 'listening', addresses, bound: dataPlane.bound() }),
+    (err: unknown) => {
+      const e = err as { code?: string; message?: string };
+      send({ t: 'fatal', code: e.code ?? 'unknown', message: e.message ?? String(err) });
+      process.exit(1);
+    },
+  );
+}
 
 async function stop(drainTimeoutMs: number): Promise<void> {
   if (stopping) return;
@@ -64,23 +75,18 @@ async function stop(drainTimeoutMs: number): Promise<void> {
   process.exit(0);
 }
 
-process.on('message', (m: ToWorker) => {
+port.on('message', (m: ToWorker) => {
   switch (m.t) {
     case 'snapshot':
+      // The slots first: the new snapshot's backends must find their shared cursors.
+      cursors.setSlots(m.cursorSlots);
       holder.swap(m.snapshot);
-      if (!listening && !stopping) {
-        listening = true;
-        // Receiving the first snapshot left its serialized copy behind; collect before taking traffic.
-        collectStartupGarbage(config.startupGcHeapMb, log);
-        dataPlane.listen().then(
-          (addresses) => send({ t: 'listening', addresses }),
-          (err: unknown) => {
-            const e = err as { code?: string; message?: string };
-            send({ t: 'fatal', code: e.code ?? 'unknown', message: e.message ?? String(err) });
-            process.exit(1);
-          },
-        );
-      }
+      snapshotIn = true;
+      listenWhenReady();
+      break;
+    case 'listen':
+      listenAt = { at: m.at };
+      listenWhenReady();
       break;
     case 'health':
       for (const event of m.events) health.apply(event);
@@ -95,19 +101,12 @@ process.on('message', (m: ToWorker) => {
       accessLog?.reopen();
       break;
     case 'collect':
-      void Promise.all([metrics.getMetricsAsJSON(), dataPlane.metricFamilies()]).then(([own, data]) => send({ t: 'collected', id: m.id, families: [...own, ...data] }));
+      // No process_* or nodejs_* figures here: they are the whole process's, which the main thread reports once.
+      void dataPlane.metricFamilies().then((families) => send({ t: 'collected', id: m.id, families }));
       break;
   }
 });
 
-// Ctrl-C reaches the whole process group; the primary decides how this worker stops.
-process.on('SIGINT', () => undefined);
-process.on('SIGTERM', () => undefined);
-// A SIGUSR1 to the whole group must neither start Node's inspector here nor reopen twice: the primary forwards it.
-process.on('SIGUSR1', () => undefined);
-// The primary is gone (killed): finish what is in flight and leave.
-process.on('disconnect', () => void stop(config.drainTimeoutMs));
-
-setInterval(() => send({ t: 'stats', counters: dataPlane.counters.view(), inFlight: dataPlane.inFlight() }), STATS_INTERVAL_MS).unref();
+setInterval(() => send({ t: 'stats', counters: dataPlane.counters.view(), inFlight: dataPlane.inFlight(), requests: dataPlane.stats.recorded }), STATS_INTERVAL_MS).unref();
 
 send({ t: 'hello' });

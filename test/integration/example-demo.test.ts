@@ -45,8 +45,9 @@ describe('examples/demo/run.ts (npm start)', () => {
     const shown = [...out.matchAll(/request \d: 200 hello from pod (\S+) \((127\.0\.0\.1[123]:\d+)\) GET \/hello\?n=\d/g)];
     expect(shown, out).toHaveLength(6);
     expect(new Set(shown.map((m) => m[1])), out).toEqual(new Set(PODS));
-    // Round-robin that looks like it (issue #18): one worker, so the six requests take turns, a b c a b c.
+    // Round-robin that looks like it (issue #18), with the default workers (one shared cursor): a b c a b c.
     expect(shown.slice(3).map((m) => m[1]), out).toEqual(shown.slice(0, 3).map((m) => m[1]));
+    expect(new Set(shown.slice(0, 3).map((m) => m[1])).size, out).toBe(3);
     const pods = [...new Set(shown.map((m) => m[2]!))].map(hostPort);
     const ingress = hostPort(/curl -H 'Host: demo\.localhost' http:\/\/(\S+)\//.exec(out)![1]!);
     const admin = hostPort(/Dashboard: http:\/\/(\S+)\/ui\//.exec(out)![1]!);

@@ -159,13 +159,13 @@ describe('GET /api/v1/explain (live)', () => {
     expect(withHost).toMatchObject({ status: 200, body: { route: { path: '/api' } } });
   });
 
-  it('gives the rotation order, not one pick, with several worker processes', async () => {
+  it('names the next pick with several worker threads too (they share one cursor per Service port)', async () => {
     const dir = await tempManifestDir();
     await writeManifest(dir, 'shop.yaml', shopManifests());
     const sy = await startSwitchyard({ manifests: dir, args: ['--workers', '2'], timeoutMs: 20_000 });
     const res = await getJson<ExplainJson>(sy.admin, `/api/v1/explain?url=${encodeURIComponent('http://shop.example.com/')}`);
     expect(res.status).toBe(200);
-    expect(res.body.balancing).toMatchObject({ next: null, workers: 2, rotation: ['10.0.0.1:8080', '10.0.0.2:8080'] });
-    expect(res.body.balancing!.note).toContain('each of 2 workers keeps its own round-robin cursor');
+    expect(res.body.balancing).toMatchObject({ next: '10.0.0.1:8080', workers: 2, rotation: ['10.0.0.1:8080', '10.0.0.2:8080'] });
+    expect(res.body.balancing!.note).toContain('the next request goes to 10.0.0.1:8080');
   });
 });

@@ -8,7 +8,7 @@
  * - One session-ticket key for every context held (and every server attached): OpenSSL encrypts and
  *   decrypts tickets with the context the handshake started on, which is the server's; setting the key
  *   on the SNI contexts as well keeps resumption working whatever context a handshake ends on, and the
- *   same key in every worker process lets a client resume on any of them.
+ *   same key in every worker thread lets a client resume on any of them.
  * - A client without SNI never reaches an SNICallback (Node calls it only with a server name), so the
  *   default certificate must also be the server's own context: attach() keeps it in step.
  */

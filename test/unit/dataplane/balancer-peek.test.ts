@@ -43,12 +43,13 @@ describe('RoundRobin#peek', () => {
   });
 
   it.each([
-    ['a fresh balancer starts at its offset', 0, undefined, '10.0.0.1:8080', false],
-    ['offset 2 (the third worker)', 2, undefined, '10.0.0.3:8080', false],
+    ['a fresh balancer starts at the first', 0, undefined, '10.0.0.1:8080', false],
+    ['after two picks, the third', 2, undefined, '10.0.0.3:8080', false],
     ['skips an unavailable endpoint', 0, down('10.0.0.1:8080'), '10.0.0.2:8080', false],
     ['panic: every endpoint unavailable, the first in turn', 1, down('10.0.0.1:8080', '10.0.0.2:8080', '10.0.0.3:8080'), '10.0.0.2:8080', true],
-  ] as const)('%s', (_name, offset, health, key, panic) => {
-    const rr = new RoundRobin(offset);
+  ] as const)('%s', (_name, picked, health, key, panic) => {
+    const rr = new RoundRobin();
+    for (let i = 0; i < picked; i++) rr.pick(three);
     const peeked = rr.peek(three, health);
     expect(peeked.endpoint?.key).toBe(key);
     expect(peeked.panic).toBe(panic);

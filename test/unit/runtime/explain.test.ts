@@ -92,7 +92,7 @@ function requestOf(url: string, headers: string[] = [], policy: Pick<Config, 'me
 }
 
 function run(snapshot: Snapshot, url: string, options: { headers?: string[]; ctx?: Partial<ExplainContext>; policy?: Pick<Config, 'mergeSlashes' | 'escapedSlashes'> } = {}): Explanation {
-  const ctx: ExplainContext = { snapshot, health: freshHealth(snapshot), balancer: new RoundRobin(0), live: false, workers: 1, tlsListener: false, ...options.ctx };
+  const ctx: ExplainContext = { snapshot, health: freshHealth(snapshot), balancer: new RoundRobin(), live: false, workers: 1, tlsListener: false, ...options.ctx };
   return explain(requestOf(url, options.headers, options.policy), ctx);
 }
 
@@ -202,7 +202,7 @@ describe('explain: endpoints and the next round-robin pick', () => {
   });
 
   it('peeks a live balancer without moving it', () => {
-    const balancer = new RoundRobin(0);
+    const balancer = new RoundRobin();
     balancer.pick(plain.backends.get('shop/web:80')!);
     const x = run(plain, 'http://shop.example.com/', { ctx: { balancer, live: true } });
     expect(x.balancing!.next).toBe('10.0.0.2:8080');
@@ -221,12 +221,6 @@ describe('explain: endpoints and the next round-robin pick', () => {
     const all = run(plain, 'http://shop.example.com/', { ctx: { health } });
     expect(all.balancing).toMatchObject({ next: '10.0.0.1:8080', panic: true });
     expect(all.hints.join('\n')).toContain('panic mode');
-  });
-
-  it('gives the rotation order, not one pick, when several workers each keep a cursor', () => {
-    const x = run(plain, 'http://shop.example.com/', { ctx: { balancer: undefined, live: true, workers: 4 } });
-    expect(x.balancing).toMatchObject({ next: null, workers: 4, rotation: ['10.0.0.1:8080', '10.0.0.2:8080'] });
-    expect(x.balancing!.note).toContain('each of 4 workers keeps its own round-robin cursor');
   });
 });
 

@@ -1,7 +1,7 @@
 /**
  * The file-descriptor budget: the default --max-client-connections drawn from the open-file limit,
  * the start-up line that states both, and the fact the module relies on: Node raises its soft
- * RLIMIT_NOFILE to the hard limit at start-up, in the primary and in cluster workers.
+ * RLIMIT_NOFILE to the hard limit at start-up, in the process (worker threads share it).
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -49,12 +49,14 @@ describe('clientConnectionBudget: ⌊(limit − reserve) / 2 / listeners⌋', ()
 
 describe('clientConnectionCap', () => {
   it('counts the client listeners (ingress, ingress-tls, service) and splits the budget between them', () => {
-    expect(clientConnectionCap({ maxClientConnections: undefined, ...NO_LISTENERS }, 1_024)).toEqual({ fdLimit: 1_024, listeners: 1, perListener: 384, fromFlag: false });
-    expect(clientConnectionCap({ maxClientConnections: undefined, listenTls: AT, serviceListen: AT }, 1_024)).toMatchObject({ listeners: 3, perListener: 128 });
+    expect(clientConnectionCap({ maxClientConnections: undefined, workers: 1, ...NO_LISTENERS }, 1_024)).toEqual({ fdLimit: 1_024, listeners: 1, perListener: 384, fromFlag: false });
+    expect(clientConnectionCap({ maxClientConnections: undefined, workers: 1, listenTls: AT, serviceListen: AT }, 1_024)).toMatchObject({ listeners: 3, perListener: 128 });
+    // Worker threads share the process's descriptors: two workers' sockets split the same budget.
+    expect(clientConnectionCap({ maxClientConnections: undefined, workers: 2, listenTls: AT, serviceListen: undefined }, 1_024)).toMatchObject({ listeners: 4, perListener: 96 });
   });
 
   it('--max-client-connections wins, per listener as given', () => {
-    expect(clientConnectionCap({ maxClientConnections: 5, listenTls: AT, serviceListen: undefined }, 1_024)).toEqual({ fdLimit: 1_024, listeners: 2, perListener: 5, fromFlag: true });
+    expect(clientConnectionCap({ maxClientConnections: 5, workers: 1, listenTls: AT, serviceListen: undefined }, 1_024)).toEqual({ fdLimit: 1_024, listeners: 2, perListener: 5, fromFlag: true });
   });
 });
 
@@ -68,7 +70,7 @@ describe('logClientConnectionCap', () => {
     const { lines, log } = capture();
     logClientConnectionCap({ maxClientConnections: undefined, workers: 2, ...NO_LISTENERS }, log, 4_096);
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatchObject({ level: 30, fdLimit: 4_096, maxClientConnections: 1_920, listeners: 1, workers: 2, from: 'fd budget' });
+    expect(lines[0]).toMatchObject({ level: 30, fdLimit: 4_096, maxClientConnections: 960, listeners: 2, workers: 2, from: 'fd budget' });
     expect(lines[0]!.msg).toContain('limit 4096');
   });
 
