@@ -3,7 +3,7 @@
  * in one go; the caller prints them with the usage and exits 2.
  */
 import { isIP } from 'node:net';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { LOG_LEVELS, type LevelWithSilent } from './log.ts';
 
@@ -101,6 +101,14 @@ export interface Config {
   readonly namespace: string;
   /** Data-plane worker threads; 1 runs the data plane in the main thread. */
   readonly workers: number;
+  /** The layer-4 service proxy (kube-proxy role): off, or userspace (node ports served by this process). */
+  readonly proxyMode: 'off' | 'userspace';
+  /** Where node ports listen, as `address/prefix` CIDRs; `0.0.0.0/32` or a /0 means every address (the wildcard). */
+  readonly nodePortAddresses: readonly string[];
+  /** A UDP flow (client address and port) idle this long is forgotten, ms. */
+  readonly udpFlowTimeoutMs: number;
+  /** This node's name, for Local traffic policies (endpoints' nodeName); default the hostname. */
+  readonly nodeName: string;
 }
 
 export const USAGE = `Usage: switchyard (--manifests PATH ... | --kubeconfig PATH | --in-cluster) [options]
@@ -159,6 +167,16 @@ Options:
   --service-listen HOST:PORT    HTTP listener routing by Service name
                                 (sidecar / HTTP_PROXY use)                  [default: off]
   --namespace NS                namespace of bare Service names there       [default: default]
+  --proxy-mode off|userspace    layer-4 service proxy (kube-proxy role):
+                                userspace listens on every Service node
+                                port (TCP, UDP) and forwards to endpoints   [default: off]
+  --nodeport-addresses CIDR,... addresses node ports listen on: local
+                                addresses inside the CIDRs; 0.0.0.0 or a /0
+                                is every address                            [default: 0.0.0.0]
+  --udp-flow-timeout D          forget an idle UDP flow (client address and
+                                port) of the service proxy after            [default: 30s]
+  --node-name NAME              this node, for Local traffic policies
+                                (endpoints' nodeName)                  [default: the hostname]
   --shutdown-delay DURATION     on SIGTERM, keep serving this long with
                                 /readyz at 503 before draining (SIGINT
                                 skips it)                                   [default: 5s]
@@ -275,6 +293,10 @@ const OPTIONS = {
   'service-listen': { type: 'string' },
   namespace: { type: 'string', default: 'default' },
   workers: { type: 'string' },
+  'proxy-mode': { type: 'string', default: 'off' },
+  'nodeport-addresses': { type: 'string', multiple: true },
+  'udp-flow-timeout': { type: 'string', default: '30s' },
+  'node-name': { type: 'string' },
   help: { type: 'boolean', short: 'h', default: false },
   version: { type: 'boolean', short: 'v', default: false },
 } as const;
@@ -353,6 +375,10 @@ export function parseFlags(argv: readonly string[]): ParseResult {
     serviceListen: values['service-listen'] === undefined ? undefined : parseHostPort('--service-listen', values['service-listen'], errors),
     namespace: values.namespace,
     workers: values.workers === undefined ? (REUSE_PORT_BALANCES ? availableParallelism() : 1) : parseInteger('--workers', values.workers, 1, 256, errors),
+    proxyMode: parseChoice('--proxy-mode', values['proxy-mode'], ['off', 'userspace'] as const, errors),
+    nodePortAddresses: parseCidrs('--nodeport-addresses', values['nodeport-addresses'] ?? ['0.0.0.0'], errors),
+    udpFlowTimeoutMs: parseDuration('--udp-flow-timeout', values['udp-flow-timeout'], errors, false),
+    nodeName: values['node-name'] ?? hostname().toLowerCase(),
   };
   if (config.workers > 1 && !REUSE_PORT_BALANCES) {
     errors.push(`--workers: ${config.workers} worker threads each bind the listeners with SO_REUSEPORT, which does not spread connections on ${process.platform}; use --workers 1 (the default there)`);
@@ -365,6 +391,8 @@ export function parseFlags(argv: readonly string[]): ParseResult {
   if (config.clientRequestTimeoutMs > 0 && config.clientHeaderTimeoutMs > config.clientRequestTimeoutMs) {
     errors.push('--client-header-timeout: must not exceed --client-request-timeout');
   }
+  if (config.nodeName === '') errors.push('--node-name: must not be empty');
+  if (config.nodePortAddresses.length === 0) errors.push('--nodeport-addresses: needs at least one CIDR (0.0.0.0: every address)');
   if (config.proxyProtocol && config.trustedProxies.length === 0) {
     errors.push('--proxy-protocol: needs --trusted-proxies (the peers allowed to send the header)');
   }

@@ -8,6 +8,7 @@ import type { EndpointHealth } from '../health/endpoint-health.ts';
 import type { SnapshotHolder } from '../snapshot/holder.ts';
 import { registerDashboard } from './dashboard.ts';
 import { registerExplainRoute, type ExplainFn } from './explain-route.ts';
+import { registerL4Route } from './l4-route.ts';
 import { registerPrettyJson } from './pretty-json.ts';
 import { GroupMetrics, serviceStatsView, VERSION, type GroupMetricsOptions, type TrafficView } from './metrics.ts';
 import { certificatesView, endpointsView, routesView, servicesView } from './views.ts';
@@ -30,6 +31,8 @@ export interface AdminOptions extends Omit<GroupMetricsOptions, 'traffic' | 'wor
   readonly startedAt: string;
   /** `GET /api/v1/explain`: the routing decision for a URL (injected: it uses the data plane's matcher); default: no such route. */
   readonly explain?: ExplainFn;
+  /** `GET /api/v1/l4`: the layer-4 service proxy's view; default: the proxy is off. */
+  readonly l4?: () => unknown;
 }
 
 /** Question types the DNS server knows; anything else is a 400 rather than a silent empty answer. */
@@ -103,6 +106,7 @@ export function createAdminServer(options: AdminOptions): FastifyInstance {
   registerPrettyJson(app);
   registerDashboard(app);
   if (options.explain) registerExplainRoute(app, options.explain);
+  registerL4Route(app, options.l4);
 
   return app;
 }

@@ -152,8 +152,7 @@ function compileBackend(
     diagnostics.push(diag('warning', 'SERVICE_PORT_NO_ENDPOINT_PORT', svc, `no endpoint port matches ${portName} (${port.protocol}) of port ${port.port}`));
   }
   const all = [...byKey.values()].sort(compareEndpoints);
-  const ready = all.filter((e) => e.ready);
-  const terminating = ready.length === 0 ? all.filter((e) => e.serving && e.terminating) : [];
+  const { ready, rotation, terminatingFallback } = rotationOf(all);
   return {
     key: backendKey(svc.meta.namespace, svc.meta.name, port.port, port.protocol),
     namespace: svc.meta.namespace,
@@ -163,11 +162,21 @@ function compileBackend(
     protocol: port.protocol,
     ready,
     all,
-    rotation: ready.length > 0 ? ready : terminating,
-    terminatingFallback: terminating.length > 0,
+    rotation,
+    terminatingFallback,
     policy,
     upstream,
   };
+}
+
+/**
+ * The endpoints traffic is balanced over, as kube-proxy chooses them: the ready ones; when none is
+ * ready, the serving-and-terminating ones. Shared by the backends and the layer-4 plan (l4-plan.ts).
+ */
+export function rotationOf(all: readonly EndpointView[]): Pick<Backend, 'ready' | 'rotation' | 'terminatingFallback'> {
+  const ready = all.filter((e) => e.ready);
+  const terminating = ready.length === 0 ? all.filter((e) => e.serving && e.terminating) : [];
+  return { ready, rotation: ready.length > 0 ? ready : terminating, terminatingFallback: terminating.length > 0 };
 }
 
 /** Distinct addresses over all groups; an address listed twice is ready if either listing says so. */

@@ -5,6 +5,7 @@ import type { StoreView } from '../model/store-view.ts';
 import type { Diagnostic, Snapshot, TlsTable } from '../snapshot/types.ts';
 import { compileServices } from './backends.ts';
 import { compileCertificates, tlsHostsOf, type PemPair } from './certificates.ts';
+import { compileL4 } from './l4-services.ts';
 import { compileRegistry } from './registry.ts';
 import { compareIngressAge, compileRoutes } from './routes.ts';
 
@@ -36,6 +37,7 @@ export type CompiledState = Omit<Snapshot, 'version' | 'createdAt'>;
 export function compile(view: StoreView, options: CompileOptions): CompiledState {
   const { services, backends, diagnostics: serviceDiagnostics } = compileServices(view, options.clusterDomain);
   const registry = compileRegistry(services);
+  const l4 = compileL4(view.services.values());
   const classes = ingressClassIndex(view.ingressClasses.values(), options);
   const served = [...view.ingresses.values()].filter((ing) => isServedIngress(ing, classes)).sort(compareIngressAge);
   const certs = compileCertificates(served, view.secrets, {
@@ -49,7 +51,7 @@ export function compile(view: StoreView, options: CompileOptions): CompiledState
     return { severity: 'warning', code: 'SOURCE_CONFLICT', kind, namespace, name, message: `defined by source ${c.winner} and by source ${c.loser}; using ${c.winner}'s` };
   });
   // Sorted, so the same objects in another file or document order hash the same.
-  const diagnostics = [...serviceDiagnostics, ...routeDiagnostics, ...certs.diagnostics, ...conflictDiagnostics].sort(compareDiagnostics);
+  const diagnostics = [...serviceDiagnostics, ...l4.diagnostics, ...routeDiagnostics, ...certs.diagnostics, ...conflictDiagnostics].sort(compareDiagnostics);
   // Fed piece by piece: one JSON string of the whole state was a transient of several MB with 10,000 routes.
   const digest = createHash('sha256');
   const feed = (tag: string, items: Iterable<unknown>): void => {
@@ -61,12 +63,13 @@ export function compile(view: StoreView, options: CompileOptions): CompiledState
   feed('b', backends.values());
   feed('r', routes.list);
   feed('db', [routes.defaultBackend ?? null]);
+  feed('l4', l4.ports);
   // Certificates by digest of chain and key: a renewed certificate changes the hash, no key is fed.
   const { tls } = certs;
   feed('tls', [tls.defaultKey, [...tls.hosts], [...tls.wildcards], [...certs.fingerprints]]);
   feed('diag', diagnostics);
   const hash = digest.digest('hex').slice(0, 16);
-  return { hash, storeVersion: view.version, clusterDomain: options.clusterDomain, services, backends, registry, routes, tls, diagnostics };
+  return { hash, storeVersion: view.version, clusterDomain: options.clusterDomain, services, backends, registry, routes, tls, l4: l4.ports, diagnostics };
 }
 
 function compareDiagnostics(a: Diagnostic, b: Diagnostic): number {
@@ -89,6 +92,7 @@ export function emptySnapshot(clusterDomain: string): Snapshot {
     registry: new Map(),
     routes: { hosts: new Map(), wildcards: new Map(), anyHost: undefined, defaultBackend: undefined, list: [] },
     tls: emptyTlsTable(),
+    l4: [],
     diagnostics: [],
   };
 }

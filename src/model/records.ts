@@ -30,6 +30,23 @@ export interface ServicePortRec {
   readonly targetPort: number | string | undefined;
   readonly protocol: Protocol;
   readonly appProtocol: string | undefined;
+  /** The port on every node that reaches this Service port (NodePort and LoadBalancer Services); undefined: none, or invalid (see ServiceRec.problems). */
+  readonly nodePort: number | undefined;
+}
+
+export type TrafficPolicy = 'Cluster' | 'Local';
+
+/**
+ * A field of a Service that the service proxy (layer 4) cannot use. Reported as a diagnostic instead of
+ * rejecting the object, so its HTTP routes keep working: `portIndex` set, that port is skipped by the
+ * service proxy; unset, the whole Service is.
+ */
+export interface ServiceProblemRec {
+  /** Field path, e.g. `spec.ports[1].nodePort`. */
+  readonly path: string;
+  /** Worded as the API server's field errors: `Invalid value: 70000: must be between 1 and 65535, inclusive`. */
+  readonly message: string;
+  readonly portIndex: number | undefined;
 }
 
 export interface ServiceRec {
@@ -42,6 +59,19 @@ export interface ServiceRec {
   readonly headless: boolean;
   readonly externalName: string | undefined;
   readonly ports: readonly ServicePortRec[];
+  /** spec.externalIPs (valid addresses only). */
+  readonly externalIPs: readonly string[];
+  /** status.loadBalancer.ingress[].ip (valid addresses only; hostname-only entries are left out). */
+  readonly loadBalancerIPs: readonly string[];
+  readonly sessionAffinity: 'None' | 'ClientIP';
+  /** spec.sessionAffinityConfig.clientIP.timeoutSeconds; default 10800 (3 h), as Kubernetes. */
+  readonly sessionAffinityTimeoutSeconds: number;
+  /** Default Cluster. */
+  readonly internalTrafficPolicy: TrafficPolicy;
+  /** Default Cluster. */
+  readonly externalTrafficPolicy: TrafficPolicy;
+  /** Layer-4 fields that could not be used; empty when all are fine. */
+  readonly problems: readonly ServiceProblemRec[];
 }
 
 export interface EndpointPortRec {

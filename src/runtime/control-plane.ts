@@ -22,6 +22,7 @@ import { formatAddress, listenError } from './data-plane.ts';
 import { generateSelfSigned } from './self-signed.ts';
 import { createLiveExplainer } from './explain-live.ts';
 import type { RoundRobin } from '../dataplane/balancer.ts';
+import { UserspaceProxy } from '../l4/userspace-proxy.ts';
 
 export interface ControlPlaneOptions {
   readonly config: Config;
@@ -106,6 +107,20 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
     servingGenerated = generated;
   });
   const health = new EndpointHealth({ log: log.child({ component: 'health' }), ...(options.onHealthEvent ? { onEvent: options.onHealthEvent } : {}) });
+  // The layer-4 service proxy runs here, once, whatever the number of data-plane workers (issue 16).
+  const l4 =
+    config.proxyMode === 'userspace'
+      ? new UserspaceProxy({
+          holder,
+          health,
+          nodePortAddresses: config.nodePortAddresses,
+          nodeName: config.nodeName,
+          udpFlowTimeoutMs: config.udpFlowTimeoutMs,
+          drainTimeoutMs: config.drainTimeoutMs,
+          connectTimeoutMs: config.upstreamConnectTimeoutMs,
+          log: log.child({ component: 'service-proxy' }),
+        })
+      : undefined;
   const checker = new ActiveChecker({ health, log: log.child({ component: 'health-check' }), concurrency: config.healthCheckConcurrency });
   holder.onSwap((next) => {
     health.observe(next);
@@ -124,7 +139,8 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
     sources: () => sources.map((s) => s.status()),
     dnsAnswer: (name, type) => answerQuestion(holder.current(), name, type, config.dnsTtlSeconds),
     dnsQueries: () => dns?.queries(),
-    dataPlane: options.dataPlaneMetrics,
+    dataPlane: l4 === undefined ? options.dataPlaneMetrics : async () => [...(await options.dataPlaneMetrics()), l4.metricFamilies()],
+    l4: l4 === undefined ? undefined : () => l4.view(),
     startedAt,
     explain: createLiveExplainer({ holder, health, config, balancer: options.balancer ?? (() => undefined) }),
   });
@@ -133,6 +149,7 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
     checker.stop();
     reconciler.stop();
     for (const source of sources) source.close();
+    await l4?.stop();
     await dns?.close();
     await admin.close();
   };
@@ -151,6 +168,7 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
         throw err;
       }
       reconciler.rebuildNow();
+      await l4?.start();
       return formatAddress(admin.server.address() as AddressInfo);
     },
     async startDns() {

@@ -3,7 +3,7 @@
  * assignment, read once per request. Plain data (Maps, arrays, strings, numbers) so it can be
  * structured-cloned to another process.
  */
-import type { PathType, Protocol } from '../model/records.ts';
+import type { PathType, Protocol, TrafficPolicy } from '../model/records.ts';
 
 export type Severity = 'error' | 'warning' | 'info';
 
@@ -236,6 +236,32 @@ export interface TlsTable {
   readonly uses: readonly CertificateUse[];
 }
 
+/**
+ * One Service port as the layer-4 service proxy (the kube-proxy role) sees it, whatever the node: where
+ * traffic arrives (frontends) and the rules for choosing an endpoint. Its endpoints are those of the
+ * backend of the same key; compile/l4-plan.ts applies the per-node rules (traffic policies).
+ */
+export interface L4PortView {
+  /** The backend key, `namespace/name:port` (`/udp`, `/sctp` suffixed): also the key into Snapshot.backends. */
+  readonly key: string;
+  readonly namespace: string;
+  readonly service: string;
+  readonly portName: string;
+  readonly port: number;
+  readonly protocol: Protocol;
+  readonly clusterIPs: readonly string[];
+  readonly externalIPs: readonly string[];
+  readonly loadBalancerIPs: readonly string[];
+  /** Undefined: the port has no node port. */
+  readonly nodePort: number | undefined;
+  /** sessionAffinity ClientIP: how long a client address keeps its endpoint, seconds; undefined: no affinity. */
+  readonly affinityTimeoutSeconds: number | undefined;
+  /** Applies to traffic to the cluster IPs. */
+  readonly internalTrafficPolicy: TrafficPolicy;
+  /** Applies to traffic to node ports, external IPs and load-balancer IPs. */
+  readonly externalTrafficPolicy: TrafficPolicy;
+}
+
 export interface Snapshot {
   /** Increases by one per swap. */
   readonly version: number;
@@ -252,5 +278,7 @@ export interface Snapshot {
   readonly registry: ReadonlyMap<string, string>;
   readonly routes: RouteTable;
   readonly tls: TlsTable;
+  /** Every Service port the layer-4 service proxy serves, sorted by key (headless, ExternalName and invalid ones left out). */
+  readonly l4: readonly L4PortView[];
   readonly diagnostics: readonly Diagnostic[];
 }

@@ -137,14 +137,22 @@ export const serviceSchema = z.object({
             targetPort: z.union([portNumber, apiString(portNameErrors)]).optional().nullable(),
             protocol: protocol.optional(),
             appProtocol: z.string().optional().nullable(),
-            nodePort: z.number().int().optional().nullable(),
+            // Layer-4 fields are checked by service-l4.ts: a bad one skips the port for the service proxy
+            // (a diagnostic) rather than rejecting the Service its HTTP routes use.
+            nodePort: z.unknown().optional(),
           }),
         )
         .optional()
         .nullable(),
+      externalIPs: z.unknown().optional(),
+      sessionAffinity: z.unknown().optional(),
+      sessionAffinityConfig: z.unknown().optional(),
+      internalTrafficPolicy: z.unknown().optional(),
+      externalTrafficPolicy: z.unknown().optional(),
     })
     .optional()
     .nullable(),
+  status: z.unknown().optional(),
 });
 
 const endpointPort = z.object({

@@ -29,6 +29,7 @@ import {
   type KnownKind,
 } from './k8s-schemas.ts';
 import { formatFieldValue, toFieldError } from './field-errors.ts';
+import { serviceL4Fields } from './service-l4.ts';
 import { placeLines } from './yaml-lines.ts';
 
 export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
@@ -302,6 +303,7 @@ function normalizeService(obj: Record<string, unknown>, origin: Origin, at: At):
   const spec = v.spec ?? {};
   const type = spec.type ?? 'ClusterIP';
   const rawPorts = spec.ports ?? [];
+  const { nodePorts, ...l4 } = serviceL4Fields({ type, spec, status: v.status });
   const seen = new Set<string>();
   const ports = rawPorts.map((p, i) => {
     const name = p.name ?? '';
@@ -309,7 +311,7 @@ function normalizeService(obj: Record<string, unknown>, origin: Origin, at: At):
     if (rawPorts.length > 1 && name === '') throw invalid(at(`spec.ports[${i}].name`), 'Required value: a Service with more than one port names each of them');
     if (seen.has(name)) throw invalid(at(`spec.ports[${i}].name`), `Duplicate value: ${JSON.stringify(name)}`);
     seen.add(name);
-    return { name, port: p.port, targetPort: p.targetPort ?? undefined, protocol: p.protocol ?? 'TCP', appProtocol: p.appProtocol ?? undefined };
+    return { name, port: p.port, targetPort: p.targetPort ?? undefined, protocol: p.protocol ?? 'TCP', appProtocol: p.appProtocol ?? undefined, nodePort: nodePorts[i] };
   });
   if (type === 'ExternalName' && !spec.externalName) throw invalid(at('spec.externalName'), 'Required value: a Service of type ExternalName needs one');
   const headless = spec.clusterIP === 'None';
@@ -324,6 +326,7 @@ function normalizeService(obj: Record<string, unknown>, origin: Origin, at: At):
     headless,
     externalName: type === 'ExternalName' ? (spec.externalName ?? undefined) : undefined,
     ports,
+    ...l4,
   };
 }
 

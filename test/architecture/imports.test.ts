@@ -28,6 +28,8 @@ const ALLOWED: Record<string, readonly string[] | '*'> = {
   health: ['snapshot', 'model', 'log'],
   dataplane: ['snapshot', 'health', 'errors', 'log', 'model'],
   dns: ['snapshot', 'model', 'errors', 'log'],
+  // The layer-4 service proxy: the snapshot's plan (compile/l4-plan, pure), the one balancer and health model.
+  l4: ['snapshot', 'compile', 'dataplane', 'health', 'model', 'errors', 'log'],
   admin: ['snapshot', 'store', 'health', 'model', 'errors'],
   flags: ['log'],
   main: '*',

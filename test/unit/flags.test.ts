@@ -1,4 +1,4 @@
-import { availableParallelism } from 'node:os';
+import { availableParallelism, hostname } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { parseDuration, parseFlags, parseHostPort, USAGE, type Config } from '../../src/flags.ts';
 
@@ -66,6 +66,10 @@ describe('parseFlags: defaults', () => {
       namespace: 'default',
       workers: availableParallelism(),
       kube: undefined,
+      proxyMode: 'off',
+      nodePortAddresses: ['0.0.0.0/32'],
+      udpFlowTimeoutMs: 30_000,
+      nodeName: hostname().toLowerCase(),
     });
   });
 });
@@ -117,6 +121,10 @@ describe('parseFlags: every flag', () => {
     ['--service-listen', [...M, '--service-listen', '[::1]:15001'], { serviceListen: { host: '::1', port: 15001 } }],
     ['--namespace', [...M, '--namespace', 'shop'], { namespace: 'shop' }],
     ['--workers', [...M, '--workers', '3'], { workers: 3 }],
+    ['--proxy-mode', [...M, '--proxy-mode', 'userspace'], { proxyMode: 'userspace' }],
+    ['--nodeport-addresses', [...M, '--nodeport-addresses', '127.0.0.1/32,10.0.0.0/8'], { nodePortAddresses: ['127.0.0.1/32', '10.0.0.0/8'] }],
+    ['--udp-flow-timeout', [...M, '--udp-flow-timeout', '500ms'], { udpFlowTimeoutMs: 500 }],
+    ['--node-name', [...M, '--node-name', 'node-a'], { nodeName: 'node-a' }],
     ['--upstream-max-queue', [...M, '--upstream-max-queue', '0'], { upstreamMaxQueue: 0 }],
     ['--client-body-timeout', [...M, '--client-body-timeout', '5s'], { clientBodyTimeoutMs: 5000 }],
     ['--request-buffer-size 0 (stream bodies at once)', [...M, '--request-buffer-size', '0'], { requestBufferSize: 0 }],
@@ -194,6 +202,10 @@ describe('parseFlags: bad values, each reported', () => {
     ['--startup-gc-heap negative', [...M, '--startup-gc-heap=-1'], ['--startup-gc-heap: "-1" is not a whole number from 0 to 1000000']],
     ['--startup-gc-heap with a unit', [...M, '--startup-gc-heap', '32MB'], ['--startup-gc-heap: "32MB" is not a whole number from 0 to 1000000']],
     ['--workers 0', [...M, '--workers', '0'], ['--workers: "0" is not a whole number from 1 to 256']],
+    ['--proxy-mode nftables (not yet)', [...M, '--proxy-mode', 'nftables'], ['--proxy-mode: "nftables" is not one of off, userspace']],
+    ['--nodeport-addresses not a CIDR', [...M, '--nodeport-addresses', '10.0.0.0/40'], ['--nodeport-addresses: "10.0.0.0/40" is not an IP address or CIDR block (e.g. 10.0.0.0/8, 2001:db8::/32)', '--nodeport-addresses: needs at least one CIDR (0.0.0.0: every address)']],
+    ['--udp-flow-timeout 0', [...M, '--udp-flow-timeout', '0'], ['--udp-flow-timeout: "0" is not a duration (e.g. 500ms, 10s, 2m) above zero']],
+    ['--node-name empty', [...M, '--node-name', ''], ['--node-name: must not be empty']],
     ['--in-cluster with --kubeconfig', ['--in-cluster', '--kubeconfig', 'k'], ['--in-cluster: not together with --kubeconfig (pick one cluster)']],
     ['--context without --kubeconfig', [...M, '--context', 'dev'], ['--context: needs --kubeconfig']],
     ['--watch-namespace without a cluster', [...M, '--watch-namespace', 'a'], ['--watch-namespace: needs --kubeconfig or --in-cluster']],

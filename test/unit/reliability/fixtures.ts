@@ -14,7 +14,14 @@ export function service(name: string, annotations: Record<string, string> = {}, 
     clusterIPs: ['10.96.0.1'],
     headless: false,
     externalName: undefined,
-    ports: [{ name: 'http', port: 80, targetPort: 8080, protocol: 'TCP', appProtocol: undefined }],
+    ports: [{ name: 'http', port: 80, targetPort: 8080, protocol: 'TCP', appProtocol: undefined, nodePort: undefined }],
+    externalIPs: [],
+    loadBalancerIPs: [],
+    sessionAffinity: 'None',
+    sessionAffinityTimeoutSeconds: 10800,
+    internalTrafficPolicy: 'Cluster',
+    externalTrafficPolicy: 'Cluster',
+    problems: [],
   };
 }
 
@@ -91,6 +98,7 @@ export function snapshotOf(backends: readonly Backend[]): Snapshot {
     registry: new Map(),
     routes: { hosts: new Map(), wildcards: new Map(), anyHost: undefined, defaultBackend: undefined, list: [] },
     tls: emptyTlsTable(),
+    l4: [],
     diagnostics: [],
   };
 }

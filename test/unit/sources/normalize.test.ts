@@ -188,34 +188,34 @@ describe('parseManifest: Service', () => {
         clusterIPs: ['10.0.0.1'],
         headless: false,
         externalName: undefined,
-        ports: [{ name: '', port: 80, targetPort: 8080, protocol: 'TCP', appProtocol: undefined }],
+        ports: [{ name: '', port: 80, targetPort: 8080, protocol: 'TCP', appProtocol: undefined, nodePort: undefined }],
       },
     ],
     [
       'named targetPort',
       'spec:\n  ports: [{port: 80, targetPort: http}]\n',
-      { clusterIPs: [], ports: [{ name: '', port: 80, targetPort: 'http', protocol: 'TCP', appProtocol: undefined }] },
+      { clusterIPs: [], ports: [{ name: '', port: 80, targetPort: 'http', protocol: 'TCP', appProtocol: undefined, nodePort: undefined }] },
     ],
     [
       'targetPort unset',
       'spec:\n  ports: [{port: 80}]\n',
-      { ports: [{ name: '', port: 80, targetPort: undefined, protocol: 'TCP', appProtocol: undefined }] },
+      { ports: [{ name: '', port: 80, targetPort: undefined, protocol: 'TCP', appProtocol: undefined, nodePort: undefined }] },
     ],
     [
       'multi-port with names, protocols and appProtocol',
       'spec:\n  ports:\n  - {name: http, port: 80, targetPort: web}\n  - {name: dns, port: 53, protocol: UDP, targetPort: 5353}\n  - {name: grpc, port: 9090, appProtocol: kubernetes.io/h2c}\n',
       {
         ports: [
-          { name: 'http', port: 80, targetPort: 'web', protocol: 'TCP', appProtocol: undefined },
-          { name: 'dns', port: 53, targetPort: 5353, protocol: 'UDP', appProtocol: undefined },
-          { name: 'grpc', port: 9090, targetPort: undefined, protocol: 'TCP', appProtocol: 'kubernetes.io/h2c' },
+          { name: 'http', port: 80, targetPort: 'web', protocol: 'TCP', appProtocol: undefined, nodePort: undefined },
+          { name: 'dns', port: 53, targetPort: 5353, protocol: 'UDP', appProtocol: undefined, nodePort: undefined },
+          { name: 'grpc', port: 9090, targetPort: undefined, protocol: 'TCP', appProtocol: 'kubernetes.io/h2c', nodePort: undefined },
         ],
       },
     ],
     [
       'a single named port',
       'spec:\n  ports: [{name: http, port: 80}]\n',
-      { ports: [{ name: 'http', port: 80, targetPort: undefined, protocol: 'TCP', appProtocol: undefined }] },
+      { ports: [{ name: 'http', port: 80, targetPort: undefined, protocol: 'TCP', appProtocol: undefined, nodePort: undefined }] },
     ],
     ['headless (clusterIP: None)', 'spec:\n  clusterIP: None\n  ports: [{port: 80}]\n', { type: 'ClusterIP', headless: true, clusterIPs: [] }],
     [
