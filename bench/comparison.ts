@@ -12,6 +12,7 @@ import type { LoadTool } from './load/types.ts';
 import { measure, type Watched } from './measure.ts';
 import { httpGet } from './net.ts';
 import { checkPods, startPods, type Pod } from './pods.ts';
+import { treeRss } from './proc-stats.ts';
 import { progress, runLine } from './progress.ts';
 import type { Settings } from './settings.ts';
 import type { ComparisonRun } from './summary.ts';
@@ -19,8 +20,21 @@ import type { ComparisonRun } from './summary.ts';
 /** The Host every request carries; the proxies route it to the pods. */
 export const HOST = 'bench.local';
 
+/** A candidate as the results list it; RSS at rest is read once every candidate is up, before any load. */
+export interface ComparisonCandidate {
+  readonly id: string;
+  readonly label: string;
+  readonly setup: string;
+  /** VmRSS summed over the proxy's processes at rest (started, preflight answered, no load yet), KiB; null for direct or without /proc. */
+  readonly restRssKiB: number | null;
+  readonly restProcesses: number | null;
+}
+
+/** How long every candidate idles after the last one started, before RSS at rest is read. */
+const SETTLE_MS = 1000;
+
 export interface ComparisonResult {
-  readonly candidates: readonly { readonly id: string; readonly label: string; readonly setup: string }[];
+  readonly candidates: readonly ComparisonCandidate[];
   readonly pods: readonly string[];
   readonly notes: readonly string[];
   readonly runs: readonly ComparisonRun[];
@@ -55,6 +69,12 @@ export async function runComparison(settings: Settings, tools: readonly LoadTool
       await preflight(spec, r, pods);
       progress(`  ${spec.id} at ${r.target.url}${r.proxyPid === null ? '' : ` (pid ${r.proxyPid})`}`);
     }
+    await sleep(SETTLE_MS);
+    const rest = new Map(specs.map((spec) => {
+      const pid = running.get(spec.id)!.proxyPid;
+      const r = pid === null ? null : treeRss(pid);
+      return [spec.id, { restRssKiB: r?.totalKiB ?? null, restProcesses: r === null || r.processes === 0 ? null : r.processes }] as const;
+    }));
     const podPids = pods.map((p) => p.child.pid);
     const watchedOf = (r: RunningCandidate): Watched => ({ proxyPid: r.proxyPid, podPids, ticksPerSecond });
     const options = (seconds: number) => ({ connections: settings.connections, pipelining: settings.pipelining, seconds });
@@ -83,7 +103,7 @@ export async function runComparison(settings: Settings, tools: readonly LoadTool
       }
     }
     return {
-      candidates: specs.map(({ id, label, setup }) => ({ id, label, setup })),
+      candidates: specs.map(({ id, label, setup }) => ({ id, label, setup, ...rest.get(id)! })),
       pods: pods.map((p) => `${p.address}:${p.port}`),
       notes,
       runs,

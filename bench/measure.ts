@@ -1,10 +1,10 @@
 /**
  * One measured run: the load, with the proxy's and the pods' CPU time read from /proc around it and
- * the proxy's peak RSS after it. CPU is summed over each process tree, so a multi-process proxy counts
+ * the proxy's RSS sampled during it and its peak per process after it. CPU is summed over each process tree, so a multi-process proxy counts
  * whole, and it is CPU time, not wall time: it holds even when the load generator competes for the cores.
  */
 import { childDied } from './children.ts';
-import { cpuTicksBetween, treeCpuTicks, treePeakRss, type TreeTicks } from './proc-stats.ts';
+import { cpuTicksBetween, sampleTreeRss, treeCpuTicks, treePeakRss, type TreeTicks } from './proc-stats.ts';
 import type { LoadOptions, LoadResult, LoadTool, Target } from './load/types.ts';
 
 export interface Measured extends LoadResult {
@@ -14,6 +14,8 @@ export interface Measured extends LoadResult {
   readonly podCpuUsPerRequest: number | null;
   /** The largest VmHWM of any of the proxy's processes after the run, KiB. */
   readonly proxyPeakRssKiB: number | null;
+  /** The largest VmRSS summed over all the proxy's processes, sampled every 100 ms during the run, KiB. */
+  readonly proxyRssKiB: number | null;
   /** How many processes the proxy had after the run. */
   readonly proxyProcesses: number | null;
 }
@@ -33,7 +35,14 @@ function podTicks(pids: readonly number[]): TreeTicks {
 export async function measure(tool: LoadTool, target: Target, options: LoadOptions, watched: Watched): Promise<Measured> {
   const proxyBefore = watched.proxyPid === null ? null : treeCpuTicks(watched.proxyPid);
   const podsBefore = podTicks(watched.podPids);
-  const load = await Promise.race([tool.run(target, options), childDied]);
+  const sampler = watched.proxyPid === null ? null : sampleTreeRss(watched.proxyPid);
+  let load: LoadResult;
+  let sampled: { peakKiB: number | null } | null = null;
+  try {
+    load = await Promise.race([tool.run(target, options), childDied]);
+  } finally {
+    sampled = sampler?.stop() ?? null;
+  }
   const proxyAfter = watched.proxyPid === null ? null : treeCpuTicks(watched.proxyPid);
   const podsAfter = podTicks(watched.podPids);
   const perRequestUs = (ticks: number | null): number | null =>
@@ -44,6 +53,7 @@ export async function measure(tool: LoadTool, target: Target, options: LoadOptio
     proxyCpuUsPerRequest: proxyBefore === null || proxyAfter === null ? null : perRequestUs(cpuTicksBetween(proxyBefore, proxyAfter)),
     podCpuUsPerRequest: perRequestUs(cpuTicksBetween(podsBefore, podsAfter)),
     proxyPeakRssKiB: rss?.maxKiB ?? null,
+    proxyRssKiB: sampled?.peakKiB ?? null,
     proxyProcesses: rss === null || rss.processes === 0 ? null : rss.processes,
   };
 }

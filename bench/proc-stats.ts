@@ -86,14 +86,73 @@ export function cpuTicksBetween(before: TreeTicks, after: TreeTicks): number | n
   return total;
 }
 
-/** Peak resident set size (VmHWM) of one process in KiB; null when /proc cannot be read. */
-export function peakRssKiB(pid: number): number | null {
+const VM_RSS = /^VmRSS:\s+(\d+) kB$/m;
+const VM_HWM = /^VmHWM:\s+(\d+) kB$/m;
+
+/** Resident set size now (VmRSS) and its peak (VmHWM) from the text of /proc/<pid>/status, KiB; null where a field is missing. */
+export function statusMemoryKiB(status: string): { rssKiB: number | null; hwmKiB: number | null } {
+  const rss = VM_RSS.exec(status);
+  const hwm = VM_HWM.exec(status);
+  return { rssKiB: rss ? Number(rss[1]) : null, hwmKiB: hwm ? Number(hwm[1]) : null };
+}
+
+function readStatus(pid: number): string | null {
   try {
-    const m = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) : null;
+    return readFileSync(`/proc/${pid}/status`, 'utf8');
   } catch {
     return null;
   }
+}
+
+/** Peak resident set size (VmHWM) of one process in KiB; null when /proc cannot be read. */
+export function peakRssKiB(pid: number): number | null {
+  const status = readStatus(pid);
+  return status === null ? null : statusMemoryKiB(status).hwmKiB;
+}
+
+/**
+ * The resident set size now (VmRSS) summed over `pids`, KiB; null when none could be read. Summed, not
+ * the largest: a proxy of several processes (workers, nginx's master and worker) costs the machine all
+ * of them. Pages they share (the Node binary's) count once per process, as RSS counts them.
+ */
+export function rssSumKiB(pids: readonly number[]): number | null {
+  let total: number | null = null;
+  for (const pid of pids) {
+    const status = readStatus(pid);
+    const kib = status === null ? null : statusMemoryKiB(status).rssKiB;
+    if (kib !== null) total = (total ?? 0) + kib;
+  }
+  return total;
+}
+
+/** VmRSS summed over `root` and every descendant (one process with threads, or a group), and how many processes that is. */
+export function treeRss(root: number): { totalKiB: number | null; processes: number } {
+  const tree = processTree(root);
+  return { totalKiB: rssSumKiB(tree), processes: tree.length };
+}
+
+/**
+ * Samples a tree's summed VmRSS every `intervalMs` until stopped, and keeps the largest: the peak
+ * under load of the whole proxy at once, which per-process VmHWM cannot give for a group. The tree is
+ * read once at the start (a proxy does not fork per request); each sample reads only its status files.
+ */
+export function sampleTreeRss(root: number, intervalMs = 100): { stop(): { peakKiB: number | null; processes: number } } {
+  const pids = processTree(root);
+  let peak: number | null = null;
+  const sample = (): void => {
+    const kib = rssSumKiB(pids);
+    if (kib !== null && (peak === null || kib > peak)) peak = kib;
+  };
+  sample();
+  const timer = setInterval(sample, intervalMs);
+  timer.unref();
+  return {
+    stop: () => {
+      clearInterval(timer);
+      sample();
+      return { peakKiB: peak, processes: pids.length };
+    },
+  };
 }
 
 /** The largest VmHWM of any process of the tree (KiB) and how many processes it has. */

@@ -1,11 +1,12 @@
 /**
  * End-to-end proxy bench: what does a request through Switchyard cost, next to the same request sent
- * straight to a pod and through other proxies (node http-proxy, @fastify/http-proxy, nginx)? And does
- * that cost stay flat with thousands of routes and endpoints (next to nginx with 3 and 1,000 upstream
- * servers)? And what do TLS, HTTP/2, WebSocket and gRPC cost it, next to nginx with the same certificate?
+ * straight to a pod and through other proxies (node http-proxy, http-proxy-3, @fastify/http-proxy,
+ * nginx)? And does that cost stay flat with thousands of routes and endpoints (next to nginx with 3 and
+ * 1,000 upstream servers)? And what do TLS, HTTP/2, WebSocket and gRPC cost it, next to nginx with the
+ * same certificate? Every run ends with one summary table and the targets, met or not.
  *
  *   npm run bench                      # comparison (3 rounds × 10 s) + scale run + protocols run, ~30 min
- *   npm run bench -- --quick           # smoke test: 1 round × 2 s
+ *   npm run bench -- --quick           # under 2 min: 3 rounds × 2 s, one load tool, no protocols run
  *   npm run bench -- --only direct,switchyard,nginx --skip-scale --skip-protocols
  *   npm run bench -- --protocols-only --sections tls,http2 --base-dir /tmp/switchyard-base
  *   npm run bench -- --help
@@ -15,8 +16,9 @@
  * pointed at: direct, switchyard, baseline, nginx), baselines/ (the node baseline proxy servers),
  * load/ (autocannon, wrk), measure.ts (one run with /proc readings), proc-stats.ts (/proc), pods.ts and
  * pod-server.ts (the upstreams), manifests.ts, children.ts (child processes), summary.ts, stats.ts,
- * targets.ts, tables.ts and report.ts (results), net.ts, which.ts, progress.ts; prepare-base.ts builds an
- * earlier commit for the protocols run's before-after section. Unit tests of the pure parts: bench/test/
+ * targets.ts, overview.ts (the summary table's rows), tables.ts and report.ts (results), net.ts,
+ * which.ts, progress.ts; prepare-base.ts builds an earlier commit for the protocols run's before-after
+ * section. Unit tests of the pure parts: bench/test/
  * (npx vitest run --config bench/vitest.config.ts), not part of npm test.
  *
  * Only loopback traffic; every child (pods, proxies, nginx, wrk, h2load, load scripts) is stopped on exit, on error and on
@@ -42,6 +44,7 @@ import { markdownReport, type BenchReport } from './report.ts';
 import { runProtocols } from './protocols/run.ts';
 import { plannedScaleCases, runScale } from './scale.ts';
 import { HELP, parseSettings, type Settings } from './settings.ts';
+import { elapsedText, summaryTool } from './overview.ts';
 import { summarizeAll } from './summary.ts';
 import { evaluateTargets } from './targets.ts';
 
@@ -70,13 +73,14 @@ async function cleanUp(): Promise<void> {
 function estimateSeconds(settings: Settings, candidates: number, tools: number): number {
   const perRun = settings.durationSeconds + settings.pauseMs / 1000;
   const comparison = settings.comparison ? candidates * tools * (settings.rounds * perRun + settings.warmupSeconds) : 0;
-  const scale = settings.scale ? plannedScaleCases().cases.length * (settings.rounds * perRun + settings.warmupSeconds + 2) : 0;
+  const scale = settings.scale ? plannedScaleCases(settings.quick).cases.length * (settings.rounds * perRun + settings.warmupSeconds + 2) : 0;
   // About 30 cases when every section, tool and proxy is there; run.ts prints its own count once it knows.
   const protocols = settings.protocols ? Math.round((30 * settings.sections.length) / 6) * (settings.rounds * perRun + settings.warmupSeconds + 1) : 0;
   return comparison + scale + protocols;
 }
 
 async function main(settings: Settings): Promise<void> {
+  const startedAt = performance.now();
   const ticksPerSecond = clockTicksPerSecond();
   // The proxy, the pods and the load generator already compete for the cores; anything else busy skews them more.
   const loadAtStart = os.loadavg()[0] ?? 0;
@@ -86,17 +90,22 @@ async function main(settings: Settings): Promise<void> {
   const tools: LoadTool[] = [autocannonTool];
   const wrk = settings.wrk && (settings.comparison || settings.protocols) ? wrkTool(scratchRoot) : null;
   if (wrk !== null) tools.push(wrk);
-  progress(`Switchyard ${hasWorkersFlag() ? 'has' : 'has no'} --workers; load: ${tools.map((t) => t.name).join(' + ')}; about ${Math.ceil(estimateSeconds(settings, 6, tools.length) / 60)} min at most`);
+  // --quick measures the comparison with the summary's tool alone; the protocols run keeps every tool.
+  const comparisonTools = settings.quick ? tools.filter((t) => t.name === summaryTool(tools.map((x) => x.name))) : tools;
+  progress(`Switchyard ${hasWorkersFlag() ? 'has' : 'has no'} --workers; load: ${comparisonTools.map((t) => t.name).join(' + ')}; about ${Math.ceil(estimateSeconds(settings, 7, comparisonTools.length) / 60)} min at most`);
 
-  const comparison = settings.comparison ? await runComparison(settings, tools, scratchRoot, ticksPerSecond) : null;
+  const comparison = settings.comparison ? await runComparison(settings, comparisonTools, scratchRoot, ticksPerSecond) : null;
   const scale = settings.scale ? await runScale(settings, scratchRoot, ticksPerSecond) : null;
   const protocols = settings.protocols ? await runProtocols(settings, tools, scratchRoot, ticksPerSecond) : null;
 
-  const toolNames = tools.map((t) => t.name);
+  const toolNames = comparisonTools.map((t) => t.name);
   const candidateIds = comparison?.candidates.map((c) => c.id) ?? [];
   const cpus = os.cpus();
+  const elapsedSeconds = (performance.now() - startedAt) / 1000;
   const report: BenchReport = {
     date: new Date().toISOString(),
+    elapsedSeconds,
+    summaryTool: comparison === null ? null : summaryTool(toolNames),
     node: process.version,
     machine: {
       cpu: cpus[0]?.model.trim() ?? 'unknown',
@@ -112,7 +121,7 @@ async function main(settings: Settings): Promise<void> {
     scale,
     protocols,
     targets: [
-      ...evaluateTargets(comparison?.runs ?? [], comparison === null ? [] : toolNames, candidateIds, new Map(comparison?.candidates.map((c) => [c.id, c.label]) ?? []), scale),
+      ...evaluateTargets({ runs: comparison?.runs ?? [], tools: comparison === null ? [] : toolNames, candidates: comparison?.candidates ?? [], scale }),
       ...(protocols?.targets ?? []),
     ],
   };
@@ -122,7 +131,7 @@ async function main(settings: Settings): Promise<void> {
   await writeFile(tmp, `${JSON.stringify(report, null, 2)}\n`);
   await rename(tmp, resultsFile);
   process.stdout.write(markdownReport(report));
-  progress(`wrote ${path.relative(process.cwd(), resultsFile)}`);
+  progress(`wrote ${path.relative(process.cwd(), resultsFile)}; elapsed ${elapsedText(elapsedSeconds)}`);
 
   const failures =
     (comparison?.runs ?? []).reduce((a, r) => a + r.errors + r.timeouts + r.non2xx, 0) +

@@ -2,16 +2,21 @@
  * The whole result: what bench/results/latest.json holds, and the markdown document printed on stdout.
  */
 import type { ComparisonResult } from './comparison.ts';
+import { elapsedText, overviewRows } from './overview.ts';
 import type { ProtocolsResult } from './protocols/run.ts';
 import { figuresTable, ratiosTable } from './protocols/tables.ts';
 import type { ScaleResult } from './scale.ts';
 import type { Settings } from './settings.ts';
 import type { ByToolAndCandidate, CandidateMedians, CandidateRatios } from './summary.ts';
-import { comparisonTable, roundsTable, scaleTable, targetsTable } from './tables.ts';
+import { comparisonTable, overviewTable, roundsTable, scaleTable, targetsTable } from './tables.ts';
 import type { TargetCheck } from './targets.ts';
 
 export interface BenchReport {
   readonly date: string;
+  /** Wall time of the bench itself, from its start to the report (the build before it not included). */
+  readonly elapsedSeconds: number;
+  /** The load tool the summary table reads (overview.ts summaryTool); null without a comparison. */
+  readonly summaryTool: string | null;
   readonly node: string;
   readonly machine: {
     readonly cpu: string;
@@ -74,7 +79,8 @@ export function markdownReport(report: BenchReport): string {
   const out: string[] = [];
   const where = `Node ${report.node}, ${machine.cores} × ${machine.cpu}, 1-min load ${machine.loadAverage1m.atStart.toFixed(2)} at start`;
   const c = report.comparison;
-  if (c !== null) {
+  // --quick prints the summary alone; the JSON keeps every run.
+  if (c !== null && !settings.quick) {
     for (const tool of settings.tools) {
       const medians = c.medians[tool];
       const ratios = c.ratios[tool];
@@ -91,7 +97,7 @@ export function markdownReport(report: BenchReport): string {
     out.push('');
   }
   const s = report.scale;
-  if (s !== null) {
+  if (s !== null && !settings.quick) {
     const nginx = s.cases.some((x) => x.proxy === 'nginx') ? ' and nginx, 1 worker' : '';
     out.push(`### Scale — Switchyard${s.workers === null ? ' (default)' : ` --workers ${s.workers}`}${nginx}, autocannon, ${settings.connections} connections, ${settings.rounds} × ${settings.durationSeconds} s, ${where}`, '');
     out.push(...scaleTable(s), '');
@@ -100,9 +106,33 @@ export function markdownReport(report: BenchReport): string {
     if (s.notes.length > 0) out.push('');
   }
   if (report.protocols !== null) out.push(...protocolsSection(report.protocols, settings, where));
+  out.push(...summarySection(report, where));
+  return `${out.join('\n')}\n`;
+}
+
+/** The end of every run: the one table, what its columns mean, then every target met or not. */
+function summarySection(report: BenchReport, where: string): string[] {
+  const { settings } = report;
+  const out: string[] = [];
+  const rows = overviewRows({ tool: report.summaryTool, comparison: report.comparison, scale: report.scale });
+  const elapsed = `${settings.quick ? '--quick, ' : ''}elapsed ${elapsedText(report.elapsedSeconds)}`;
+  if (rows.length > 0) {
+    const tool = report.summaryTool ?? 'autocannon';
+    out.push(`### Summary — ${tool}, ${settings.connections} connections, ${settings.rounds} × ${settings.durationSeconds} s, ${elapsed}, ${where}`, '');
+    out.push(...overviewTable(rows), '');
+    out.push(
+      `req/s, p99 and proxy CPU: medians over rounds (${tool}). × nginx / × direct: req/s ÷ theirs within each round, median over rounds. Proxy CPU: user + system time of all the proxy's processes (from /proc) ÷ responses. RSS: VmRSS summed over all the proxy's processes (a group's workers and primary, nginx's master and worker): at rest once every candidate is up and has idled 1 s, before any load; under load the largest of samples taken every 100 ms during the measured runs. MB = 10⁶ bytes. The 10,000-routes row is the scale run's (autocannon, its own pods), so it has no ratios. Switchyard runs as shipped: its defaults, with only --workers, the listen and admin addresses and the shutdown timings set, so no figure comes from a feature turned off.`,
+      '',
+    );
+  } else {
+    out.push(`Bench ${elapsed}.`, '');
+  }
   if (report.targets.length > 0) {
     out.push('### Targets (reported, not asserted)', '');
     out.push(...targetsTable(report.targets), '');
+    const met = report.targets.filter((t) => t.met === true).length;
+    const notMet = report.targets.filter((t) => t.met === false).length;
+    out.push(`${met} met, ${notMet} not met, ${report.targets.length - met - notMet} not measured.`, '');
   }
-  return `${out.join('\n')}\n`;
+  return out;
 }

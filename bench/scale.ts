@@ -20,7 +20,7 @@ import { httpGet } from './net.ts';
 import { checkPods, scaleEndpointAddress, startWildcardPods } from './pods.ts';
 import { progress, runLine } from './progress.ts';
 import type { Settings } from './settings.ts';
-import { treePeakRss } from './proc-stats.ts';
+import { treePeakRss, treeRss } from './proc-stats.ts';
 import { maxOrNull, median, medianOrNull, pairedRatio } from './stats.ts';
 import { onPath } from './which.ts';
 
@@ -67,8 +67,15 @@ export const sameCase = (a: ScaleCase, b: ScaleCase): boolean =>
 /** The case whose req/s the proxy's other cases are divided by. */
 const referenceOf = (proxy: ScaleProxy): ScaleCase => SCALE_CASES.find((c) => c.proxy === proxy)!;
 
-/** The cases this machine can run, and why any are left out: the default-workers case needs --workers, nginx's need nginx on PATH. */
-export function plannedScaleCases(): { cases: ScaleCase[]; notes: string[] } {
+/** What --quick keeps: 10,000 routes (its RSS is a row of the summary) and the reference its req/s is divided by. */
+const QUICK_CASES: readonly ScaleCase[] = [SCALE_CASES[0]!, SCALE_CASES[2]!];
+
+/**
+ * The cases this machine can run, and why any are left out: the default-workers case needs --workers,
+ * nginx's need nginx on PATH; `quick` keeps QUICK_CASES only (default false).
+ */
+export function plannedScaleCases(quick = false): { cases: ScaleCase[]; notes: string[] } {
+  if (quick) return { cases: [...QUICK_CASES], notes: ['--quick: the scale run has 10 and 10,000 routes × 3 endpoints only'] };
   const notes: string[] = [];
   const nginx = onPath('nginx') !== null;
   if (!nginx) notes.push('nginx is not on PATH: the nginx reference cases of the scale run are skipped (apt-get install nginx to include them)');
@@ -98,6 +105,11 @@ export interface ScaleFigures {
   readonly startupPeakRssKiB: number | null;
   /** Largest VmHWM of any of the proxy's processes after the measured runs, KiB. */
   readonly proxyPeakRssKiB: number | null;
+  /** VmRSS summed over the proxy's processes at rest (every case started, no load yet), KiB. */
+  readonly restRssKiB: number | null;
+  /** Largest VmRSS summed over the proxy's processes, sampled during the measured runs, KiB. */
+  readonly loadRssKiB: number | null;
+  readonly processes: number | null;
 }
 
 export type ScaleCaseResult = ScaleCase & ScaleFigures;
@@ -121,6 +133,7 @@ interface StartedCase {
   readonly manifestBytes: number | null;
   readonly startupMs: number;
   startupPeakRssKiB: number | null;
+  rest: { readonly totalKiB: number | null; readonly processes: number } | null;
   stop(): Promise<void>;
 }
 
@@ -142,7 +155,7 @@ async function startSwitchyardCase(c: SwitchyardScaleCase, dir: string, port: nu
   progress(`starting switchyard for ${caseId(c)} (${(file.length / 1e6).toFixed(1)} MB of manifests)`);
   const sy = await startSwitchyard({ name: `switchyard-scale-${caseSlug(c)}`, manifestDir: dir, workers: caseWorkers, probeHost: target.host, probePath: target.path });
   const t: Target = { url: `http://${sy.address}${target.path}`, headers: { host: target.host } };
-  return { c, workers: caseWorkers, pid: sy.child.pid, target: t, manifestBytes: file.length, startupMs: sy.startupMs, startupPeakRssKiB: null, stop: () => sy.child.stop() };
+  return { c, workers: caseWorkers, pid: sy.child.pid, target: t, manifestBytes: file.length, startupMs: sy.startupMs, startupPeakRssKiB: null, rest: null, stop: () => sy.child.stop() };
 }
 
 async function startNginxCase(c: NginxScaleCase, dir: string, port: number): Promise<StartedCase> {
@@ -152,7 +165,7 @@ async function startNginxCase(c: NginxScaleCase, dir: string, port: number): Pro
   const keepalive = upstreamKeepalive(c.endpoints);
   progress(`starting nginx for ${caseId(c)} (keepalive ${keepalive})`);
   const n = await startNginx({ nginx, name: `nginx-scale-${c.endpoints}`, scratchDir: dir, host: NGINX_HOST, upstreams, keepalive });
-  return { c, workers: 1, pid: n.child.pid, target: n.target, manifestBytes: null, startupMs: n.startupMs, startupPeakRssKiB: null, stop: () => n.child.stop() };
+  return { c, workers: 1, pid: n.child.pid, target: n.target, manifestBytes: null, startupMs: n.startupMs, startupPeakRssKiB: null, rest: null, stop: () => n.child.stop() };
 }
 
 /** Refuses to measure a case before its target answers 200. */
@@ -181,12 +194,15 @@ function caseResult(s: StartedCase, runs: readonly ScaleRun[]): ScaleCaseResult 
     proxyCpuUsPerRequest: medianOrNull(mine.map((r) => r.proxyCpuUsPerRequest)),
     startupPeakRssKiB: s.startupPeakRssKiB,
     proxyPeakRssKiB: maxOrNull(mine.map((r) => r.proxyPeakRssKiB)),
+    restRssKiB: s.rest?.totalKiB ?? null,
+    loadRssKiB: maxOrNull(mine.map((r) => r.proxyRssKiB)),
+    processes: s.rest === null || s.rest.processes === 0 ? null : s.rest.processes,
   };
 }
 
 export async function runScale(settings: Settings, scratchRoot: string, ticksPerSecond: number): Promise<ScaleResult> {
   const workers = hasWorkersFlag() ? 1 : null;
-  const { cases, notes } = plannedScaleCases();
+  const { cases, notes } = plannedScaleCases(settings.quick);
   for (const note of notes) progress(`note: ${note}`);
   const { pods, port } = await startWildcardPods();
   await checkPods(pods);
@@ -203,6 +219,9 @@ export async function runScale(settings: Settings, scratchRoot: string, ticksPer
       s.startupPeakRssKiB = treePeakRss(s.pid).maxKiB;
       progress(`  ready in ${(s.startupMs / 1000).toFixed(2)} s (pid ${s.pid})`);
     }
+    // At rest as in the comparison: every case up and idle for a second, before any load.
+    await sleep(1000);
+    for (const s of started) s.rest = treeRss(s.pid);
     const options = (seconds: number) => ({ connections: settings.connections, pipelining: settings.pipelining, seconds });
     for (const s of started) {
       progress(`warm-up scale ${caseId(s.c)} (${settings.warmupSeconds} s, not recorded)`);

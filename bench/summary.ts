@@ -22,6 +22,8 @@ export interface CandidateMedians {
   readonly podCpuUsPerRequest: number | null;
   /** Largest VmHWM of any one of the proxy's processes, over all rounds, KiB. */
   readonly proxyPeakRssKiB: number | null;
+  /** Largest VmRSS summed over all the proxy's processes, sampled during the runs, KiB: RSS under load. */
+  readonly proxyLoadRssKiB: number | null;
   readonly proxyProcesses: number | null;
 }
 
@@ -32,6 +34,8 @@ export interface CandidateRatios {
   readonly reqPerSecToNginx: number | null;
   /** p99 ÷ nginx's p99 in the same round, median over rounds. */
   readonly p99ToNginx: number | null;
+  /** Proxy CPU per request ÷ nginx's in the same round, median over rounds; null for direct or without /proc. */
+  readonly cpuToNginx: number | null;
   readonly perRound: { readonly reqPerSecToDirect: readonly number[]; readonly reqPerSecToNginx: readonly number[] };
 }
 
@@ -41,6 +45,12 @@ export function runsOf(runs: readonly ComparisonRun[], tool: string, candidate: 
 }
 
 export type CandidateSummary = CandidateMedians & CandidateRatios;
+
+/** a's proxy CPU per request ÷ b's, within each round, median over rounds; null when a round lacks a figure on either side. */
+export function cpuRatio(a: readonly ComparisonRun[], b: readonly ComparisonRun[]): number | null {
+  const known = (runs: readonly ComparisonRun[]): ComparisonRun[] => runs.filter((r) => r.proxyCpuUsPerRequest !== null && r.proxyCpuUsPerRequest > 0);
+  return pairedRatio(known(a), known(b), (r) => r.proxyCpuUsPerRequest!).median;
+}
 
 export function summarize(runs: readonly ComparisonRun[], tool: string, candidate: string): CandidateSummary {
   const mine = runsOf(runs, tool, candidate);
@@ -59,10 +69,12 @@ export function summarize(runs: readonly ComparisonRun[], tool: string, candidat
     proxyCpuUsPerRequest: medianOrNull(mine.map((r) => r.proxyCpuUsPerRequest)),
     podCpuUsPerRequest: medianOrNull(mine.map((r) => r.podCpuUsPerRequest)),
     proxyPeakRssKiB: maxOrNull(mine.map((r) => r.proxyPeakRssKiB)),
+    proxyLoadRssKiB: maxOrNull(mine.map((r) => r.proxyRssKiB)),
     proxyProcesses: maxOrNull(mine.map((r) => r.proxyProcesses)),
     reqPerSecToDirect: toDirect.median,
     reqPerSecToNginx: toNginx.median,
     p99ToNginx: pairedRatio(mine, nginx, (r) => r.latencyMs.p99).median,
+    cpuToNginx: cpuRatio(mine, nginx),
     perRound: { reqPerSecToDirect: toDirect.perRound, reqPerSecToNginx: toNginx.perRound },
   };
 }
@@ -78,9 +90,9 @@ export function summarizeAll(runs: readonly ComparisonRun[], tools: readonly str
     const r: Record<string, CandidateRatios> = (ratios[tool] = {});
     for (const c of candidates) {
       if (runsOf(runs, tool, c).length === 0) continue;
-      const { reqPerSecToDirect, reqPerSecToNginx, p99ToNginx, perRound, ...rest } = summarize(runs, tool, c);
+      const { reqPerSecToDirect, reqPerSecToNginx, p99ToNginx, cpuToNginx, perRound, ...rest } = summarize(runs, tool, c);
       m[c] = rest;
-      r[c] = { reqPerSecToDirect, reqPerSecToNginx, p99ToNginx, perRound };
+      r[c] = { reqPerSecToDirect, reqPerSecToNginx, p99ToNginx, cpuToNginx, perRound };
     }
   }
   return { medians, ratios };

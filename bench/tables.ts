@@ -1,7 +1,8 @@
 /**
- * The markdown printed on stdout: the comparison per load tool, its rounds, the scale run and the
- * targets. Pure functions of the results.
+ * The markdown printed on stdout: the comparison per load tool, its rounds, the scale run, the
+ * summary table and the targets. Pure functions of the results.
  */
+import type { OverviewRow } from './overview.ts';
 import type { ScaleCaseResult, ScaleResult } from './scale.ts';
 import type { CandidateMedians, CandidateRatios, ComparisonRun } from './summary.ts';
 import type { TargetCheck } from './targets.ts';
@@ -103,4 +104,26 @@ export function targetsTable(checks: readonly TargetCheck[]): string[] {
     c.met === null ? 'not measured' : c.met ? '**met**' : '**not met**',
   ]);
   return table(['target', 'load', 'measured', 'target', 'verdict'], ['l', 'l', 'r', 'r', 'l'], rows);
+}
+
+const times = (n: number | null): string => (n === null ? '—' : `${ratio(n)}×`);
+
+/** The summary every run ends with: one row per candidate (and Switchyard with 10,000 routes). */
+export function overviewTable(rows: readonly OverviewRow[]): string[] {
+  const body = rows.map((r) => [
+    r.failures > 0 ? `${r.label} (${int(r.failures)} errors)` : r.label,
+    orDash(r.reqPerSec, int),
+    times(r.toNginx),
+    times(r.toDirect),
+    orDash(r.cpuUsPerRequest, us),
+    orDash(r.p99Ms, ms),
+    orDash(r.restRssKiB, mb),
+    orDash(r.loadRssKiB, mb),
+    orDash(r.processes, String),
+  ]);
+  return table(
+    ['candidate', 'req/s', '× nginx', '× direct', 'proxy CPU µs/req', 'p99 ms', 'RSS at rest', 'RSS under load (peak)', 'processes'],
+    ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
+    body,
+  );
 }

@@ -1,6 +1,6 @@
 /**
- * The node baselines (http-proxy, @fastify/http-proxy): each its own process running a server from
- * bench/baselines/, in front of both pods.
+ * The node baselines (http-proxy, http-proxy-3, @fastify/http-proxy): each its own process running a
+ * server from bench/baselines/, in front of both pods.
  */
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
@@ -27,6 +27,13 @@ export const httpProxy: CandidateSpec = {
   label: 'node http-proxy 1.18',
   setup: 'http.createServer + httpProxy.createProxyServer({ agent: keep-alive, 128 sockets/pod, xfwd }), round-robin per request over both pods; own process',
   start: (context) => startBaseline('http-proxy', 'http-proxy-server.ts', context),
+};
+
+export const httpProxy3: CandidateSpec = {
+  id: 'http-proxy-3',
+  label: 'http-proxy-3 2.0',
+  setup: 'the maintained rewrite of node http-proxy, set up as the http-proxy row: http.createServer + createProxyServer({ agent: keep-alive, 128 sockets/pod, xfwd }), round-robin per request over both pods; own process',
+  start: (context) => startBaseline('http-proxy-3', 'http-proxy-3-server.ts', context),
 };
 
 export const fastifyProxy: CandidateSpec = {

@@ -18,8 +18,23 @@ describe('parseSettings: which runs', () => {
     expect(parse(...argv)).toMatchObject(runs);
   });
 
-  it('--quick keeps working: 1 round × 2 s for every run, protocols included', () => {
-    expect(parse('--quick')).toMatchObject({ durationSeconds: 2, rounds: 1, protocols: true, sections: [...PROTOCOL_SECTIONS], h2Streams: 25, baseDir: null, out: DEFAULT_RESULTS_FILE });
+  it('--quick: 3 rounds × 2 s, comparison and scale, no protocols run (it does not fit in 2 minutes)', () => {
+    expect(parse('--quick')).toMatchObject({ quick: true, durationSeconds: 2, rounds: 3, comparison: true, scale: true, protocols: false, h2Streams: 25, baseDir: null, out: DEFAULT_RESULTS_FILE });
+    expect(parse()).toMatchObject({ quick: false, durationSeconds: 10, rounds: 3 });
+  });
+
+  it('--quick with the protocols run asked for by name: --protocols-only stays the 1-round smoke test, --sections adds it', () => {
+    expect(parse('--quick', '--protocols-only')).toMatchObject({ rounds: 1, durationSeconds: 2, comparison: false, scale: false, protocols: true, sections: [...PROTOCOL_SECTIONS] });
+    expect(parse('--quick', '--sections', 'tls')).toMatchObject({ rounds: 3, comparison: true, protocols: true, sections: ['tls'] });
+    expect(parse('--quick', '--skip-protocols')).toMatchObject({ protocols: false });
+  });
+
+  it('--quick: explicit --rounds and --duration still win', () => {
+    expect(parse('--quick', '--rounds', '5', '--duration', '4')).toMatchObject({ quick: true, rounds: 5, durationSeconds: 4 });
+  });
+
+  it('--only knows http-proxy-3', () => {
+    expect(parse('--only', 'http-proxy-3,nginx').only).toEqual(['http-proxy-3', 'nginx']);
   });
 });
 
