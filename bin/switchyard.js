@@ -22,7 +22,7 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 // The same range as package.json `engines`: the HTTP/2 server answers with node:http2's raw header lists
 // (respond() takes them from 22.20 and 24.7; before, every HTTP/2 request is reset), undici 8 (through
 // @kubernetes/client-node) needs 22.19, and Node 23 (end-of-life) has neither that respond() nor a place in
-// vitest's engines. The range covers process.getBuiltinModule (22.3), process.execve (22.15) and type
+// vitest's engines. The range covers process.getBuiltinModule (22.3) and type
 // stripping (22.18) too. Before 24.9 (node:http's shouldUpgradeCallback) the `--http1-server node` fallback
 // answers 400 to an upgrade request with a body; the default server does not need it.
 const REQUIRED = '22.20+ or 24.7+';
@@ -73,34 +73,6 @@ function runUnder(node) {
   });
 }
 
-// glibc's malloc returns freed memory at the top of its heap to the system only above a trim threshold,
-// and by default it raises that threshold to twice the largest freed mmap'd block (up to 64 MB). One
-// large transient allocation is enough, and from then on memory freed by the socket read buffers of a
-// busy proxy stays in the process: 10 routes under the same load peaked at 134 MB in one run, 182 MB in
-// the next. A fixed threshold (glibc's own default, 128 KiB) turns the raising off: 110–121 MB, with no
-// CPU cost seen. An environment variable is read by malloc only at start, so the launcher sets it and starts
-// itself over (execve: same pid, same stdio; Node ≥ 22.15). Workers inherit it. Set
-// MALLOC_TRIM_THRESHOLD_ (or glibc.malloc.trim_threshold in GLIBC_TUNABLES) yourself to choose another.
-const MALLOC_TRIM_THRESHOLD = String(128 * 1024);
-function fixMallocTrimThreshold() {
-  if (
-    process.platform === 'linux' &&
-    process.env.MALLOC_TRIM_THRESHOLD_ === undefined &&
-    !(process.env.GLIBC_TUNABLES || '').includes('malloc.trim_threshold') &&
-    typeof process.execve === 'function'
-  ) {
-    try {
-      process.execve(process.execPath, [process.execPath, ...process.execArgv, ...process.argv.slice(1)], {
-        ...process.env,
-        MALLOC_TRIM_THRESHOLD_: MALLOC_TRIM_THRESHOLD,
-      });
-    } catch (err) {
-      // Only memory is at stake: run as we are, and say why.
-      process.stderr.write(`switchyard: could not restart with MALLOC_TRIM_THRESHOLD_ set (${err.message}); running without it\n`);
-    }
-  }
-}
-
 function newestMtimeMs(dir) {
   let newest = 0;
   for (const entry of readdirSync(dir, { recursive: true, withFileTypes: true })) {
@@ -117,7 +89,6 @@ function buildIsCurrent() {
 }
 
 if (nodeIsSupported(process.versions.node)) {
-  fixMallocTrimThreshold();
   import(buildIsCurrent() ? '../dist/cli.js' : '../src/cli.ts')
     .then(({ runCli }) => runCli(process.argv.slice(2)))
     // Exit explicitly: a stop that left a stray handle must not keep the process alive.
