@@ -6,7 +6,11 @@
  * Ingresses: the YAML text, parsed documents, the compile's intermediates; 53 MB of heap in use before
  * the collection, 35 MB after). V8 collects it only when the old generation grows enough, so under load
  * the process carried it beside its working set: peak RSS with 10,000 routes under 10 s of load was
- * 146–148 MiB without the collection and 137 MiB with it, side by side.
+ * 146–148 MiB without the collection and 137 MiB with it, side by side. Re-measured with worker threads
+ * (issue 19: a trick stays only while it pays; 2026-12-05, 10,000 routes, 8 s of load, 2 runs each):
+ * `--workers 2` at rest 176–177 MB with it, 193–197 without, peak 199–205 against 222; `--workers 1`
+ * peak 154–155 against 159–160. Worker threads build nothing (they receive the compiled snapshot), so
+ * only the main thread collects.
  *
  * Why not always: a small configuration frees ~1–2 MB and no RSS (10 routes: 17.7 → 16.7 MB of heap;
  * 1,000 routes: 21 → 19), not worth a pause; the default lies between 1,000 routes (21 MB) and 10,000
