@@ -28,17 +28,11 @@ export interface ServiceL4Input {
   readonly status: unknown;
 }
 
-export interface ServiceL4Fields {
-  /** Per spec.ports entry, in order: its valid node port, or undefined. */
-  readonly nodePorts: readonly (number | undefined)[];
-  readonly externalIPs: readonly string[];
-  readonly loadBalancerIPs: readonly string[];
-  readonly sessionAffinity: 'None' | 'ClientIP';
-  readonly sessionAffinityTimeoutSeconds: number;
-  readonly internalTrafficPolicy: TrafficPolicy;
-  readonly externalTrafficPolicy: TrafficPolicy;
-  readonly problems: readonly ServiceProblemRec[];
-}
+/** The layer-4 fields of a ServiceRec, and each spec.ports entry's valid node port (or undefined), in order. */
+export type ServiceL4Fields = Pick<
+  ServiceRec,
+  'externalIPs' | 'loadBalancerIPs' | 'sessionAffinity' | 'sessionAffinityTimeoutSeconds' | 'internalTrafficPolicy' | 'externalTrafficPolicy' | 'problems'
+> & { readonly nodePorts: readonly (number | undefined)[] };
 
 const NO_STRINGS: readonly string[] = Object.freeze([]);
 const NO_PROBLEMS: readonly ServiceProblemRec[] = Object.freeze([]);
