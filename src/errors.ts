@@ -19,6 +19,8 @@ export const ErrorCode = {
   NO_ROUTE: 'SWY_ERR_NO_ROUTE',
   /** The route's backend Service (or its port) does not exist. */
   UNKNOWN_SERVICE: 'SWY_ERR_UNKNOWN_SERVICE',
+  /** An HTTPRoute's backendRef that does not resolve (or a rule with no backend of weight > 0) drew the request: 500, as the Gateway API requires. */
+  BACKEND_INVALID: 'SWY_ERR_BACKEND_INVALID',
   /** Service listener: the name looks like a Service of this cluster, but no such Service exists. */
   SERVICE_NOT_FOUND: 'SWY_ERR_SERVICE_NOT_FOUND',
   /** Service listener: the Service has no port of that number, or no default port to choose. */

@@ -99,6 +99,8 @@ export interface Config {
   readonly serviceListen: HostPort | undefined;
   /** Namespace a bare Service name (`web`) resolves in, on the service listener. */
   readonly namespace: string;
+  /** GatewayClass `spec.controllerName` value that names Switchyard (Gateway API). */
+  readonly gatewayControllerName: string;
   /** Data-plane worker threads; 1 runs the data plane in the main thread. */
   readonly workers: number;
   /** The layer-4 service proxy (kube-proxy role): off, or userspace (node ports served by this process). */
@@ -219,6 +221,8 @@ Options:
   --http1-server llhttp|node    HTTP/1.1 server implementation       [default: llhttp]
   --ingress-controller-name N   IngressClass spec.controller served
                                              [default: switchyard.dev/ingress-controller]
+  --gateway-controller-name N   GatewayClass spec.controllerName served
+                                             [default: switchyard.dev/gateway-controller]
   --watch-ingress-without-class true|false  serve Ingresses without a class
                                 even when no IngressClass of ours is the default [default: false]
   --health-check-concurrency N  most active health checks in flight         [default: 64]
@@ -285,6 +289,7 @@ const OPTIONS = {
   'proxy-protocol': { type: 'string', default: 'false' },
   'http1-server': { type: 'string', default: 'llhttp' },
   'ingress-controller-name': { type: 'string', default: 'switchyard.dev/ingress-controller' },
+  'gateway-controller-name': { type: 'string', default: 'switchyard.dev/gateway-controller' },
   'watch-ingress-without-class': { type: 'string', default: 'false' },
   'health-check-concurrency': { type: 'string', default: '64' },
   'startup-gc-heap': { type: 'string', default: '32' },
@@ -367,6 +372,7 @@ export function parseFlags(argv: readonly string[]): ParseResult {
     proxyProtocol: parseBoolean('--proxy-protocol', values['proxy-protocol'], errors),
     http1Server: parseChoice('--http1-server', values['http1-server'], ['llhttp', 'node'] as const, errors),
     ingressControllerName: values['ingress-controller-name'],
+    gatewayControllerName: values['gateway-controller-name'],
     watchIngressWithoutClass: parseBoolean('--watch-ingress-without-class', values['watch-ingress-without-class'], errors),
     healthCheckConcurrency: parseInteger('--health-check-concurrency', values['health-check-concurrency'], 1, 10_000, errors),
     startupGcHeapMb: parseInteger('--startup-gc-heap', values['startup-gc-heap'], 0, 1_000_000, errors),
@@ -398,6 +404,9 @@ export function parseFlags(argv: readonly string[]): ParseResult {
   }
   if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?\/[A-Za-z0-9]([-A-Za-z0-9_./]*[A-Za-z0-9])?$/.test(config.ingressControllerName)) {
     errors.push(`--ingress-controller-name: ${JSON.stringify(config.ingressControllerName)} is not a domain-prefixed path (e.g. switchyard.dev/ingress-controller)`);
+  }
+  if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?\/[A-Za-z0-9]([-A-Za-z0-9_./]*[A-Za-z0-9])?$/.test(config.gatewayControllerName)) {
+    errors.push(`--gateway-controller-name: ${JSON.stringify(config.gatewayControllerName)} is not a domain-prefixed path (e.g. switchyard.dev/gateway-controller)`);
   }
   return errors.length > 0 ? { kind: 'error', errors } : { kind: 'config', config };
 }

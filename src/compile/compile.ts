@@ -5,7 +5,9 @@ import type { StoreView } from '../model/store-view.ts';
 import type { Diagnostic, Snapshot, TlsTable } from '../snapshot/types.ts';
 import { compileServices } from './backends.ts';
 import { compileCertificates, tlsHostsOf, type PemPair } from './certificates.ts';
+import { compileGatewayRoutes } from './gateway-routes.ts';
 import { compileL4 } from './l4-services.ts';
+import { mergeRoutes } from './route-merge.ts';
 import { compileRegistry } from './registry.ts';
 import { compareIngressAge, compileRoutes } from './routes.ts';
 
@@ -29,6 +31,8 @@ export interface CompileOptions {
   readonly now?: number;
   /** Whether hosts with a `tls:` entry redirect plain HTTP to https unless their Ingress says otherwise (--ssl-redirect); default true. */
   readonly sslRedirect?: boolean;
+  /** --gateway-controller-name: the GatewayClass `spec.controllerName` that is ours; default `switchyard.dev/gateway-controller`. */
+  readonly gatewayControllerName?: string;
 }
 
 /** Everything of a snapshot except its version and timestamps, which the caller stamps. */
@@ -45,7 +49,10 @@ export function compile(view: StoreView, options: CompileOptions): CompiledState
     generatedCertificate: options.generatedCertificate,
     now: options.now,
   });
-  const { routes, diagnostics: routeDiagnostics } = compileRoutes(view.ingresses.values(), services, { classes, tlsHosts: tlsHostsOf(served), sslRedirect: options.sslRedirect ?? true });
+  const ingressRoutes = compileRoutes(view.ingresses.values(), services, { classes, tlsHosts: tlsHostsOf(served), sslRedirect: options.sslRedirect ?? true });
+  const gateway = compileGatewayRoutes(view, services, { controllerName: options.gatewayControllerName });
+  const routeDiagnostics = [...ingressRoutes.diagnostics, ...gateway.diagnostics];
+  const routes = mergeRoutes(ingressRoutes.routes, gateway.routes, routeDiagnostics);
   const conflictDiagnostics = view.conflicts.map((c): Diagnostic => {
     const [kind = '', namespace = '', name = ''] = c.key.split('/');
     return { severity: 'warning', code: 'SOURCE_CONFLICT', kind, namespace, name, message: `defined by source ${c.winner} and by source ${c.loser}; using ${c.winner}'s` };

@@ -216,9 +216,10 @@ function resolveTarget(ing: IngressRec, backend: IngressBackendRec, services: Re
   return { backend: port.backend, problem: undefined, describe, ingress };
 }
 
-const PATH_TYPE_ORDER: Record<PathType, number> = { Exact: 0, Prefix: 1, ImplementationSpecific: 2 };
+const PATH_TYPE_ORDER: Record<Route['pathType'], number> = { Exact: 0, RegularExpression: 1, Prefix: 2, ImplementationSpecific: 3 };
 
-function compareRoutes(a: Route, b: Route): number {
+/** The order of RouteTable.list: by host, longer paths first, Exact before the others. */
+export function compareRoutes(a: Route, b: Route): number {
   if (a.host !== b.host) return a.host < b.host ? -1 : 1;
   if (a.path.length !== b.path.length) return b.path.length - a.path.length;
   if (a.path !== b.path) return a.path < b.path ? -1 : 1;

@@ -22,7 +22,7 @@ import type { Dispatcher } from 'undici';
 import { ErrorCode } from '../errors.ts';
 import type { EndpointHealth, FailureKind } from '../health/endpoint-health.ts';
 import type { Logger } from '../log.ts';
-import type { Backend, EndpointView } from '../snapshot/types.ts';
+import type { Backend, EndpointView, HeaderEdits } from '../snapshot/types.ts';
 import type { RoundRobin } from './balancer.ts';
 import type { HttpExchange } from './exchange.ts';
 import type { TrafficCounters } from './counters.ts';
@@ -31,6 +31,7 @@ import { wantsTrailers } from './grpc.ts';
 import { clientResponseHeaders, clientTrailerFields } from './headers.ts';
 import { BodyPrefetch, RequestBody, type BodyBufferBudget } from './request-body.ts';
 import type { RetryBudget } from './retry-budget.ts';
+import { editHeaders } from './route-filters.ts';
 import { classifyUpstreamError, sendFailure, type FailureCode } from './status.ts';
 import { acceptUpgrade, isUpgrade, openUpgradeClient, type UpgradeClient } from './tunnel.ts';
 import type { TunnelRegistry } from './tunnel-registry.ts';
@@ -65,15 +66,18 @@ export interface ProxyContext {
 const REPLAYABLE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 const RESET_CODES = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED']);
 
-/** Starts proxying; answers the client itself in every case (response, or a coded failure). */
-export function proxyRequest(ctx: ProxyContext, client: HttpExchange, backend: Backend, path: string, headers: string[]): void {
+/**
+ * Starts proxying; answers the client itself in every case (response, or a coded failure).
+ * `responseEdits`: a route's ResponseHeaderModifier, applied to the pod's response head; default none.
+ */
+export function proxyRequest(ctx: ProxyContext, client: HttpExchange, backend: Backend, path: string, headers: string[], responseEdits?: HeaderEdits): void {
   const endpoint = ctx.balancer.pick(backend, ctx.health);
   ctx.health.setPanic(backend, ctx.balancer.panicked);
   if (endpoint === undefined) {
     sendFailure(client, ErrorCode.NO_READY_ENDPOINT);
     return;
   }
-  new Exchange(ctx, client, backend, path, headers).start(endpoint);
+  new Exchange(ctx, client, backend, path, headers, responseEdits).start(endpoint);
 }
 
 class Exchange implements Dispatcher.DispatchHandler {
@@ -100,9 +104,11 @@ class Exchange implements Dispatcher.DispatchHandler {
   #clientGone = false;
   /** An upgrade request's own connection for the current attempt (tunnel.ts); undefined for every other request. */
   #upgradeClient: UpgradeClient | undefined;
+  readonly #responseEdits: HeaderEdits | undefined;
 
-  constructor(ctx: ProxyContext, client: HttpExchange, backend: Backend, path: string, headers: string[]) {
+  constructor(ctx: ProxyContext, client: HttpExchange, backend: Backend, path: string, headers: string[], responseEdits: HeaderEdits | undefined) {
     this.#ctx = ctx;
+    this.#responseEdits = responseEdits;
     this.#client = client;
     this.#backend = backend;
     this.#stats = ctx.stats.service(backend);
@@ -190,7 +196,8 @@ class Exchange implements Dispatcher.DispatchHandler {
     else this.#ctx.health.recordSuccess(key);
     this.#responded = true;
     this.#resume = resume;
-    this.#client.writeHead(statusCode, clientResponseHeaders(rawHeaders, this.#client.requestId));
+    const fields = clientResponseHeaders(rawHeaders, this.#client.requestId);
+    this.#client.writeHead(statusCode, this.#responseEdits === undefined ? fields : editHeaders(fields, this.#responseEdits));
     return true;
   }
 

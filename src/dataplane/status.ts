@@ -19,6 +19,7 @@ const failure = (status: number, reason: string, body: string): Failure => ({ st
 export const FAILURES = {
   [ErrorCode.NO_ROUTE]: failure(404, 'no-route', 'no route for this host and path'),
   [ErrorCode.UNKNOWN_SERVICE]: failure(503, 'unknown-service', 'backend service unavailable'),
+  [ErrorCode.BACKEND_INVALID]: failure(500, 'invalid-backend', 'route backend invalid'),
   [ErrorCode.SERVICE_NOT_FOUND]: failure(502, 'unknown-service', 'no such service'),
   [ErrorCode.SERVICE_PORT_NOT_FOUND]: failure(502, 'unknown-service-port', 'no such service port'),
   [ErrorCode.NOT_A_SERVICE]: failure(403, 'not-a-service', 'not a service of this cluster'),
@@ -59,6 +60,7 @@ const FAILURE_RESPONSES = new Map<string, { readonly headers: readonly string[];
 export const GRPC_STATUSES = {
   [ErrorCode.NO_ROUTE]: GrpcStatus.NOT_FOUND,
   [ErrorCode.UNKNOWN_SERVICE]: GrpcStatus.UNAVAILABLE,
+  [ErrorCode.BACKEND_INVALID]: GrpcStatus.INTERNAL,
   [ErrorCode.SERVICE_NOT_FOUND]: GrpcStatus.NOT_FOUND,
   [ErrorCode.SERVICE_PORT_NOT_FOUND]: GrpcStatus.NOT_FOUND,
   [ErrorCode.NOT_A_SERVICE]: GrpcStatus.PERMISSION_DENIED,

@@ -3,6 +3,7 @@
  * everything past the source boundary speaks only these shapes. All plain data, so a
  * record can be compared, hashed and sent across a process boundary.
  */
+import type { GatewayKindRec } from './gateway-records.ts';
 
 /** Where a record came from, for messages and the admin API. */
 export interface Origin {
@@ -171,7 +172,7 @@ export interface SecretRec {
   readonly data: Readonly<Record<string, string>>;
 }
 
-export type Rec = ServiceRec | EndpointSliceRec | EndpointsRec | IngressRec | IngressClassRec | SecretRec;
+export type Rec = ServiceRec | EndpointSliceRec | EndpointsRec | IngressRec | IngressClassRec | SecretRec | GatewayKindRec;
 export type RecKind = Rec['kind'];
 
-export const REC_KINDS: readonly RecKind[] = ['Service', 'EndpointSlice', 'Endpoints', 'Ingress', 'IngressClass', 'Secret'];
+export const REC_KINDS: readonly RecKind[] = ['Service', 'EndpointSlice', 'Endpoints', 'Ingress', 'IngressClass', 'Secret', 'GatewayClass', 'Gateway', 'HTTPRoute', 'ReferenceGrant', 'Namespace'];

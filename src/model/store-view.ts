@@ -1,3 +1,4 @@
+import type { GatewayClassRec, GatewayRec, HttpRouteRec, NamespaceRec, ReferenceGrantRec } from './gateway-records.ts';
 import type { EndpointSliceRec, EndpointsRec, IngressClassRec, IngressRec, SecretRec, ServiceRec } from './records.ts';
 
 /**
@@ -12,6 +13,13 @@ export interface StoreView {
   readonly ingresses: ReadonlyMap<string, IngressRec>;
   readonly ingressClasses: ReadonlyMap<string, IngressClassRec>;
   readonly secrets: ReadonlyMap<string, SecretRec>;
+  // The Gateway API kinds (and Namespaces, for their labels). Optional so that views built by hand
+  // (tests, `check`) without them stay valid: absent means none.
+  readonly gatewayClasses?: ReadonlyMap<string, GatewayClassRec>;
+  readonly gateways?: ReadonlyMap<string, GatewayRec>;
+  readonly httpRoutes?: ReadonlyMap<string, HttpRouteRec>;
+  readonly referenceGrants?: ReadonlyMap<string, ReferenceGrantRec>;
+  readonly namespaces?: ReadonlyMap<string, NamespaceRec>;
   /** Keys defined by more than one source: which source's object is used, and which is ignored. */
   readonly conflicts: readonly { readonly key: string; readonly winner: string; readonly loser: string }[];
 }

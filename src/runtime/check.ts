@@ -47,7 +47,7 @@ export interface CheckResult {
   readonly durationMs: number;
 }
 
-export type CheckConfig = Pick<Config, 'manifests' | 'clusterDomain' | 'ingressClass' | 'ingressControllerName' | 'watchIngressWithoutClass' | 'sslRedirect' | 'defaultCertificate'>;
+export type CheckConfig = Pick<Config, 'manifests' | 'clusterDomain' | 'ingressClass' | 'ingressControllerName' | 'gatewayControllerName' | 'watchIngressWithoutClass' | 'sslRedirect' | 'defaultCertificate'>;
 
 /** Loads `config.manifests` once and compiles them; never throws for a manifest problem. */
 export async function checkManifests(config: CheckConfig): Promise<CheckResult> {

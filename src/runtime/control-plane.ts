@@ -187,11 +187,14 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
 }
 
 /** The compile options the flags give: one place for the control plane and `switchyard check` (check.ts). */
-export function compileOptionsOf(config: Pick<Config, 'clusterDomain' | 'ingressClass' | 'ingressControllerName' | 'watchIngressWithoutClass' | 'sslRedirect' | 'defaultCertificate'>): CompileOptions {
+export function compileOptionsOf(
+  config: Pick<Config, 'clusterDomain' | 'ingressClass' | 'ingressControllerName' | 'gatewayControllerName' | 'watchIngressWithoutClass' | 'sslRedirect' | 'defaultCertificate'>,
+): CompileOptions {
   return {
     clusterDomain: config.clusterDomain,
     ingressClass: config.ingressClass,
     ingressControllerName: config.ingressControllerName,
+    gatewayControllerName: config.gatewayControllerName,
     watchIngressWithoutClass: config.watchIngressWithoutClass,
     sslRedirect: config.sslRedirect,
     ...(config.defaultCertificate !== undefined ? { defaultCertificate: config.defaultCertificate } : {}),

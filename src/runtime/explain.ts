@@ -101,8 +101,10 @@ export function explain(request: ExplainRequest, ctx: ExplainContext): Explanati
     return { ...base, matched: false, outcome: 'bad-path', status: 400, summary, route: null, losers: [], losersOmitted: 0, hints: hintsFor('bad-path', { request }) };
   }
 
-  const winner = matchRoute(table, request.host, request.path);
-  const fromHost = choice.routes && matchPath(choice.routes, request.path);
+  // Method, headers and query as the data plane reads them, for routes with conditions (HTTPRoute matches).
+  const asked = { method: request.method, rawHeaders: request.headers.flat() };
+  const winner = matchRoute(table, request.host, request.path, asked, request.url);
+  const fromHost = choice.routes && matchPath(choice.routes, request.path, asked, request.url);
   const isDefault = winner !== undefined && fromHost === undefined;
   const losers = [...(choice.routes ? pathLosers(choice.routes, request.path, fromHost) : []), ...hostLosers(table, request.host, choice, request.path)];
   if (winner !== undefined) losers.unshift(...conflictLosers(diagnostics, winner, isDefault));

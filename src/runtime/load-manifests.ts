@@ -12,7 +12,7 @@ import { FileSource } from '../sources/file-source.ts';
 import { Store } from '../store/store.ts';
 import { compileOptionsOf } from './control-plane.ts';
 
-export type LoadConfig = Pick<Config, 'manifests' | 'clusterDomain' | 'ingressClass' | 'ingressControllerName' | 'watchIngressWithoutClass' | 'sslRedirect' | 'defaultCertificate'>;
+export type LoadConfig = Pick<Config, 'manifests' | 'clusterDomain' | 'ingressClass' | 'ingressControllerName' | 'gatewayControllerName' | 'watchIngressWithoutClass' | 'sslRedirect' | 'defaultCertificate'>;
 
 export interface LoadedManifests {
   /** Every record the files hold (none when a file was rejected). */

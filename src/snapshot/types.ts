@@ -142,6 +142,62 @@ export interface ServiceView {
 /** Why a route cannot be served, when it cannot: answered as 503 by the data plane. */
 export type RouteProblem = 'unknown-service' | 'unknown-port' | 'unsupported-backend';
 
+/** One header or query parameter condition of a route (Gateway API matches). */
+export interface ValueCondition {
+  /** Header names lower-cased; query parameter names as written (they compare case-sensitively). */
+  readonly name: string;
+  /** The exact value, or a pattern (Switchyard's regular expression dialect, matched whole). */
+  readonly value: string;
+  readonly regex: boolean;
+}
+
+/**
+ * What a request must also have, beyond host and path, for a route to take it (HTTPRoute matches).
+ * Routes without conditions (every Ingress route) carry none, and the matcher checks nothing more.
+ */
+export interface RouteConditions {
+  /** Upper-case method; undefined: any. */
+  readonly method: string | undefined;
+  readonly headers: readonly ValueCondition[];
+  readonly query: readonly ValueCondition[];
+}
+
+/** Header edits applied to a request or a response: removed, then set (replacing), then added. Names lower-case. */
+export interface HeaderEdits {
+  readonly remove: readonly string[];
+  /** [name, value, …]. */
+  readonly set: readonly string[];
+  /** [name, value, …]. */
+  readonly add: readonly string[];
+}
+
+/** A path rewrite: the whole path, or the prefix the route matched (PathPrefix routes only). */
+export interface PathRewrite {
+  readonly type: 'ReplaceFullPath' | 'ReplacePrefixMatch';
+  readonly value: string;
+}
+
+/** What an HTTPRoute rule's filters do to the requests of its routes (dataplane/route-filters.ts applies them). */
+export interface RouteFilters {
+  readonly requestHeaders: HeaderEdits | undefined;
+  readonly responseHeaders: HeaderEdits | undefined;
+  /** Answered by a redirect instead of being forwarded. */
+  readonly redirect:
+    | { readonly scheme: string | undefined; readonly hostname: string | undefined; readonly port: number | undefined; readonly path: PathRewrite | undefined; readonly statusCode: number }
+    | undefined;
+  /** Forwarded with another Host and/or path. */
+  readonly rewrite: { readonly hostname: string | undefined; readonly path: PathRewrite | undefined } | undefined;
+}
+
+/**
+ * One weighted choice of a route with several backends (HTTPRoute backendRefs), a target of its own (so
+ * metrics label each with its Service). `backend` undefined: the reference does not resolve, and the
+ * requests that fall to it are answered 500 (as the spec requires).
+ */
+export interface WeightedTarget extends RouteTarget {
+  readonly weight: number;
+}
+
 export interface RouteTarget {
   /** Key into Snapshot.backends when the backend resolved. */
   readonly backend: string | undefined;
@@ -156,20 +212,44 @@ export interface RouteTarget {
    * "true". Absent (false) on the default backend.
    */
   readonly redirectToHttps?: boolean;
+  /**
+   * Several backends sharing the route's traffic by weight (HTTPRoute backendRefs), balanced per request
+   * (dataplane/weighted.ts); `backend` and `problem` then describe none of them. Absent: one backend.
+   */
+  readonly weighted?: readonly WeightedTarget[];
+  /** HTTPRoute filters; absent: none. */
+  readonly filters?: RouteFilters;
+  /** The kind of object that defined it when not an Ingress: `HTTPRoute` (then `ingress` is that route's `namespace/name`). */
+  readonly routeKind?: 'HTTPRoute';
 }
 
 export interface Route extends RouteTarget {
   /** Lower-cased host, `*.suffix` for a wildcard, '' for a rule that matches every host. */
   readonly host: string;
+  /** The path, or for `RegularExpression` the pattern. */
   readonly path: string;
-  readonly pathType: PathType;
+  readonly pathType: PathType | 'RegularExpression';
   readonly redirectToHttps: boolean;
+  /** Method, header and query conditions (HTTPRoute matches); absent: none. */
+  readonly conditions?: RouteConditions;
+  /**
+   * The next route of the same host and path key, lower in precedence: tried when this one's conditions
+   * do not hold. Absent: none (the matcher goes on to shorter prefixes).
+   */
+  readonly next?: Route;
+  /** The Gateway listener ports it was attached through (HTTPRoutes); absent: the Ingress listeners. */
+  readonly listenerPorts?: readonly number[];
 }
 
 /** Paths of one host. Prefix keys have their trailing slashes removed ('/' becomes ''). */
 export interface HostRoutes {
   readonly exact: ReadonlyMap<string, Route>;
   readonly prefix: ReadonlyMap<string, Route>;
+  /**
+   * RegularExpression routes (HTTPRoute), in precedence order: tried after the Exact map and before the
+   * prefixes. Absent: none.
+   */
+  readonly regex?: readonly Route[];
 }
 
 export interface RouteTable {
@@ -179,6 +259,11 @@ export interface RouteTable {
   readonly wildcards: ReadonlyMap<string, HostRoutes>;
   /** Rules without a host. */
   readonly anyHost: HostRoutes | undefined;
+  /**
+   * Gateway API wildcards (`*.example.com` covers any number of extra labels, unlike an Ingress's one),
+   * keyed by suffix; tried after `wildcards`, longest suffix first. Absent: none.
+   */
+  readonly deepWildcards?: ReadonlyMap<string, HostRoutes>;
   readonly defaultBackend: RouteTarget | undefined;
   /** Every route, in table order, for the admin API. */
   readonly list: readonly Route[];

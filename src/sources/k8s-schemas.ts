@@ -24,7 +24,7 @@ function maxLen(value: string, max: number): string[] {
 }
 
 /** IsDNS1123Label: namespaces, port names of Services and endpoints. */
-function dns1123LabelErrors(value: string): string[] {
+export function dns1123LabelErrors(value: string): string[] {
   const errs = maxLen(value, 63);
   if (!DNS1123_LABEL.test(value)) {
     errs.push(regexError("a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character", DNS1123_LABEL_FMT, 'my-name', '123-abc'));
@@ -33,7 +33,7 @@ function dns1123LabelErrors(value: string): string[] {
 }
 
 /** IsDNS1123Subdomain: the names of most objects (Ingress, IngressClass, Secret, EndpointSlice, Endpoints). */
-function dns1123SubdomainErrors(value: string): string[] {
+export function dns1123SubdomainErrors(value: string): string[] {
   const errs = maxLen(value, 253);
   if (!DNS1123_SUBDOMAIN.test(value)) {
     errs.push(regexError("a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character", DNS1123_SUBDOMAIN_FMT, 'example.com'));
@@ -79,7 +79,7 @@ function portNameErrors(value: string): string[] {
 }
 
 /** A string the API checks with `errorsOf`, each failure worded as field.Invalid words it. */
-function apiString(errorsOf: (value: string) => string[]) {
+export function apiString(errorsOf: (value: string) => string[]) {
   return z.string().superRefine((value, ctx) => {
     for (const message of errorsOf(value)) ctx.addIssue({ code: 'custom', message: `Invalid value: ${JSON.stringify(value)}: ${message}` });
   });
@@ -100,12 +100,12 @@ function objectName(errorsOf: (value: string) => string[]) {
 }
 
 /** IsValidPortNum, worded as validation.InclusiveRangeError. */
-const portNumber = z.number().superRefine((value, ctx) => {
+export const portNumber = z.number().superRefine((value, ctx) => {
   if (!Number.isInteger(value)) ctx.addIssue({ code: 'custom', message: `Invalid value: ${value}: must be an integer` });
   else if (value < 1 || value > 65535) ctx.addIssue({ code: 'custom', message: `Invalid value: ${value}: must be between 1 and 65535, inclusive` });
 });
 const protocol = z.enum(['TCP', 'UDP', 'SCTP']);
-const stringMap = z.record(z.string(), z.string());
+export const stringMap = z.record(z.string(), z.string());
 
 /** ObjectMeta with the name rule of its kind: Services are DNS-1035 labels, most objects RFC 1123 subdomains. */
 function metadataWith(nameErrors: (value: string) => string[]) {

@@ -17,6 +17,7 @@ import { ErrorCode, SwyError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { Rec, RecKind } from '../model/records.ts';
 import { DEFAULT_BACKOFF, type BackoffOptions } from './backoff.ts';
+import type { KnownKind } from './k8s-schemas.ts';
 import { KUBE_RESOURCES, createListers, type KubeErrorInfo, type KubeResource, type Lister } from './kube-api.ts';
 import { loadKubeConnection, type KubeConnectOptions, type KubeConnection } from './kube-config.ts';
 import { KubeInformer, type InformerError, type InformerStatus } from './kube-informer.ts';
@@ -94,7 +95,8 @@ export interface KubeSourceStatus {
 
 type UpdateListener = (records: readonly Rec[]) => void;
 
-const WATCHED: readonly RecKind[] = ['Service', 'EndpointSlice', 'Ingress', 'IngressClass', 'Secret'];
+// The Gateway API kinds are read from manifest files only for now (docs/gateway-api.md).
+const WATCHED: readonly KnownKind[] = ['Service', 'EndpointSlice', 'Ingress', 'IngressClass', 'Secret'];
 
 export class KubeSource {
   readonly name = 'kubernetes';

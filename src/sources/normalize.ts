@@ -29,12 +29,16 @@ import {
   type KnownKind,
 } from './k8s-schemas.ts';
 import { formatFieldValue, toFieldError } from './field-errors.ts';
+import { GATEWAY_KIND_API_VERSIONS, type GatewayKind } from './gateway-schemas.ts';
+import { normalizeGatewayKind } from './normalize-gateway.ts';
 import { serviceL4Fields } from './service-l4.ts';
 import { placeLines } from './yaml-lines.ts';
 
 export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
 const LEGACY_CLASS_ANNOTATION = 'kubernetes.io/ingress.class';
 const DEFAULT_CLASS_ANNOTATION = 'ingressclass.kubernetes.io/is-default-class';
+/** The apiVersion of every kind read, the Gateway API kinds included. */
+const API_VERSIONS: Readonly<Record<KnownKind | GatewayKind, string>> = { ...KIND_API_VERSIONS, ...GATEWAY_KIND_API_VERSIONS };
 
 // Memory: records live as long as their objects do, and a cluster's or a directory's worth of them is
 // mostly the same few values over and over. Absent labels/annotations/tls share one frozen empty value,
@@ -222,11 +226,11 @@ function normalizeAt(raw: unknown, loc: { file: string; document?: number }, pre
   if (kind === undefined || kind === null || kind === '') return { error: invalid(at('kind'), 'Required value') };
   if (typeof kind !== 'string') return { error: invalid(at('kind'), `Invalid value: ${formatFieldValue(kind)}: must be a string`) };
   // Own properties only: `constructor` or `toString` is no Kubernetes kind.
-  if (!Object.hasOwn(KIND_API_VERSIONS, kind)) return { skipped: kind };
-  const known = kind as KnownKind;
+  if (!Object.hasOwn(API_VERSIONS, kind)) return { skipped: kind };
+  const known = kind as KnownKind | GatewayKind;
   const apiVersion = raw['apiVersion'];
-  if (apiVersion !== KIND_API_VERSIONS[known]) {
-    const wanted = `${JSON.stringify(KIND_API_VERSIONS[known])} (the version of ${kind} Switchyard reads)`;
+  if (apiVersion !== API_VERSIONS[known]) {
+    const wanted = `${JSON.stringify(API_VERSIONS[known])} (the version of ${kind} Switchyard reads)`;
     const message = apiVersion === undefined || apiVersion === null ? `Required value: supported values: ${wanted}` : `Unsupported value: ${formatFieldValue(apiVersion)}: supported values: ${wanted}`;
     return { error: invalid(at('apiVersion'), message) };
   }
@@ -262,8 +266,14 @@ function formatPath(path: readonly PropertyKey[]): string {
 
 type At = (path: string) => ManifestLocation;
 
-function normalizeKnown(kind: KnownKind, obj: Record<string, unknown>, origin: Origin, at: At): Rec {
+function normalizeKnown(kind: KnownKind | GatewayKind, obj: Record<string, unknown>, origin: Origin, at: At): Rec {
   switch (kind) {
+    case 'GatewayClass':
+    case 'Gateway':
+    case 'HTTPRoute':
+    case 'ReferenceGrant':
+    case 'Namespace':
+      return normalizeGatewayKind(kind, obj, origin, at, { check, toMeta });
     case 'Service':
       return normalizeService(obj, origin, at);
     case 'EndpointSlice':

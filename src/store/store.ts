@@ -1,6 +1,7 @@
 import { recordKey } from '../model/keys.ts';
 import type { EndpointSliceRec, EndpointsRec, IngressClassRec, IngressRec, Rec, SecretRec, ServiceRec } from '../model/records.ts';
 import type { StoreView } from '../model/store-view.ts';
+import type { GatewayClassRec, GatewayRec, HttpRouteRec, NamespaceRec, ReferenceGrantRec } from '../model/gateway-records.ts';
 
 export type { StoreView };
 
@@ -63,6 +64,11 @@ export class Store {
     const ingresses = new Map<string, IngressRec>();
     const ingressClasses = new Map<string, IngressClassRec>();
     const secrets = new Map<string, SecretRec>();
+    const gatewayClasses = new Map<string, GatewayClassRec>();
+    const gateways = new Map<string, GatewayRec>();
+    const httpRoutes = new Map<string, HttpRouteRec>();
+    const referenceGrants = new Map<string, ReferenceGrantRec>();
+    const namespaces = new Map<string, NamespaceRec>();
     const byKind: { [K in Rec['kind']]: Map<string, Extract<Rec, { kind: K }>> } = {
       Service: services,
       EndpointSlice: endpointSlices,
@@ -70,6 +76,11 @@ export class Store {
       Ingress: ingresses,
       IngressClass: ingressClasses,
       Secret: secrets,
+      GatewayClass: gatewayClasses,
+      Gateway: gateways,
+      HTTPRoute: httpRoutes,
+      ReferenceGrant: referenceGrants,
+      Namespace: namespaces,
     };
     const owner = new Map<string, string>();
     const conflicts: { key: string; winner: string; loser: string }[] = [];
@@ -85,7 +96,7 @@ export class Store {
         map.set(key, rec);
       }
     }
-    this.#view = { version: this.#version, services, endpointSlices, endpoints, ingresses, ingressClasses, secrets, conflicts };
+    this.#view = { version: this.#version, services, endpointSlices, endpoints, ingresses, ingressClasses, secrets, gatewayClasses, gateways, httpRoutes, referenceGrants, namespaces, conflicts };
     return this.#view;
   }
 }

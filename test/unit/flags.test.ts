@@ -70,6 +70,7 @@ describe('parseFlags: defaults', () => {
       nodePortAddresses: ['0.0.0.0/32'],
       udpFlowTimeoutMs: 30_000,
       nodeName: hostname().toLowerCase(),
+      gatewayControllerName: 'switchyard.dev/gateway-controller',
     });
   });
 });
@@ -125,6 +126,7 @@ describe('parseFlags: every flag', () => {
     ['--nodeport-addresses', [...M, '--nodeport-addresses', '127.0.0.1/32,10.0.0.0/8'], { nodePortAddresses: ['127.0.0.1/32', '10.0.0.0/8'] }],
     ['--udp-flow-timeout', [...M, '--udp-flow-timeout', '500ms'], { udpFlowTimeoutMs: 500 }],
     ['--node-name', [...M, '--node-name', 'node-a'], { nodeName: 'node-a' }],
+    ['--gateway-controller-name', [...M, '--gateway-controller-name', 'example.com/gw'], { gatewayControllerName: 'example.com/gw' }],
     ['--upstream-max-queue', [...M, '--upstream-max-queue', '0'], { upstreamMaxQueue: 0 }],
     ['--client-body-timeout', [...M, '--client-body-timeout', '5s'], { clientBodyTimeoutMs: 5000 }],
     ['--request-buffer-size 0 (stream bodies at once)', [...M, '--request-buffer-size', '0'], { requestBufferSize: 0 }],
@@ -206,6 +208,7 @@ describe('parseFlags: bad values, each reported', () => {
     ['--nodeport-addresses not a CIDR', [...M, '--nodeport-addresses', '10.0.0.0/40'], ['--nodeport-addresses: "10.0.0.0/40" is not an IP address or CIDR block (e.g. 10.0.0.0/8, 2001:db8::/32)', '--nodeport-addresses: needs at least one CIDR (0.0.0.0: every address)']],
     ['--udp-flow-timeout 0', [...M, '--udp-flow-timeout', '0'], ['--udp-flow-timeout: "0" is not a duration (e.g. 500ms, 10s, 2m) above zero']],
     ['--node-name empty', [...M, '--node-name', ''], ['--node-name: must not be empty']],
+    ['--gateway-controller-name without a domain', [...M, '--gateway-controller-name', 'gw'], ['--gateway-controller-name: "gw" is not a domain-prefixed path (e.g. switchyard.dev/gateway-controller)']],
     ['--in-cluster with --kubeconfig', ['--in-cluster', '--kubeconfig', 'k'], ['--in-cluster: not together with --kubeconfig (pick one cluster)']],
     ['--context without --kubeconfig', [...M, '--context', 'dev'], ['--context: needs --kubeconfig']],
     ['--watch-namespace without a cluster', [...M, '--watch-namespace', 'a'], ['--watch-namespace: needs --kubeconfig or --in-cluster']],

@@ -53,6 +53,7 @@ describe('FAILURES and sendFailure', () => {
   it.each([
     [ErrorCode.NO_ROUTE, 404, 'no-route'],
     [ErrorCode.UNKNOWN_SERVICE, 503, 'unknown-service'],
+    [ErrorCode.BACKEND_INVALID, 500, 'invalid-backend'],
     [ErrorCode.NO_READY_ENDPOINT, 503, 'no-ready-endpoint'],
     [ErrorCode.UPSTREAM_CONNECT, 502, 'upstream-connect-failed'],
     [ErrorCode.UPSTREAM_PROTOCOL, 502, 'upstream-protocol-error'],
@@ -147,6 +148,7 @@ describe('sendFailure for a gRPC call (exchange.grpc)', () => {
   const cases: [FailureCode, number, string, string][] = [
     [ErrorCode.NO_ROUTE, 5, 'no route for this host and path', 'no-route'],
     [ErrorCode.UNKNOWN_SERVICE, 14, 'backend service unavailable', 'unknown-service'],
+    [ErrorCode.BACKEND_INVALID, 13, 'route backend invalid', 'invalid-backend'],
     [ErrorCode.SERVICE_NOT_FOUND, 5, 'no such service', 'unknown-service'],
     [ErrorCode.SERVICE_PORT_NOT_FOUND, 5, 'no such service port', 'unknown-service-port'],
     [ErrorCode.NOT_A_SERVICE, 7, 'not a service of this cluster', 'not-a-service'],
