@@ -4,6 +4,7 @@
  * `switchyard check`: 0 when the manifests would start the proxy, 1 when they would not, 2 for bad flags.
  * `switchyard explain`: 0 when a route matches the URL, 1 when none does (or the manifests do not load),
  * 2 for bad flags or a bad URL, method or header.
+ * `switchyard cleanup --proxy-mode nftables`: 0 when the service proxy's nftables tables are gone, 1 when nft failed, 2 for bad flags.
  */
 import { VERSION } from './admin/metrics.ts';
 import type { SwyError } from './errors.ts';
@@ -11,12 +12,14 @@ import { USAGE, parseFlags } from './flags.ts';
 import { createRootLogger } from './log.ts';
 import { startSwitchyard } from './main.ts';
 import { checkManifests, formatCheckReport, parseCheckArgs } from './runtime/check.ts';
+import { runCleanup } from './runtime/cleanup-cli.ts';
 import { explainManifests, parseExplainArgs } from './runtime/explain-cli.ts';
 import { formatExplanation } from './runtime/explain-format.ts';
 
 export async function runCli(argv: readonly string[]): Promise<number> {
   if (argv[0] === 'check') return runCheck(argv.slice(1));
   if (argv[0] === 'explain') return runExplain(argv.slice(1));
+  if (argv[0] === 'cleanup') return runCleanup(argv.slice(1), (t) => process.stdout.write(t), (t) => process.stderr.write(t));
   const parsed = parseFlags(argv);
   if (parsed.kind === 'help') {
     process.stdout.write(USAGE);

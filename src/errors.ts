@@ -78,6 +78,10 @@ export const ErrorCode = {
   KUBE_FORBIDDEN: 'SWY_ERR_KUBE_FORBIDDEN',
   /** Writing an Ingress's status.loadBalancer failed (logged; never fatal). */
   KUBE_STATUS_WRITE: 'SWY_ERR_KUBE_STATUS_WRITE',
+  /** `--proxy-mode nftables` cannot run here: not Linux, no `nft` tool (Debian package nftables), or no CAP_NET_ADMIN. */
+  NFT_UNAVAILABLE: 'SWY_ERR_NFT_UNAVAILABLE',
+  /** `nft` rejected a transaction (the message names the failing line); the previous rules stay in force. */
+  NFT_APPLY_FAILED: 'SWY_ERR_NFT_APPLY_FAILED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -87,6 +87,8 @@ export interface Config {
   readonly http1Server: 'llhttp' | 'node';
   /** IngressClass `spec.controller` value that names Switchyard. */
   readonly ingressControllerName: string;
+  /** GatewayClass `spec.controllerName` value that names Switchyard (Gateway API). */
+  readonly gatewayControllerName: string;
   /** Serve Ingresses without a class even when IngressClass objects exist and none of ours is the default. */
   readonly watchIngressWithoutClass: boolean;
   readonly healthCheckConcurrency: number;
@@ -99,24 +101,31 @@ export interface Config {
   readonly serviceListen: HostPort | undefined;
   /** Namespace a bare Service name (`web`) resolves in, on the service listener. */
   readonly namespace: string;
-  /** GatewayClass `spec.controllerName` value that names Switchyard (Gateway API). */
-  readonly gatewayControllerName: string;
   /** Data-plane worker threads; 1 runs the data plane in the main thread. */
   readonly workers: number;
-  /** The layer-4 service proxy (kube-proxy role): off, or userspace (node ports served by this process). */
-  readonly proxyMode: 'off' | 'userspace';
+  /**
+   * The layer-4 service proxy (kube-proxy role): off; userspace (node ports served by this process); or
+   * nftables (cluster IPs, external IPs, load-balancer IPs and node ports DNATed by kernel rules).
+   */
+  readonly proxyMode: 'off' | 'userspace' | 'nftables';
   /** Where node ports listen, as `address/prefix` CIDRs; `0.0.0.0/32` or a /0 means every address (the wildcard). */
   readonly nodePortAddresses: readonly string[];
   /** A UDP flow (client address and port) idle this long is forgotten, ms. */
   readonly udpFlowTimeoutMs: number;
   /** This node's name, for Local traffic policies (endpoints' nodeName); default the hostname. */
   readonly nodeName: string;
+  /** The pods' address ranges (`address/prefix`), for the nftables mode's masquerade rules; default none. */
+  readonly clusterCidrs: readonly string[];
+  /** The nftables mode rewrites its whole ruleset this often, ms; default 1 h. */
+  readonly nftablesSyncPeriodMs: number;
 }
 
 export const USAGE = `Usage: switchyard (--manifests PATH ... | --kubeconfig PATH | --in-cluster) [options]
        switchyard check --manifests PATH ... [--output text|json] [options]
                      load and compile the manifests as start-up would, print every problem;
                      exit 0: would start (warnings allowed), 1: would not, 2: bad flags
+       switchyard cleanup --proxy-mode nftables
+                     remove the service proxy's nftables tables (left in place on exit)
        switchyard explain --manifests PATH ... [--method M] [--header 'K: V' ...]
                           [--output text|json] [options] URL
                      which rule routes URL and why, the rules that lost, the Service's endpoints
@@ -169,9 +178,13 @@ Options:
   --service-listen HOST:PORT    HTTP listener routing by Service name
                                 (sidecar / HTTP_PROXY use)                  [default: off]
   --namespace NS                namespace of bare Service names there       [default: default]
-  --proxy-mode off|userspace    layer-4 service proxy (kube-proxy role):
+  --proxy-mode off|userspace|nftables
+                                layer-4 service proxy (kube-proxy role):
                                 userspace listens on every Service node
-                                port (TCP, UDP) and forwards to endpoints   [default: off]
+                                port (TCP, UDP) and forwards to endpoints;
+                                nftables DNATs cluster IPs, external IPs
+                                and node ports in the kernel (Linux, needs
+                                CAP_NET_ADMIN and nft)                      [default: off]
   --nodeport-addresses CIDR,... addresses node ports listen on: local
                                 addresses inside the CIDRs; 0.0.0.0 or a /0
                                 is every address                            [default: 0.0.0.0]
@@ -179,6 +192,11 @@ Options:
                                 port) of the service proxy after            [default: 30s]
   --node-name NAME              this node, for Local traffic policies
                                 (endpoints' nodeName)                  [default: the hostname]
+  --cluster-cidr CIDR,...       the pods' address ranges: nftables mode
+                                masquerades cluster-IP traffic from
+                                outside them                                [default: none]
+  --nftables-sync-period D      nftables mode rewrites its whole ruleset
+                                this often (rules deleted by hand return)   [default: 1h]
   --shutdown-delay DURATION     on SIGTERM, keep serving this long with
                                 /readyz at 503 before draining (SIGINT
                                 skips it)                                   [default: 5s]
@@ -302,6 +320,8 @@ const OPTIONS = {
   'nodeport-addresses': { type: 'string', multiple: true },
   'udp-flow-timeout': { type: 'string', default: '30s' },
   'node-name': { type: 'string' },
+  'cluster-cidr': { type: 'string', multiple: true },
+  'nftables-sync-period': { type: 'string', default: '1h' },
   help: { type: 'boolean', short: 'h', default: false },
   version: { type: 'boolean', short: 'v', default: false },
 } as const;
@@ -381,10 +401,12 @@ export function parseFlags(argv: readonly string[]): ParseResult {
     serviceListen: values['service-listen'] === undefined ? undefined : parseHostPort('--service-listen', values['service-listen'], errors),
     namespace: values.namespace,
     workers: values.workers === undefined ? (REUSE_PORT_BALANCES ? availableParallelism() : 1) : parseInteger('--workers', values.workers, 1, 256, errors),
-    proxyMode: parseChoice('--proxy-mode', values['proxy-mode'], ['off', 'userspace'] as const, errors),
+    proxyMode: parseChoice('--proxy-mode', values['proxy-mode'], ['off', 'userspace', 'nftables'] as const, errors),
     nodePortAddresses: parseCidrs('--nodeport-addresses', values['nodeport-addresses'] ?? ['0.0.0.0'], errors),
     udpFlowTimeoutMs: parseDuration('--udp-flow-timeout', values['udp-flow-timeout'], errors, false),
     nodeName: values['node-name'] ?? hostname().toLowerCase(),
+    clusterCidrs: parseCidrs('--cluster-cidr', values['cluster-cidr'] ?? [], errors),
+    nftablesSyncPeriodMs: parseDuration('--nftables-sync-period', values['nftables-sync-period'], errors, false),
   };
   if (config.workers > 1 && !REUSE_PORT_BALANCES) {
     errors.push(`--workers: ${config.workers} worker threads each bind the listeners with SO_REUSEPORT, which does not spread connections on ${process.platform}; use --workers 1 (the default there)`);

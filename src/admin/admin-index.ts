@@ -19,6 +19,7 @@ export const ADMIN_ENDPOINTS: readonly (readonly [path: string, what: string])[]
   ['/api/v1/dns?name=NAME&type=A', 'what the DNS server answers'],
   ['/api/v1/explain?url=URL', 'which route a request takes, and why'],
   ['/api/v1/l4', 'the service proxy (--proxy-mode): node ports, connections, UDP flows'],
+  ['/api/v1/nftables', 'the nftables service proxy: last applied ruleset, generation, sync, error'],
   ['/api/v1/stats', 'per-Service request figures (the dashboard reads it)'],
   ['/api/v1/tunnels', 'open WebSocket and other upgraded connections'],
   ['/api/v1/workers', 'the data-plane worker threads'],

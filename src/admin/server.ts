@@ -9,6 +9,7 @@ import type { SnapshotHolder } from '../snapshot/holder.ts';
 import { registerDashboard } from './dashboard.ts';
 import { registerExplainRoute, type ExplainFn } from './explain-route.ts';
 import { registerL4Route } from './l4-route.ts';
+import { registerNftablesRoute } from './nftables-route.ts';
 import { registerPrettyJson } from './pretty-json.ts';
 import { GroupMetrics, serviceStatsView, VERSION, type GroupMetricsOptions, type TrafficView } from './metrics.ts';
 import { certificatesView, endpointsView, routesView, servicesView } from './views.ts';
@@ -33,6 +34,8 @@ export interface AdminOptions extends Omit<GroupMetricsOptions, 'traffic' | 'wor
   readonly explain?: ExplainFn;
   /** `GET /api/v1/l4`: the layer-4 service proxy's view; default: the proxy is off. */
   readonly l4?: () => unknown;
+  /** `GET /api/v1/nftables`: the nftables service proxy's ruleset and sync state; default: 404 (not in that mode). */
+  readonly nftables?: () => unknown;
 }
 
 /** Question types the DNS server knows; anything else is a 400 rather than a silent empty answer. */
@@ -107,6 +110,7 @@ export function createAdminServer(options: AdminOptions): FastifyInstance {
   registerDashboard(app);
   if (options.explain) registerExplainRoute(app, options.explain);
   registerL4Route(app, options.l4);
+  registerNftablesRoute(app, options.nftables);
 
   return app;
 }

@@ -23,6 +23,7 @@ import { generateSelfSigned } from './self-signed.ts';
 import { createLiveExplainer } from './explain-live.ts';
 import type { RoundRobin } from '../dataplane/balancer.ts';
 import { UserspaceProxy } from '../l4/userspace-proxy.ts';
+import { NftProxier } from '../l4/nft-proxier.ts';
 
 export interface ControlPlaneOptions {
   readonly config: Config;
@@ -120,7 +121,17 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
           connectTimeoutMs: config.upstreamConnectTimeoutMs,
           log: log.child({ component: 'service-proxy' }),
         })
-      : undefined;
+      : config.proxyMode === 'nftables'
+        ? new NftProxier({
+            holder,
+            health,
+            nodeName: config.nodeName,
+            clusterCidrs: config.clusterCidrs,
+            nodePortAddresses: config.nodePortAddresses,
+            syncPeriodMs: config.nftablesSyncPeriodMs,
+            log: log.child({ component: 'service-proxy' }),
+          })
+        : undefined;
   const checker = new ActiveChecker({ health, log: log.child({ component: 'health-check' }), concurrency: config.healthCheckConcurrency });
   holder.onSwap((next) => {
     health.observe(next);
@@ -141,6 +152,7 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
     dnsQueries: () => dns?.queries(),
     dataPlane: l4 === undefined ? options.dataPlaneMetrics : async () => [...(await options.dataPlaneMetrics()), l4.metricFamilies()],
     l4: l4 === undefined ? undefined : () => l4.view(),
+    nftables: l4 instanceof NftProxier ? () => l4.rulesetView() : undefined,
     startedAt,
     explain: createLiveExplainer({ holder, health, config, balancer: options.balancer ?? (() => undefined) }),
   });

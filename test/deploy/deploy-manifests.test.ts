@@ -44,7 +44,13 @@ const READ_VERBS = ['get', 'list', 'watch'] as const;
 const STATUS_WRITE = { group: 'networking.k8s.io', resource: 'ingresses/status', verbs: ['update', 'patch'] } as const;
 
 /** Opt-in files: present in deploy/, deliberately absent from kustomization.yaml. */
-const OPT_IN_FILES = ['clusterrole-ingress-status.yaml', 'clusterrolebinding-ingress-status.yaml'];
+const OPT_IN_FILES = ['clusterrole-ingress-status.yaml', 'clusterrolebinding-ingress-status.yaml', 'daemonset-proxy.yaml'];
+
+/**
+ * The kernel service proxy (--proxy-mode nftables) programs the node's own nftables: the one workload with
+ * hostNetwork, uid 0 and a capability (NET_ADMIN only; Kubernetes gives added capabilities to root only).
+ */
+const KERNEL_PROXY_FILE = 'daemonset-proxy.yaml';
 
 /** Container port name → the listener flag whose port it must equal. */
 const PORT_FLAGS: Record<string, string> = {
@@ -327,9 +333,9 @@ describe('deploy/: RBAC', () => {
 });
 
 describe('deploy/: workloads', () => {
-  it('there is an edge Deployment and a node DaemonSet, one container each', () => {
+  it('there is an edge Deployment, a node DaemonSet and the kernel proxy DaemonSet, one container each', () => {
     expect(ofKind('Deployment')).toHaveLength(1);
-    expect(ofKind('DaemonSet')).toHaveLength(1);
+    expect(ofKind('DaemonSet').map((d) => d.file).sort()).toEqual(['daemonset-node.yaml', KERNEL_PROXY_FILE]);
     for (const w of workloads) expect(w.spec.template.spec.containers).toHaveLength(1);
   });
 
@@ -344,6 +350,13 @@ describe('deploy/: workloads', () => {
     const pod = w.spec.template.spec;
     expect(pod.serviceAccountName).toBe(SERVICE_ACCOUNT);
     expect(pod.automountServiceAccountToken).not.toBe(false);
+    if (w.file === KERNEL_PROXY_FILE) {
+      expect(pod.hostNetwork).toBe(true);
+      expect(pod.securityContext?.runAsUser).toBe(0);
+      expect(pod.securityContext?.seccompProfile?.type).toBe('RuntimeDefault');
+      expect([pod.hostPID ?? false, pod.hostIPC ?? false]).toEqual([false, false]);
+      return;
+    }
     expect(pod.securityContext?.runAsNonRoot).toBe(true);
     expect(pod.securityContext?.runAsUser ?? 1000).not.toBe(0);
     expect(pod.securityContext?.seccompProfile?.type).toBe('RuntimeDefault');
@@ -352,15 +365,16 @@ describe('deploy/: workloads', () => {
     expect(pod.hostIPC ?? false).toBe(false);
   });
 
-  it.each(containerCases)('%s: locked-down container security context, requests and limits', (_n, { container: c }) => {
+  it.each(containerCases)('%s: locked-down container security context, requests and limits', (_n, { workload, container: c }) => {
     const sc = c.securityContext;
-    expect(sc?.runAsNonRoot ?? true).toBe(true);
-    expect(sc?.runAsUser ?? 1000).not.toBe(0);
+    const kernel = workload.file === KERNEL_PROXY_FILE;
+    if (!kernel) expect(sc?.runAsNonRoot ?? true).toBe(true);
+    if (!kernel) expect(sc?.runAsUser ?? 1000).not.toBe(0);
     expect(sc?.allowPrivilegeEscalation).toBe(false);
     expect(sc?.readOnlyRootFilesystem).toBe(true);
     expect(sc?.privileged ?? false).toBe(false);
     expect(sc?.capabilities?.drop).toContain('ALL');
-    expect(sc?.capabilities?.add ?? []).toEqual([]);
+    expect(sc?.capabilities?.add ?? []).toEqual(kernel ? ['NET_ADMIN'] : []);
     for (const r of ['cpu', 'memory']) {
       expect(c.resources?.requests?.[r], `requests.${r}`).toBeDefined();
       expect(c.resources?.limits?.[r], `limits.${r}`).toBeDefined();
@@ -442,7 +456,7 @@ describe('deploy/: workloads', () => {
   });
 
   it('the node DaemonSet serves the service listener and DNS on hostPorts', () => {
-    const node = theOne<Workload>('DaemonSet');
+    const node = theOne<Workload>('DaemonSet', 'daemonset-node.yaml');
     const ports = node.spec.template.spec.containers[0]!.ports ?? [];
     for (const name of ['service', 'dns-udp', 'dns-tcp']) {
       const p = ports.find((x) => x.name === name);
@@ -459,7 +473,7 @@ describe('deploy/: PodDisruptionBudget and Service', () => {
     const pdb = theOne<Pdb>('PodDisruptionBudget');
     expect(pdb.spec.minAvailable).toBe(1);
     expect(selects(pdb.spec.selector.matchLabels, edgeLabels)).toBe(true);
-    expect(selects(pdb.spec.selector.matchLabels, theOne<Workload>('DaemonSet').spec.template.metadata.labels)).toBe(false);
+    expect(selects(pdb.spec.selector.matchLabels, theOne<Workload>('DaemonSet', 'daemonset-node.yaml').spec.template.metadata.labels)).toBe(false);
     expect(edge.spec.replicas ?? 1).toBeGreaterThan(Number(pdb.spec.minAvailable));
   });
 
@@ -468,7 +482,7 @@ describe('deploy/: PodDisruptionBudget and Service', () => {
     expect(svc.spec.type).toBe('LoadBalancer');
     expect(svc.spec.externalTrafficPolicy).toBe('Local');
     expect(selects(svc.spec.selector, edgeLabels)).toBe(true);
-    expect(selects(svc.spec.selector, theOne<Workload>('DaemonSet').spec.template.metadata.labels)).toBe(false);
+    expect(selects(svc.spec.selector, theOne<Workload>('DaemonSet', 'daemonset-node.yaml').spec.template.metadata.labels)).toBe(false);
     expect(svc.spec.ports.map((p) => p.port)).toEqual([80, 443]);
     for (const [port, flag] of [[svc.spec.ports[0]!, '--listen'], [svc.spec.ports[1]!, '--listen-tls']] as const) {
       expect(typeof port.targetPort, 'a named target port').toBe('string');

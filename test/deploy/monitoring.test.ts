@@ -84,8 +84,8 @@ function adminOf(w: Workload): { readonly host: string; readonly port: number; r
 const workloadCases = workloads.map((w) => [`${w.kind} ${w.metadata?.name}`, w] as const);
 
 describe('deploy/: the admin listener is scrapeable from the pod IP', () => {
-  it('finds both workloads', () => {
-    expect(workloads.map((w) => w.kind).sort()).toEqual(['DaemonSet', 'Deployment']);
+  it('finds the workloads (the edge, the node DaemonSet, the opt-in kernel proxy DaemonSet)', () => {
+    expect(workloads.map((w) => w.kind).sort()).toEqual(['DaemonSet', 'DaemonSet', 'Deployment']);
   });
 
   it.each(workloadCases)('%s: --admin binds every address, on a named container port', (_n, w) => {
