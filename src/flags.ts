@@ -59,6 +59,11 @@ export interface Config {
   readonly upstreamMaxConnections: number;
   /** Requests that may wait for a free connection to one pod (per worker) before 503 upstream-busy. */
   readonly upstreamMaxQueue: number;
+  /**
+   * The client for plaintext HTTP/1.1 pods: Node's llhttp binding driven directly (dataplane/h1-upstream/),
+   * or undici (TLS, HTTP/2 and health checks use undici or node:http2 either way).
+   */
+  readonly upstreamClient: 'llhttp' | 'undici';
   readonly maxHeaderSize: number;
   readonly clientHeaderTimeoutMs: number;
   readonly clientRequestTimeoutMs: number;
@@ -211,6 +216,7 @@ Options:
   --upstream-max-queue N        requests waiting for a connection to one
                                 pod before 503 upstream-busy (the wait counts
                                 inside --upstream-timeout)                  [default: 1024]
+  --upstream-client llhttp|undici  client for plaintext HTTP/1.1 pods       [default: undici]
   --max-header-size BYTES       largest request head before 431             [default: 16384]
   --client-header-timeout D     time a client has to send its request head
                                 (slowloris guard; → 408)                    [default: 15s]
@@ -291,6 +297,7 @@ const OPTIONS = {
   'upstream-keepalive-timeout': { type: 'string', default: '4s' },
   'upstream-max-connections': { type: 'string', default: '128' },
   'upstream-max-queue': { type: 'string', default: '1024' },
+  'upstream-client': { type: 'string', default: 'undici' },
   'max-header-size': { type: 'string', default: '16384' },
   'client-header-timeout': { type: 'string', default: '15s' },
   'client-request-timeout': { type: 'string', default: '300s' },
@@ -376,6 +383,7 @@ export function parseFlags(argv: readonly string[]): ParseResult {
     upstreamKeepAliveTimeoutMs: parseDuration('--upstream-keepalive-timeout', values['upstream-keepalive-timeout'], errors, false),
     upstreamMaxConnections: parseInteger('--upstream-max-connections', values['upstream-max-connections'], 1, 65536, errors),
     upstreamMaxQueue: parseInteger('--upstream-max-queue', values['upstream-max-queue'], 0, 1_000_000, errors),
+    upstreamClient: parseChoice('--upstream-client', values['upstream-client'], ['llhttp', 'undici'] as const, errors),
     maxHeaderSize: parseInteger('--max-header-size', values['max-header-size'], 1024, 1024 * 1024, errors),
     clientHeaderTimeoutMs: parseDuration('--client-header-timeout', values['client-header-timeout'], errors, false),
     clientRequestTimeoutMs: parseDuration('--client-request-timeout', values['client-request-timeout'], errors, false),

@@ -111,14 +111,14 @@ export async function startSwitchyard(options: SwitchyardOptions): Promise<Switc
   return { child, address, startupMs: performance.now() - started };
 }
 
-function candidate(id: string, label: string, workers: number | null): CandidateSpec {
+function candidate(id: string, label: string, workers: number | null, extraArgs: readonly string[] = []): CandidateSpec {
   return {
     id,
     label,
-    setup: `node ${[...launcherNodeFlags(), 'bin/switchyard.js'].join(' ')}${workers === null ? '' : ` --workers ${workers}`} (as the switchyard command runs), one Ingress (Host → Service over both pods, round-robin)`,
+    setup: `node ${[...launcherNodeFlags(), 'bin/switchyard.js'].join(' ')}${workers === null ? '' : ` --workers ${workers}`}${extraArgs.map((a) => ` ${a}`).join('')} (as the switchyard command runs), one Ingress (Host → Service over both pods, round-robin)`,
     start: async ({ pods, scratchDir, host }) => {
       writeFileSync(path.join(scratchDir, 'bench.yaml'), comparisonManifests(host, pods.map((p) => ({ address: p.address, port: p.port, podName: p.name }))));
-      const sy = await startSwitchyard({ name: id, manifestDir: scratchDir, workers, probeHost: host, probePath: '/' });
+      const sy = await startSwitchyard({ name: id, manifestDir: scratchDir, workers, probeHost: host, probePath: '/', extraArgs });
       return { target: { url: `http://${sy.address}/`, headers: { host } }, proxyPid: sy.child.pid, spreadsOverPods: true, stop: () => sy.child.stop() };
     },
   };
@@ -131,6 +131,8 @@ export function switchyardCandidates(): { specs: CandidateSpec[]; note: string |
   }
   const n = os.availableParallelism();
   const specs = [candidate('switchyard-1', 'Switchyard --workers 1', 1)];
+  // The other upstream HTTP/1.1 client (issue #19), 1 worker, beside the default's.
+  if (cliHasFlag('--upstream-client')) specs.push(candidate('switchyard-1-llhttp', 'Switchyard --workers 1 --upstream-client llhttp', 1, ['--upstream-client', 'llhttp']));
   if (n > 1) specs.push(candidate('switchyard-n', `Switchyard --workers ${n}`, n));
   return { specs, note: n > 1 ? null : 'one core: switchyard-n would equal switchyard-1, so it is left out' };
 }

@@ -26,6 +26,8 @@ import type { Socket } from 'node:net';
 import { ErrorCode, SwyError } from '../errors.ts';
 import type { ConnectCallback } from './upstream-connect.ts';
 import { applyParserFix, parserFixApplied } from './undici-parser-fix.ts';
+import { H1Connection } from './h1-upstream/connection.ts';
+import { responseParserAvailable } from './h1-upstream/response-parser.ts';
 
 const Client = createRequire(import.meta.url)('undici/lib/dispatcher/client.js') as typeof UndiciClient;
 type Client = UndiciClient;
@@ -44,6 +46,11 @@ export interface EndpointPoolOptions {
    * with `connectTimeoutMs`. The TLS pool passes one that dials and verifies TLS (tls-endpoint-pool.ts).
    */
   readonly connector?: (options: unknown, callback: ConnectCallback<Socket>) => void;
+  /**
+   * The HTTP/1.1 client (`--upstream-client`): undici's Client, or the llhttp one (h1-upstream/, plain
+   * TCP only: a `connector` means undici; so does a Node without the llhttp binding). Default undici.
+   */
+  readonly client?: 'llhttp' | 'undici';
 }
 
 /** How often a non-empty queue is swept for requests whose time ran out, ms. */
@@ -58,7 +65,7 @@ type Handler = Dispatcher.DispatchHandler;
  * promoted, a few hundred bytes of old-generation garbage per request.
  */
 interface Connection {
-  readonly client: Client;
+  readonly client: Client | H1Connection;
   busy: boolean;
 }
 
@@ -135,6 +142,14 @@ export class EndpointPool {
   }
 
   #open(): Connection {
+    // Without the llhttp binding (a Node that dropped _http_common's HTTPParser) undici serves instead.
+    if (this.#options.client === 'llhttp' && this.#options.connector === undefined && responseParserAvailable) {
+      const client = new H1Connection(this.#origin, { connectTimeoutMs: this.#options.connectTimeoutMs, keepAliveTimeoutMs: this.#options.keepAliveTimeoutMs });
+      const connection: Connection = { client, busy: false };
+      client.on('drain', () => this.#onDrain(connection));
+      this.#connections.push(connection);
+      return connection;
+    }
     const client = new Client(this.#origin, {
       pipelining: 1,
       // undici's connector type asks for its own socket type; any net.Socket (a TLSSocket too) is one.

@@ -10,8 +10,9 @@
 import { ErrorCode, SwyError } from '../errors.ts';
 
 /** Callback slots of a parser, by the indexes the binding exports. */
-interface ParserBinding {
+export interface ParserBinding {
   readonly REQUEST: number;
+  readonly RESPONSE: number;
   readonly kOnMessageBegin: number;
   readonly kOnHeaders: number;
   readonly kOnHeadersComplete: number;
@@ -20,7 +21,7 @@ interface ParserBinding {
   new (): NativeParser;
 }
 
-interface NativeParser {
+export interface NativeParser {
   initialize(type: number, resource: object, maxHeaderSize: number, lenientFlags: number): void;
   /** Bytes parsed, or the parse error (code `HPE_*`). */
   execute(data: Buffer): number | ParseError;
@@ -52,6 +53,9 @@ const found = findBinding();
  * node:http instead (node-http-server.ts, `--http1-server node`): loading this module never fails.
  */
 export const llhttpAvailable = found !== undefined;
+
+/** The binding itself, for the upstream response parser (h1-upstream/response-parser.ts); undefined when missing. */
+export const parserBinding: ParserBinding | undefined = found?.parser;
 
 // Placeholders when the binding is missing: RequestParser refuses to be built then, so none is read.
 const Parser = found?.parser;

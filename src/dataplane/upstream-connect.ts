@@ -10,7 +10,7 @@
  * names the Service (or nothing useful at all), so a name check would fail every correctly configured
  * backend; the CA is what pins the identity, as with ingress-nginx's `proxy-ssl-verify` without a name.
  */
-import { connect as netConnect, type Socket } from 'node:net';
+import { connect as netConnect, type OnReadOpts, type Socket } from 'node:net';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { ErrorCode, SwyError } from '../errors.ts';
 
@@ -45,9 +45,12 @@ export function codedError(code: string, message: string, cause?: unknown): Erro
   return Object.assign(new Error(message, cause === undefined ? undefined : { cause }), { code });
 }
 
-/** A TCP connection; `callback` is called once. */
-export function connectTcp(target: ConnectTarget, callback: ConnectCallback<Socket>): void {
-  const socket = netConnect({ host: target.host, port: target.port, noDelay: true });
+/**
+ * A TCP connection; `callback` is called once. `onread` (net's option): reads go to that buffer and
+ * callback instead of 'data' events (the llhttp upstream client, h1-upstream/connection.ts).
+ */
+export function connectTcp(target: ConnectTarget, callback: ConnectCallback<Socket>, onread?: OnReadOpts): void {
+  const socket = netConnect(onread === undefined ? { host: target.host, port: target.port, noDelay: true } : { host: target.host, port: target.port, noDelay: true, onread });
   const timer = armConnectTimeout(socket, target, callback);
   socket.once('error', (err) => {
     clearTimeout(timer);

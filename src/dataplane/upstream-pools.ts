@@ -42,6 +42,8 @@ export interface PoolOptions {
   readonly maxQueued: number;
   /** How long an idle keep-alive connection is kept, ms. */
   readonly keepAliveTimeoutMs: number;
+  /** The client for plaintext HTTP/1.1 endpoints (`--upstream-client`); default undici. */
+  readonly upstreamClient?: 'llhttp' | 'undici';
   /** Called whenever the set of draining endpoints changes (for reporting across processes). */
   readonly onDrainingChange?: (draining: ReadonlyMap<string, number>) => void;
 }
@@ -87,6 +89,7 @@ export class UpstreamPools {
         maxQueued: this.#options.maxQueued,
         connectTimeoutMs: timeout,
         keepAliveTimeoutMs: this.#options.keepAliveTimeoutMs,
+        client: this.#options.upstreamClient,
       });
       this.#pools.set(key, pool);
     }

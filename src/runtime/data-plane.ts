@@ -89,6 +89,7 @@ export function createDataPlane(options: DataPlaneOptions): DataPlane {
     maxConnections: config.upstreamMaxConnections,
     maxQueued: config.upstreamMaxQueue,
     keepAliveTimeoutMs: config.upstreamKeepAliveTimeoutMs,
+    upstreamClient: config.upstreamClient,
     ...(options.onDrainingChange ? { onDrainingChange: options.onDrainingChange } : {}),
   });
   const balancer = new RoundRobin(options.cursors);
@@ -210,12 +211,12 @@ export function createDataPlane(options: DataPlaneOptions): DataPlane {
       }
       return addresses;
     },
-    inFlight: () => listeners.reduce((n, l) => n + l.listener.inFlight(), 0),
     bound() {
       const bound: Record<string, HostPort> = {};
       for (const { role, at, listener } of listeners) bound[role] = { host: at.host, port: (listener.server.address() as AddressInfo).port };
       return bound;
     },
+    inFlight: () => listeners.reduce((n, l) => n + l.listener.inFlight(), 0),
     async drain(timeoutMs) {
       // The listeners' sockets include the tunnels' client sides: a listener is closed only once the
       // tunnels are, which the registry bounds by the same timeout.

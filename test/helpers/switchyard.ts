@@ -127,6 +127,23 @@ function spawnCli(args: readonly string[], nodeFlags: readonly string[] = [], no
   return { child, logs, accessLines, stdoutText: () => stdout, stderrText: () => stderr, exited, onLine };
 }
 
+/** Flags added to every startSwitchyard of this test file, before its own (see useSwitchyardArgs). */
+let fileArgs: readonly string[] = [];
+
+/**
+ * Adds `args` to every Switchyard this test file starts (its own flags come after, so they win): how a
+ * suite runs again under another setting, e.g. test/integration/upstream-llhttp.test.ts re-runs the
+ * upstream suites with `--upstream-client llhttp`. Module state is per test file (one worker each).
+ */
+export function useSwitchyardArgs(args: readonly string[]): void {
+  fileArgs = args;
+}
+
+/** The flags useSwitchyardArgs set for this file (for the other start helpers, e.g. reliability/helpers). */
+export function switchyardFileArgs(): readonly string[] {
+  return fileArgs;
+}
+
 /**
  * Starts switchyard on 127.0.0.1 port 0 (ingress and admin) and resolves once both listening lines
  * were logged. Rejects (with stderr) if the process exits or the deadline passes first.
@@ -135,7 +152,7 @@ export async function startSwitchyard(options: StartOptions): Promise<RunningSwi
   // No shutdown delay unless a test asks for one (a later flag wins): most tests stop the proxy and want it gone at once.
   // One process unless a test asks for workers: these tests assert the exact pick sequences of one balancer;
   // test/integration/workers.test.ts covers the multi-process data plane.
-  const args = [...manifestArgs(options.manifests), '--listen', '127.0.0.1:0', '--admin', '127.0.0.1:0', '--shutdown-delay', '0s', '--workers', '1', ...(options.args ?? [])];
+  const args = [...manifestArgs(options.manifests), '--listen', '127.0.0.1:0', '--admin', '127.0.0.1:0', '--shutdown-delay', '0s', '--workers', '1', ...fileArgs, ...(options.args ?? [])];
   const { child, logs, accessLines, stderrText, exited, onLine } = spawnCli(args, options.nodeFlags, options.nofile);
 
   const waitForLog = (pred: (line: LogLine) => boolean, timeoutMs = 5000): Promise<LogLine> => {

@@ -6,8 +6,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import { createRequire } from 'node:module';
 import { Client, type Dispatcher } from 'undici';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { EndpointPool } from '../../src/dataplane/endpoint-pool.ts';
+import { H1Connection } from '../../src/dataplane/h1-upstream/connection.ts';
 import { parserFixApplied } from '../../src/dataplane/undici-parser-fix.ts';
 
 interface Answer {
@@ -75,8 +76,12 @@ function release(): void {
   for (const res of held.splice(0)) res.end('released');
 }
 
+/** Every case runs on both HTTP/1.1 clients (--upstream-client); newPool uses the one of the running describe. */
+const CLIENTS = ['undici', 'llhttp'] as const;
+let poolClient: (typeof CLIENTS)[number] = 'undici';
+
 function newPool(origin: string, maxConnections: number, maxQueued = 1024): EndpointPool {
-  const pool = new EndpointPool(origin, { maxConnections, maxQueued, connectTimeoutMs: 2000, keepAliveTimeoutMs: 10_000 });
+  const pool = new EndpointPool(origin, { maxConnections, maxQueued, connectTimeoutMs: 2000, keepAliveTimeoutMs: 10_000, client: poolClient });
   pools.push(pool);
   return pool;
 }
@@ -97,8 +102,12 @@ afterEach(async () => {
   held = [];
 });
 
-describe('EndpointPool', () => {
-  it("builds on undici's public Client class (the module it loads directly is the one the package exports)", () => {
+describe.each(CLIENTS)('EndpointPool, %s client', (client) => {
+  beforeEach(() => {
+    poolClient = client;
+  });
+
+  it.skipIf(client !== 'undici')("builds on undici's public Client class (the module it loads directly is the one the package exports)", () => {
     expect(createRequire(import.meta.url)('undici/lib/dispatcher/client.js')).toBe(Client);
   });
 
@@ -171,7 +180,7 @@ describe('EndpointPool', () => {
     expect(pool.connections).toBe(1);
   });
 
-  it("gives undici's response parser a fresh header list per response (so header Buffers die young)", async () => {
+  it.skipIf(client !== 'undici')("gives undici's response parser a fresh header list per response (so header Buffers die young)", async () => {
     const origin = await startServer();
     const pool = newPool(origin, 1);
     expect(await request(pool, '/first')).toEqual({ status: 200, body: 'ok /first' });
@@ -196,7 +205,11 @@ describe('EndpointPool', () => {
 /** A failed request's error, never rejecting (so a refusal that comes at once is never unhandled). */
 const failure = (answer: Promise<Answer>): Promise<{ code?: string; message: string } | Answer> => answer.catch((err: { code?: string; message: string }) => err);
 
-describe('EndpointPool: bounded waits and requests undici refuses (issue #14)', () => {
+describe.each(CLIENTS)('EndpointPool: bounded waits and requests undici refuses (issue #14), %s client', (client) => {
+  beforeEach(() => {
+    poolClient = client;
+  });
+
   it('a full queue fails the next request at once with SWY_ERR_UPSTREAM_BUSY; the queued ones are served', async () => {
     const pool = newPool(await startServer(), 1, 2);
     const busy = request(pool, '/hold');
@@ -238,7 +251,8 @@ describe('EndpointPool: bounded waits and requests undici refuses (issue #14)', 
     const busy = request(pool, '/hold');
     await until(() => held.length === 1);
     // The Client the pool loads is undici's public one (first test): its dispatch shows what is sent.
-    const dispatched = vi.spyOn(Client.prototype, 'dispatch');
+    // The llhttp client's dispatch takes the same options.
+    const dispatched = vi.spyOn((client === 'undici' ? Client : H1Connection).prototype as Pick<Client, 'dispatch'>, 'dispatch');
     try {
       const start = performance.now();
       const waiting = send(pool, { method: 'GET', path: '/hold', headers: ['host', 'pool.test'], headersTimeout: 1000 });

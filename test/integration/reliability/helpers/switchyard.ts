@@ -7,6 +7,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { track } from './processes.ts';
 import { request } from './http.ts';
+import { switchyardFileArgs } from '../../../helpers/switchyard.ts';
 
 /** The worktree root: four levels above this file (test/integration/reliability/helpers). */
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
@@ -33,7 +34,7 @@ export function startSwitchyard(manifestDir: string, extraArgs: readonly string[
   const args = ['bin/switchyard.js', '--manifests', manifestDir, '--listen', '127.0.0.1:0', '--admin', '127.0.0.1:0', '--workers', '1'];
   if (!extraArgs.includes('--shutdown-delay')) args.push('--shutdown-delay', '0s');
   if (!extraArgs.includes('--drain-timeout')) args.push('--drain-timeout', '3s');
-  args.push(...extraArgs);
+  args.push(...switchyardFileArgs(), ...extraArgs);
   const proc = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   track(proc);
   const logs: Record<string, unknown>[] = [];
