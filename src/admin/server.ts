@@ -34,6 +34,8 @@ export interface AdminOptions extends Omit<GroupMetricsOptions, 'traffic' | 'wor
   readonly explain?: ExplainFn;
   /** `GET /api/v1/l4`: the layer-4 service proxy's view; default: the proxy is off. */
   readonly l4?: () => unknown;
+  /** The service proxy's errors for /api/v1/config (nftables: sync state; userspace: failed node ports); default: it is off. */
+  readonly serviceProxy?: (() => unknown) | undefined;
   /** `GET /api/v1/nftables`: the nftables service proxy's ruleset and sync state; default: 404 (not in that mode). */
   readonly nftables?: () => unknown;
 }
@@ -103,6 +105,7 @@ export function createAdminServer(options: AdminOptions): FastifyInstance {
       snapshot: { version: snapshot.version, hash: snapshot.hash, createdAt: snapshot.createdAt, storeVersion: snapshot.storeVersion },
       sources: options.sources(),
       diagnostics: snapshot.diagnostics,
+      serviceProxy: options.serviceProxy?.() ?? { mode: 'off' },
     };
   });
 

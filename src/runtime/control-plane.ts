@@ -152,6 +152,12 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
     dnsQueries: () => dns?.queries(),
     dataPlane: l4 === undefined ? options.dataPlaneMetrics : async () => [...(await options.dataPlaneMetrics()), l4.metricFamilies()],
     l4: l4 === undefined ? undefined : () => l4.view(),
+    // /api/v1/config's summary: the kernel mode's sync state (its last error with nft's failing line), or
+    // the node ports the userspace mode could not bind.
+    serviceProxy:
+      l4 === undefined
+        ? undefined
+        : () => (l4 instanceof NftProxier ? { mode: 'nftables', ...l4.state() } : { mode: 'userspace', failedListeners: l4.view().listeners.filter((l) => l.state === 'failed') }),
     nftables: l4 instanceof NftProxier ? () => l4.rulesetView() : undefined,
     startedAt,
     explain: createLiveExplainer({ holder, health, config, balancer: options.balancer ?? (() => undefined) }),

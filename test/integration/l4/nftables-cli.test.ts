@@ -105,6 +105,8 @@ describe.skipIf(skip !== undefined)('switchyard --proxy-mode nftables (the CLI i
     expect(view.lastError).toBeUndefined();
     expect(view.ruleset).toContain(`${CLUSTER_IP} . tcp . 80 : goto service-`);
     expect(view.ruleset).toMatch(/chain service-[0-9A-F]{8}-shop\/web\/tcp\/80 \{/);
+    const [configBody] = await topo.runClient<[string]>([{ kind: 'http', url: 'http://127.0.0.1:9901/api/v1/config' }], topo.node);
+    expect((JSON.parse(configBody) as { serviceProxy: unknown }).serviceProxy).toMatchObject({ mode: 'nftables', generation: view.generation });
 
     await writeManifestAtomic(dir, 'web.yaml', manifests([PODS[1]]));
     await waitFor(async () => (await tcp(CLUSTER_IP, 80, 10)).every((l) => l.startsWith('pod-2 ')), { timeoutMs: 3000, what: 'pod-1 gone from the rules' });

@@ -64,6 +64,10 @@ describe('userspace service proxy: bad input and faults', () => {
     expect(await greeter(nodePort)).toBe('a');
     const view = await adminJson<{ listeners: { port: number; state: string; error: { code: string } | null }[] }>(sy.admin, '/api/v1/l4');
     expect(view.listeners.find((l) => l.port === takenPort)).toMatchObject({ state: 'failed', error: { code: 'EADDRINUSE' } });
+    // /api/v1/config says it too, beside the diagnostics.
+    const config = await adminJson<{ serviceProxy: { mode: string; failedListeners: { port: number; state: string }[] } }>(sy.admin, '/api/v1/config');
+    expect(config.serviceProxy.mode).toBe('userspace');
+    expect(config.serviceProxy.failedListeners.map((l) => l.port)).toContain(takenPort);
     expect(sy.child.exitCode).toBeNull();
   });
 
