@@ -126,10 +126,10 @@ describe('start-up', () => {
   });
 
   it('fails with SWY_ERR_LISTEN_FAILED, and frees its TCP port, when only UDP is taken', async () => {
-    const taken = createSocket('udp4');
-    await new Promise<void>((resolve) => taken.bind(0, '127.0.0.1', resolve));
+    // A port below Linux's ephemeral range (32768+): one that port 0 or an outgoing connection of another
+    // test could take between here and the TCP probe below would fail this test for nothing.
+    const { socket: taken, port } = await udpBelowEphemeralRange();
     closers.push(() => new Promise<void>((resolve) => taken.close(() => resolve())));
-    const port = taken.address().port;
     const holder = new SnapshotHolder(snapshotFromYaml(CLUSTER_YAML));
     await expect(startDnsServer({ holder, host: '127.0.0.1', port })).rejects.toMatchObject({ code: 'SWY_ERR_LISTEN_FAILED' });
     const probe: Server = createServer();
@@ -156,3 +156,25 @@ describe('start-up', () => {
     expect(typeof pino.debug).toBe('function');
   });
 });
+
+/** A UDP socket bound on 127.0.0.1 to a random port in 20000–32767 whose TCP twin is free too. */
+async function udpBelowEphemeralRange(): Promise<{ socket: ReturnType<typeof createSocket>; port: number }> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_768);
+    const tcpFree = await new Promise<boolean>((resolve) => {
+      const probe = createServer();
+      probe.once('error', () => resolve(false));
+      probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
+    });
+    if (!tcpFree) continue;
+    const socket = createSocket('udp4');
+    const bound = await new Promise<boolean>((resolve) => {
+      socket.once('error', () => resolve(false));
+      socket.bind(port, '127.0.0.1', () => resolve(true));
+    });
+    if (bound) return { socket, port };
+    socket.close();
+  }
+  throw new Error('no port below the ephemeral range was free on both TCP and UDP in 50 tries');
+}
+
