@@ -7,6 +7,12 @@
  * shared offset) takes each write whole; a pipe only up to PIPE_BUF bytes, so for a pipe, a terminal
  * or a socket the batch is cut at line ends into writes of at most PIPE_BUF (a single longer line goes
  * alone and may then interleave).
+ *
+ * Why bytes at once, not strings: a line waits up to the flush interval, long enough to survive two of
+ * V8's young-generation collections at proxy rates, so every line string queued for a batch was promoted
+ * to the old generation and died there: with the log on stdout, one process's peak RSS under 8 s of load
+ * was 215–224 MB against 112–113 MB with `--access-log off` (2026-12-05). Each line is encoded at once
+ * into a reusable slab of bytes and its string dies young.
  */
 import { close as closeFd, open as openFd, write as writeFd } from 'node:fs';
 
@@ -36,6 +42,9 @@ export interface BatchWriterOptions {
   readonly onReopened?: () => void;
 }
 
+/** Slabs kept for reuse once their batch is written (64 KiB each by default). */
+const MAX_SPARE_SLABS = 4;
+
 /** How long a write waits after EAGAIN (a non-blocking pipe that is full) before trying again. */
 const EAGAIN_RETRY_MS = 10;
 
@@ -47,8 +56,16 @@ export class BatchWriter {
   #fd: number;
   /** A descriptor reopen() got, taken at the next write. */
   #nextFd: number | undefined;
-  /** Lines waiting, as one string (appends are cheap ropes); its length counts chars, close enough to bytes for the cap. */
-  #pending = '';
+  /** The slab lines are encoded into now, and how much of it they fill. */
+  #slab: Buffer | undefined;
+  #used = 0;
+  /** Filled slabs waiting for the next batch (each holds whole lines). */
+  #full: Buffer[] = [];
+  /** Bytes waiting: the filled slabs and the current one. */
+  #queued = 0;
+  /** Slabs of the batch being written, given back to #spare once it is out. */
+  #inFlight: Buffer[] = [];
+  #spare: Buffer[] = [];
   /** The batch being written, cut into chunks; [0] is in flight. */
   #chunks: Buffer[] = [];
   #writing = false;
@@ -72,14 +89,37 @@ export class BatchWriter {
   /** Queues one line (ending in '\n'). */
   push(line: string): void {
     if (this.#closed) return;
-    if (this.#pending.length + line.length > this.#maxBufferBytes) {
+    if (this.#queued + line.length > this.#maxBufferBytes) {
       this.#drop(1);
       return;
     }
-    this.#pending += line;
+    // UTF-8 takes at most 3 bytes per UTF-16 unit: a line that may not fit starts a slab of its own.
+    const room = line.length * 3;
+    if (this.#slab === undefined || this.#slab.length - this.#used < room) {
+      this.#seal();
+      this.#slab = this.#takeSlab(room);
+    }
+    const bytes = this.#slab.write(line, this.#used, 'utf8');
+    this.#used += bytes;
+    this.#queued += bytes;
     if (this.#writing) return;
-    if (this.#pending.length >= this.#batchBytes) this.#flush();
+    if (this.#queued >= this.#batchBytes) this.#flush();
     else this.#timer ??= setTimeout(this.#onTimer, this.#flushIntervalMs).unref();
+  }
+
+  /** Moves the current slab's lines to the filled ones. */
+  #seal(): void {
+    if (this.#slab !== undefined && this.#used > 0) this.#full.push(this.#slab.subarray(0, this.#used));
+    else if (this.#slab !== undefined) this.#spare.push(this.#slab);
+    this.#slab = undefined;
+    this.#used = 0;
+  }
+
+  /** A slab of at least `bytes`: a spare one when it is large enough, else a new one (outside Buffer's pool: it lives long). */
+  #takeSlab(bytes: number): Buffer {
+    const spare = this.#spare.pop();
+    if (spare !== undefined && spare.length >= bytes) return spare;
+    return Buffer.allocUnsafeSlow(Math.max(this.#batchBytes, bytes));
   }
 
   /** Opens the path again (after logrotate moved the file); lines from the next write on go to the new file. */
@@ -133,10 +173,12 @@ export class BatchWriter {
       clearTimeout(this.#timer);
       this.#timer = undefined;
     }
-    if (this.#writing || this.#reopening !== undefined || this.#pending === '') return;
-    const batch = Buffer.from(this.#pending, 'utf8');
-    this.#pending = '';
-    this.#chunks = cutAtLines(batch, this.#o.atomicBytes);
+    if (this.#writing || this.#reopening !== undefined || this.#queued === 0) return;
+    this.#seal();
+    this.#inFlight = this.#full;
+    this.#full = [];
+    this.#queued = 0;
+    this.#chunks = this.#inFlight.flatMap((filled) => cutAtLines(filled, this.#o.atomicBytes));
     this.#writing = true;
     this.#takeNextFd();
     this.#writeChunk();
@@ -160,10 +202,13 @@ export class BatchWriter {
       }
       if (this.#chunks.length > 0) return this.#writeChunk();
       this.#writing = false;
+      // The batch is out: its slabs take lines again (a few kept; a burst's extra ones go to the GC).
+      for (const filled of this.#inFlight) if (this.#spare.length < MAX_SPARE_SLABS) this.#spare.push(Buffer.from(filled.buffer, filled.byteOffset, filled.buffer.byteLength - filled.byteOffset));
+      this.#inFlight = [];
       // What arrived during the write waits for a full batch or the interval, like any line: a fast
       // destination must not turn a busy proxy into one write per event-loop turn.
-      if (this.#pending !== '') {
-        if (this.#closed || this.#pending.length >= this.#batchBytes) return this.#flush();
+      if (this.#queued > 0) {
+        if (this.#closed || this.#queued >= this.#batchBytes) return this.#flush();
         this.#timer ??= setTimeout(this.#onTimer, this.#flushIntervalMs).unref();
       }
       this.#takeNextFd();

@@ -84,6 +84,21 @@ describe('BatchWriter', () => {
     return w.close();
   });
 
+  it('lines are bytes at once: non-ASCII lines, lines longer than a slab, and slabs reused across batches arrive intact and in order', async () => {
+    const path = join(dir, 'a.log');
+    // 100-byte slabs: most lines start a slab, and every batch's slabs are reused by the next ones.
+    const { w } = writer(path, { flushIntervalMs: 5, batchBytes: 100 });
+    const sent: string[] = [];
+    for (let i = 0; i < 3000; i++) {
+      const line = i % 97 === 0 ? `long ${i} ${'x€'.repeat(200)}` : `{"n":${i},"ua":"café ☕ ${'é'.repeat(i % 13)}"}`;
+      sent.push(line);
+      w.push(`${line}\n`);
+      if (i % 500 === 0) await sleep(10); // let batches go out while others are queued
+    }
+    await w.close();
+    expect(readFileSync(path, 'utf8')).toBe(sent.map((l) => `${l}\n`).join(''));
+  });
+
   it('close writes everything queued, including what arrived during a write, then ignores later lines', async () => {
     const path = join(dir, 'a.log');
     const { w } = writer(path, { flushIntervalMs: 60_000, batchBytes: 1000 });
