@@ -3,7 +3,7 @@
  * Pure (no I/O, no clock: the time comes in `now`), never throws: a Secret that cannot be used is an
  * error diagnostic and the hosts it was meant for get the default certificate.
  *
- * - Served Ingresses only, oldest first (compareIngressAge): the first `tls:` entry to name a host wins it;
+ * - Served Ingresses only, oldest first (compareByAge): the first `tls:` entry to name a host wins it;
  *   a later entry giving the same host another Secret is ignored with a warning (TLS_HOST_CONFLICT).
  * - A `tls:` entry without `hosts` covers the hosts of its own Ingress's rules (the API says "defaults to
  *   the wildcard host setting of the controller"; these are the hosts the Ingress routes). Without

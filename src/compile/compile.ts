@@ -9,7 +9,7 @@ import { compileGatewayRoutes } from './gateway-routes.ts';
 import { compileL4 } from './l4-services.ts';
 import { mergeRoutes } from './route-merge.ts';
 import { compileRegistry } from './registry.ts';
-import { compareIngressAge, compileRoutes } from './routes.ts';
+import { compareByAge, compileRoutes } from './routes.ts';
 
 export interface CompileOptions {
   /** DNS suffix of Service names; default `cluster.local`. */
@@ -43,7 +43,7 @@ export function compile(view: StoreView, options: CompileOptions): CompiledState
   const registry = compileRegistry(services);
   const l4 = compileL4(view.services.values());
   const classes = ingressClassIndex(view.ingressClasses.values(), options);
-  const served = [...view.ingresses.values()].filter((ing) => isServedIngress(ing, classes)).sort(compareIngressAge);
+  const served = [...view.ingresses.values()].filter((ing) => isServedIngress(ing, classes)).sort(compareByAge);
   const certs = compileCertificates(served, view.secrets, {
     defaultCertificate: options.defaultCertificate,
     generatedCertificate: options.generatedCertificate,

@@ -18,6 +18,7 @@ import { diag } from './diagnostics.ts';
 import { attachRoutes } from './gateway-attach.ts';
 import { ruleTarget } from './gateway-backends.ts';
 import { compileFilters } from './gateway-filters.ts';
+import { compareByAge } from './routes.ts';
 
 /** A route with what orders it against routes of the same host and path. */
 export interface RankedRoute {
@@ -41,7 +42,7 @@ const NO_BACKEND = { backend: undefined, problem: undefined, describe: '(redirec
 
 export function compileGatewayRoutes(view: StoreView, services: ReadonlyMap<string, ServiceView>, options: GatewayRouteOptions): CompiledGatewayRoutes {
   const diagnostics: Diagnostic[] = [];
-  const attachments = attachRoutes(view, options.controllerName, diagnostics).sort((a, b) => compareAge(a.route, b.route));
+  const attachments = attachRoutes(view, options.controllerName, diagnostics).sort((a, b) => compareByAge(a.route, b.route));
   const grants = [...(view.referenceGrants?.values() ?? [])];
   const ranked: { r: RankedRoute; order: number }[] = [];
   let order = 0;
@@ -118,17 +119,3 @@ function matchProblem(m: HttpRouteMatchRec): string | undefined {
   return undefined;
 }
 
-/** Oldest first; an object without a timestamp after every dated one; ties by namespace/name. */
-function compareAge(a: HttpRouteRec, b: HttpRouteRec): number {
-  const ta = timestampOf(a);
-  const tb = timestampOf(b);
-  if (ta !== tb) return ta < tb ? -1 : 1;
-  const ka = serviceKey(a.meta.namespace, a.meta.name);
-  const kb = serviceKey(b.meta.namespace, b.meta.name);
-  return ka < kb ? -1 : ka > kb ? 1 : 0;
-}
-
-function timestampOf(r: HttpRouteRec): number {
-  const t = r.meta.creationTimestamp === undefined ? NaN : Date.parse(r.meta.creationTimestamp);
-  return Number.isNaN(t) ? Number.POSITIVE_INFINITY : t;
-}

@@ -13,7 +13,7 @@
  */
 import { ingressClassProblem, type IngressClassIndex } from '../model/ingress-class.ts';
 import { serviceKey } from '../model/keys.ts';
-import type { IngressBackendRec, IngressRec, PathType } from '../model/records.ts';
+import type { IngressBackendRec, IngressRec, Meta, PathType } from '../model/records.ts';
 import type { Diagnostic, HostRoutes, Route, RouteTable, RouteTarget, ServiceView } from '../snapshot/types.ts';
 import { BackendProblems, describePorts, type BackendUse } from './backend-problems.ts';
 import { coveredByTls, type TlsHosts } from './certificates.ts';
@@ -51,8 +51,11 @@ export function prefixKey(path: string): string {
   return path.slice(0, end);
 }
 
-/** Oldest first; an object without a timestamp sorts after every dated one; ties by namespace/name. */
-export function compareIngressAge(a: IngressRec, b: IngressRec): number {
+/**
+ * Oldest first; an object without a timestamp sorts after every dated one; ties by namespace/name. The
+ * order both Ingress rules and HTTPRoute rules are ranked by (Gateway API: creation time, then name).
+ */
+export function compareByAge(a: { readonly meta: Meta }, b: { readonly meta: Meta }): number {
   const ta = timestampOf(a);
   const tb = timestampOf(b);
   if (ta !== tb) return ta < tb ? -1 : 1;
@@ -62,8 +65,8 @@ export function compareIngressAge(a: IngressRec, b: IngressRec): number {
 }
 
 /** An unparseable timestamp counts as none, so the order stays total and independent of input order. */
-function timestampOf(ing: IngressRec): number {
-  const t = ing.meta.creationTimestamp === undefined ? NaN : Date.parse(ing.meta.creationTimestamp);
+function timestampOf(object: { readonly meta: Meta }): number {
+  const t = object.meta.creationTimestamp === undefined ? NaN : Date.parse(object.meta.creationTimestamp);
   return Number.isNaN(t) ? Number.POSITIVE_INFINITY : t;
 }
 
@@ -98,7 +101,7 @@ export function compileRoutes(
     diagnostics.push(diag('info', 'INGRESS_CLASS_IGNORED', ing, `not served: ${problem}`));
     return false;
   });
-  served.sort(compareIngressAge);
+  served.sort(compareByAge);
 
   const tlsHosts = options.tlsHosts ?? NO_TLS_HOSTS;
   const problems = new BackendProblems(diagnostics);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { compile } from '../../../src/compile/compile.ts';
-import { compareIngressAge, prefixKey } from '../../../src/compile/routes.ts';
+import { compareByAge, prefixKey } from '../../../src/compile/routes.ts';
 import { matchRoute } from '../../../src/dataplane/match.ts';
 import type { IngressRec } from '../../../src/model/records.ts';
 import type { Diagnostic, Route } from '../../../src/snapshot/types.ts';
@@ -29,7 +29,7 @@ describe('prefixKey', () => {
   ])('%j → %j', (path, key) => expect(prefixKey(path)).toBe(key));
 });
 
-describe('compareIngressAge', () => {
+describe('compareByAge', () => {
   const rec = (namespace: string, name: string, creationTimestamp?: string) => {
     const [r] = records([ingress(name, {}, { namespace, ...(creationTimestamp ? { creationTimestamp } : {}) })]);
     return r as IngressRec;
@@ -44,7 +44,7 @@ describe('compareIngressAge', () => {
     ['both undated: namespace/name', rec('a', 'a'), rec('a', 'b'), -1],
     ['itself', rec('a', 'a', '2024-01-01T00:00:00Z'), rec('a', 'a', '2024-01-01T00:00:00Z'), 0],
   ])('%s', (_name, a, b, sign) => {
-    expect(Math.sign(compareIngressAge(a, b))).toBe(sign);
+    expect(Math.sign(compareByAge(a, b))).toBe(sign);
   });
 });
 
