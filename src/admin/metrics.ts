@@ -39,6 +39,14 @@ export const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', im
 
 type Labels = Record<string, string>;
 
+/** prom-client's `collect` hook for a metric filled at scrape time: reset, then `write` every value `collect` gives. */
+function fillFrom<M extends { reset(): void }>(collect: (write: (labels: Labels, value: number) => void) => void, write: (metric: M, labels: Labels, value: number) => void): (this: M) => void {
+  return function (this: M): void {
+    this.reset();
+    collect((labels, value) => write(this, labels, value));
+  };
+}
+
 export class GroupMetrics {
   readonly #registry = new Registry();
   readonly #options: GroupMetricsOptions;
@@ -53,29 +61,13 @@ export class GroupMetrics {
       this.#swaps++;
       this.#lastSwapAt = Date.now() / 1000;
     });
-    const gauge = (name: string, help: string, labelNames: readonly string[], collect: (set: (labels: Labels, value: number) => void) => void): void => {
-      new Gauge({
-        name,
-        help,
-        labelNames,
-        registers,
-        collect() {
-          this.reset();
-          collect((labels, value) => this.set(labels, value));
-        },
-      });
+    // A gauge and a counter filled at scrape time from current figures: both start over and take every value.
+    type Collect = (write: (labels: Labels, value: number) => void) => void;
+    const gauge = (name: string, help: string, labelNames: readonly string[], collect: Collect): void => {
+      new Gauge({ name, help, labelNames, registers, collect: fillFrom(collect, (m, labels, value) => m.set(labels, value)) });
     };
-    const counter = (name: string, help: string, labelNames: readonly string[], collect: (inc: (labels: Labels, value: number) => void) => void): void => {
-      new Counter({
-        name,
-        help,
-        labelNames,
-        registers,
-        collect() {
-          this.reset();
-          collect((labels, value) => this.inc(labels, value));
-        },
-      });
+    const counter = (name: string, help: string, labelNames: readonly string[], collect: Collect): void => {
+      new Counter({ name, help, labelNames, registers, collect: fillFrom(collect, (m, labels, value) => m.inc(labels, value)) });
     };
     gauge('switchyard_build_info', 'Switchyard version and the Node.js it runs on (always 1).', ['version', 'node_version'], (set) => set({ version: VERSION, node_version: process.version }, 1));
     gauge('switchyard_endpoints', 'Endpoints by Service and state (ready, ejected, unhealthy, draining, terminating, …).', ['namespace', 'service', 'state'], (set) => {
