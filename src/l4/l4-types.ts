@@ -1,4 +1,6 @@
 /** Shapes shared by the userspace service proxy's listeners and the module that manages them. */
+import type { EventEmitter } from 'node:events';
+import { ErrorCode } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { Backend, EndpointView, L4PortView } from '../snapshot/types.ts';
 import type { EndpointPicker } from './endpoint-picker.ts';
@@ -52,9 +54,30 @@ export interface NodePortListener {
   /** Binds; resolves either way (a failure is left in `error`). */
   listen(): Promise<void>;
   /** Why the last bind failed; undefined once listening. */
-  readonly error: { readonly code: string; readonly message: string } | undefined;
+  readonly error: BindError | undefined;
   /** Forgets what has been idle too long (UDP flows; a TCP connection ends with its sockets). */
   sweep(now: number): void;
   /** Stops accepting; open TCP connections are the manager's to close, UDP flows end here. */
   close(): Promise<void>;
 }
+
+/** Why a node port could not be bound, as a listener keeps it. */
+export type BindError = { readonly code: string; readonly message: string };
+
+/**
+ * Binds a node port's server or socket: `bind` starts the bind and calls `done` once bound. Resolves with
+ * the error when it fails (a port in use must not stop the proxy), undefined when bound; later errors of
+ * the bound port are logged.
+ */
+export function bindNodePort(target: EventEmitter, bind: (done: () => void) => void, log: Logger, port: number): Promise<BindError | undefined> {
+  return new Promise((resolve) => {
+    const onError = (err: NodeJS.ErrnoException): void => resolve({ code: err.code ?? ErrorCode.LISTEN_FAILED, message: err.message });
+    target.once('error', onError);
+    bind(() => {
+      target.off('error', onError);
+      target.on('error', (err) => log.error({ err, port }, 'node-port listener error'));
+      resolve(undefined);
+    });
+  });
+}
+

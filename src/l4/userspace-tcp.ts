@@ -7,9 +7,8 @@
  * connection is reset at once, as kube-proxy rejects traffic to a Service without endpoints.
  */
 import { connect, createServer, type Server, type Socket } from 'node:net';
-import { ErrorCode } from '../errors.ts';
 import type { EndpointView } from '../snapshot/types.ts';
-import type { L4Target, ListenerContext, NodePortListener, ProxiedFlow } from './l4-types.ts';
+import { bindNodePort, type BindError, type L4Target, type ListenerContext, type NodePortListener, type ProxiedFlow } from './l4-types.ts';
 
 function hostPort(address: string | undefined, port: number | undefined): string {
   const host = address ?? '';
@@ -21,7 +20,7 @@ export class TcpNodePortListener implements NodePortListener {
   readonly address: string;
   readonly port: number;
   target: L4Target | undefined;
-  error: { readonly code: string; readonly message: string } | undefined;
+  error: BindError | undefined;
   readonly #ctx: ListenerContext;
   readonly #server: Server;
 
@@ -33,20 +32,8 @@ export class TcpNodePortListener implements NodePortListener {
     this.#server = createServer({ allowHalfOpen: true, pauseOnConnect: true }, (client) => this.#accept(client));
   }
 
-  listen(): Promise<void> {
-    return new Promise((resolve) => {
-      const onError = (err: NodeJS.ErrnoException): void => {
-        this.error = { code: err.code ?? ErrorCode.LISTEN_FAILED, message: err.message };
-        resolve();
-      };
-      this.#server.once('error', onError);
-      this.#server.listen({ host: this.address, port: this.port, exclusive: true, ipv6Only: this.address === '::' }, () => {
-        this.#server.off('error', onError);
-        this.#server.on('error', (err) => this.#ctx.log.error({ err, port: this.port }, 'node-port listener error'));
-        this.error = undefined;
-        resolve();
-      });
-    });
+  async listen(): Promise<void> {
+    this.error = await bindNodePort(this.#server, (done) => this.#server.listen({ host: this.address, port: this.port, exclusive: true, ipv6Only: this.address === '::' }, done), this.#ctx.log, this.port);
   }
 
   sweep(): void {}

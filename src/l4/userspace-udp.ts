@@ -7,9 +7,8 @@
  * an endpoint is dropped (UDP has no refusal to send back from userspace).
  */
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
-import { ErrorCode } from '../errors.ts';
 import type { EndpointView } from '../snapshot/types.ts';
-import type { L4Target, ListenerContext, NodePortListener, ProxiedFlow } from './l4-types.ts';
+import { bindNodePort, type BindError, type L4Target, type ListenerContext, type NodePortListener, type ProxiedFlow } from './l4-types.ts';
 
 interface UdpFlow extends ProxiedFlow {
   lastActive: number;
@@ -22,7 +21,7 @@ export class UdpNodePortListener implements NodePortListener {
   readonly address: string;
   readonly port: number;
   target: L4Target | undefined;
-  error: { readonly code: string; readonly message: string } | undefined;
+  error: BindError | undefined;
   readonly #ctx: ListenerContext;
   readonly #socket: Socket;
   readonly #flows = new Map<string, UdpFlow>();
@@ -36,21 +35,9 @@ export class UdpNodePortListener implements NodePortListener {
     this.#socket.on('message', (msg, rinfo) => this.#receive(msg, rinfo));
   }
 
-  listen(): Promise<void> {
-    return new Promise((resolve) => {
-      const onError = (err: NodeJS.ErrnoException): void => {
-        this.error = { code: err.code ?? ErrorCode.LISTEN_FAILED, message: err.message };
-        resolve();
-      };
-      this.#socket.once('error', onError);
-      this.#socket.bind({ address: this.address, port: this.port, exclusive: true }, () => {
-        this.#socket.off('error', onError);
-        this.#socket.on('error', (err) => this.#ctx.log.error({ err, port: this.port }, 'node-port listener error'));
-        this.#listening = true;
-        this.error = undefined;
-        resolve();
-      });
-    });
+  async listen(): Promise<void> {
+    this.error = await bindNodePort(this.#socket, (done) => this.#socket.bind({ address: this.address, port: this.port, exclusive: true }, done), this.#ctx.log, this.port);
+    if (this.error === undefined) this.#listening = true;
   }
 
   async close(): Promise<void> {
