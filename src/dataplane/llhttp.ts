@@ -65,7 +65,6 @@ const kOnHeaders = found?.parser.kOnHeaders ?? 0;
 const kOnHeadersComplete = found?.parser.kOnHeadersComplete ?? 0;
 const kOnBody = found?.parser.kOnBody ?? 0;
 const kOnMessageComplete = found?.parser.kOnMessageComplete ?? 0;
-const REQUEST = found?.parser.REQUEST ?? 0;
 
 /** What kOnHeadersComplete may answer: go on with the message, or stop parsing (CONNECT: a tunnel would follow). */
 export const HEAD_CONTINUE = 0;
@@ -85,22 +84,55 @@ export interface RequestEvents {
   onMessageComplete(): void;
 }
 
+/**
+ * One connection's native parser, made for requests or for responses, and what its owner does with it:
+ * feed it, end it, free it. RequestParser (below) and h1-upstream's ResponseParser add their side's
+ * callbacks to `native`.
+ */
+export class LlhttpParser {
+  protected readonly native: NativeParser;
+
+  /**
+   * `maxHeaderSize`: largest head in bytes before HPE_HEADER_OVERFLOW (0: Node's default). `fallback`: the
+   * flag that does without the binding, named when it is missing (callers check llhttpAvailable first, so
+   * reaching that is a wiring bug).
+   */
+  constructor(type: 'REQUEST' | 'RESPONSE', maxHeaderSize: number, fallback: string) {
+    if (Parser === undefined) {
+      throw new SwyError(ErrorCode.RUNTIME_UNSUPPORTED, `this Node.js (${process.version}) does not expose the llhttp binding in _http_common; use ${fallback}`);
+    }
+    this.native = new Parser();
+    // No lenient flags: node:http's default strictness (undici's too: smuggling shapes are refused either way).
+    this.native.initialize(Parser[type], {}, maxHeaderSize, 0);
+  }
+
+  /** Parses `data`: the number of bytes taken, or the error that stops this connection. */
+  execute(data: Buffer): number | ParseError {
+    return this.native.execute(data);
+  }
+
+  /** The peer ended its side: an error when it did so in the middle of a message (a response read until close completes). */
+  finish(): ParseError | undefined {
+    return this.native.finish();
+  }
+
+  /** Frees the native parser; call once the connection is closed, never from inside a callback. */
+  close(): void {
+    this.native.close();
+  }
+}
+
 /** One connection's request parser. */
-export class RequestParser {
-  readonly #native: NativeParser;
+export class RequestParser extends LlhttpParser {
   /** Head parts delivered early (a head split over reads, or more than 32 fields). */
   #headers: string[] = [];
   #url = '';
 
   /** `maxHeaderSize`: largest head in bytes before HPE_HEADER_OVERFLOW (0: Node's default). */
   constructor(events: RequestEvents, maxHeaderSize: number) {
-    if (Parser === undefined) {
-      // The listener checks llhttpAvailable first (node-http-server.ts selectHttp1Server); reaching this is a wiring bug.
-      throw new SwyError(ErrorCode.RUNTIME_UNSUPPORTED, `this Node.js (${process.version}) does not expose the llhttp binding in _http_common; use --http1-server node`);
-    }
-    const native = new Parser();
-    // No lenient flags: node:http's default strictness.
-    native.initialize(REQUEST, {}, maxHeaderSize, 0);
+    // The listener checks llhttpAvailable first (node-http-server.ts selectHttp1Server).
+    super('REQUEST', maxHeaderSize, '--http1-server node');
+    const native = this.native;
     native[kOnMessageBegin] = events.onMessageBegin;
     native[kOnHeaders] = (headers: string[], url: string): void => {
       for (const h of headers) this.#headers.push(h);
@@ -134,21 +166,5 @@ export class RequestParser {
       this.#url = '';
       events.onMessageComplete();
     };
-    this.#native = native;
-  }
-
-  /** Parses `data`: the number of bytes taken, or the error that stops this connection. */
-  execute(data: Buffer): number | ParseError {
-    return this.#native.execute(data);
-  }
-
-  /** The client ended its side: an error when it did so in the middle of a request. */
-  finish(): ParseError | undefined {
-    return this.#native.finish();
-  }
-
-  /** Frees the native parser; call once the connection is closed, never from inside a callback. */
-  close(): void {
-    this.#native.close();
   }
 }

@@ -5,8 +5,7 @@
  * this one is native, hands header fields over as latin1 strings (what the proxy writes back out) and
  * allocates nothing per response but the header list and the body chunks.
  */
-import { ErrorCode, SwyError } from '../../errors.ts';
-import { parserBinding, type NativeParser, type ParseError } from '../llhttp.ts';
+import { LlhttpParser, parserBinding } from '../llhttp.ts';
 
 export type { ParseError } from '../llhttp.ts';
 
@@ -35,21 +34,16 @@ export const responseParserAvailable = parserBinding !== undefined;
 const NO_TRAILERS: string[] = [];
 
 /** One connection's response parser (one per socket: a new connection gets a new parser). */
-export class ResponseParser {
-  readonly #native: NativeParser;
+export class ResponseParser extends LlhttpParser {
   /** Fields delivered before the head completed (a head of more than 32 fields or split over reads), or trailers. */
   #fields: string[] | undefined;
 
   /** `maxHeaderSize`: largest head in bytes before HPE_HEADER_OVERFLOW (0: Node's default, as undici's). */
   constructor(events: ResponseEvents, maxHeaderSize: number) {
-    const binding = parserBinding;
-    if (binding === undefined) {
-      // The pool checks responseParserAvailable first (upstream-pools.ts); reaching this is a wiring bug.
-      throw new SwyError(ErrorCode.RUNTIME_UNSUPPORTED, `this Node.js (${process.version}) does not expose the llhttp binding in _http_common; use --upstream-client undici`);
-    }
-    const native = new binding();
-    // No lenient flags: the strictness undici's parser has (smuggling shapes are refused either way).
-    native.initialize(binding.RESPONSE, {}, maxHeaderSize, 0);
+    // The pool checks responseParserAvailable first (endpoint-pool.ts).
+    super('RESPONSE', maxHeaderSize, '--upstream-client undici');
+    const binding = parserBinding!;
+    const native = this.native;
     native[binding.kOnMessageBegin] = (): void => {
       this.#fields = undefined;
     };
@@ -79,21 +73,5 @@ export class ResponseParser {
       this.#fields = undefined;
       events.onComplete(trailers);
     };
-    this.#native = native;
-  }
-
-  /** Parses `data`: the number of bytes taken, or the error that ends this connection. */
-  execute(data: Buffer): number | ParseError {
-    return this.#native.execute(data);
-  }
-
-  /** The pod ended its side: completes a response read until close, or says it was cut short. */
-  finish(): ParseError | undefined {
-    return this.#native.finish();
-  }
-
-  /** Frees the native parser; call once the socket is closed, never from inside a callback. */
-  close(): void {
-    this.#native.close();
   }
 }
