@@ -7,12 +7,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { deleteTables } from '../../../src/l4/nft-apply.ts';
-import { cleanupAll, defer } from '../../helpers/cleanup.ts';
+import { defer } from '../../helpers/cleanup.ts';
 import { tempManifestDir, writeManifestAtomic, type Manifest } from '../../helpers/manifests.ts';
 import { waitFor, withTimeout } from '../../helpers/wait.ts';
-import { CLIENT_IP, NODE, NODE_IP, NODE_POD_IP, PODS, ROOT, createTopology, unavailableReason, type Topology } from './netns/topology.ts';
+import { CLIENT_IP, NODE, NODE_IP, NODE_POD_IP, PODS, ROOT, unavailableReason, useTopology, type Topology } from './netns/topology.ts';
 
 const skip = unavailableReason();
 if (skip !== undefined) console.warn(`nftables CLI namespace tests skipped: ${skip}`);
@@ -47,13 +47,7 @@ interface Cli {
 describe.skipIf(skip !== undefined)('switchyard --proxy-mode nftables (the CLI in a network namespace)', () => {
   let topo: Topology;
   let dir: string;
-  beforeAll(async () => {
-    topo = await createTopology();
-  }, 60_000);
-  afterAll(async () => {
-    await topo?.destroy();
-  });
-  afterEach(cleanupAll);
+  useTopology((t) => (topo = t));
 
   /** Starts the CLI in the node namespace; resolves once the rules are programmed. */
   async function startCli(extra: string[] = [], env: Record<string, string> = {}): Promise<Cli> {

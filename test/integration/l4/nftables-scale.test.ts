@@ -3,14 +3,14 @@
  * ruleset applies, and a one-endpoint change after that is a transaction of a few lines (not a rewrite)
  * that the kernel applies and traffic follows. Durations are logged, never asserted.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { deleteTables } from '../../../src/l4/nft-apply.ts';
 import { NftProxier } from '../../../src/l4/nft-proxier.ts';
 import { createRootLogger } from '../../../src/log.ts';
 import { SnapshotHolder } from '../../../src/snapshot/holder.ts';
-import { cleanupAll, defer } from '../../helpers/cleanup.ts';
+import { defer } from '../../helpers/cleanup.ts';
 import { endpoint, manyServices, snapshotOf } from '../../unit/l4/nft-fixtures.ts';
-import { CLIENT_IP, NODE_NAME, PODS, createTopology, unavailableReason, type Topology } from './netns/topology.ts';
+import { CLIENT_IP, NODE_NAME, PODS, unavailableReason, useTopology, type Topology } from './netns/topology.ts';
 
 const skip = unavailableReason();
 if (skip !== undefined) console.warn(`nftables scale namespace test skipped: ${skip}`);
@@ -19,13 +19,7 @@ const SERVICES = 10_000;
 
 describe.skipIf(skip !== undefined)('--proxy-mode nftables with 10,000 Services', () => {
   let topo: Topology;
-  beforeAll(async () => {
-    topo = await createTopology();
-  }, 60_000);
-  afterAll(async () => {
-    await topo?.destroy();
-  });
-  afterEach(cleanupAll);
+  useTopology((t) => (topo = t));
 
   it('applies them all, then a one-endpoint change is a small transaction the traffic follows', async () => {
     const services = (podAddress: string) => manyServices(SERVICES, (i) => (i === 0 ? endpoint(podAddress, 8080) : endpoint(`192.0.2.${20 + (i % 200)}`, 10_000 + i)));

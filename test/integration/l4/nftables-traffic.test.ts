@@ -5,16 +5,16 @@
  * the namespaces; they are removed after the file, and the tables after each test, pass or fail.
  */
 import { execFileSync } from 'node:child_process';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { deleteTables } from '../../../src/l4/nft-apply.ts';
 import { NftProxier } from '../../../src/l4/nft-proxier.ts';
 import { createRootLogger } from '../../../src/log.ts';
 import { SnapshotHolder } from '../../../src/snapshot/holder.ts';
 import type { EndpointView, L4PortView } from '../../../src/snapshot/types.ts';
-import { cleanupAll, defer } from '../../helpers/cleanup.ts';
+import { defer } from '../../helpers/cleanup.ts';
 import { waitFor } from '../../helpers/wait.ts';
 import { endpoint, portView, snapshotOf, type PortWithEndpoints } from '../../unit/l4/nft-fixtures.ts';
-import { CLIENT_IP, CLIENT_IP6, NODE_IP, NODE_IP6, NODE_NAME, NODE_POD_IP, NODE_POD_IP6, POD_CIDR, PODS, createTopology, unavailableReason, type Topology } from './netns/topology.ts';
+import { CLIENT_IP, CLIENT_IP6, NODE_IP, NODE_IP6, NODE_NAME, NODE_POD_IP, NODE_POD_IP6, POD_CIDR, PODS, unavailableReason, useTopology, type Topology } from './netns/topology.ts';
 
 const skip = unavailableReason();
 if (skip !== undefined) console.warn(`nftables namespace tests skipped: ${skip}`);
@@ -50,13 +50,7 @@ function web(extra: Partial<L4PortView> = {}): L4PortView {
 
 describe.skipIf(skip !== undefined)('--proxy-mode nftables in network namespaces', () => {
   let topo: Topology;
-  beforeAll(async () => {
-    topo = await createTopology();
-  }, 60_000);
-  afterAll(async () => {
-    await topo?.destroy();
-  });
-  afterEach(cleanupAll);
+  useTopology((t) => (topo = t));
 
   /** A proxier on the node programmed with `ports`; `swap` replaces them and waits for the sync. */
   async function program(ports: PortWithEndpoints[], opts: { clusterCidrs?: string[]; health?: { available(key: string): boolean }; syncPeriodMs?: number; nodePortAddresses?: string[] } = {}) {

@@ -15,6 +15,8 @@ import { once } from 'node:events';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { afterAll, afterEach, beforeAll } from 'vitest';
+import { cleanupAll } from '../../../helpers/cleanup.ts';
 
 const run = promisify(execFile);
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -192,3 +194,20 @@ export async function createTopology(): Promise<Topology> {
   }
   return topo;
 }
+
+/**
+ * A describe block's hooks around one topology: made before its first test (handed to `use`), destroyed
+ * after its last, and everything a test deferred cleaned up after each test.
+ */
+export function useTopology(use: (topo: Topology) => void): void {
+  let topo: Topology | undefined;
+  beforeAll(async () => {
+    topo = await createTopology();
+    use(topo);
+  }, 60_000);
+  afterAll(async () => {
+    await topo?.destroy();
+  });
+  afterEach(cleanupAll);
+}
+
