@@ -82,15 +82,19 @@ export interface UpstreamSpec {
   readonly caPem: string | undefined;
 }
 
-/** One Service port and the endpoints behind it. */
-export interface Backend {
-  /** `namespace/name:port`. */
+/** Which Service port a backend or a layer-4 port view is. */
+export interface ServicePortId {
+  /** `namespace/name:port` (`/udp`, `/sctp` suffixed for those protocols): the key into Snapshot.backends. */
   readonly key: string;
   readonly namespace: string;
   readonly service: string;
   readonly port: number;
   readonly portName: string;
   readonly protocol: Protocol;
+}
+
+/** One Service port and the endpoints behind it. */
+export interface Backend extends ServicePortId {
   /** Ready endpoints, in a stable order (address, then port): the round-robin rotation. */
   readonly ready: readonly EndpointView[];
   /** Every endpoint, ready or not, same order. */
@@ -326,14 +330,7 @@ export interface TlsTable {
  * traffic arrives (frontends) and the rules for choosing an endpoint. Its endpoints are those of the
  * backend of the same key; compile/l4-plan.ts applies the per-node rules (traffic policies).
  */
-export interface L4PortView {
-  /** The backend key, `namespace/name:port` (`/udp`, `/sctp` suffixed): also the key into Snapshot.backends. */
-  readonly key: string;
-  readonly namespace: string;
-  readonly service: string;
-  readonly portName: string;
-  readonly port: number;
-  readonly protocol: Protocol;
+export interface L4PortView extends ServicePortId {
   readonly clusterIPs: readonly string[];
   readonly externalIPs: readonly string[];
   readonly loadBalancerIPs: readonly string[];
