@@ -24,6 +24,8 @@ export interface KubeConfigOptions {
   readonly labelSelector: string | undefined;
   /** Address written to the served Ingresses' status.loadBalancer; undefined: no write-back. */
   readonly ingressStatusAddress: string | undefined;
+  /** Address written to served Gateways' status.addresses, with Gateway and route conditions; undefined: no write-back. */
+  readonly gatewayStatusAddress: string | undefined;
 }
 
 export interface Config {
@@ -94,6 +96,8 @@ export interface Config {
   readonly ingressControllerName: string;
   /** GatewayClass `spec.controllerName` value that names Switchyard (Gateway API). */
   readonly gatewayControllerName: string;
+  /** Address every Gateway listener's port is opened on (Gateway API); default `0.0.0.0`. */
+  readonly gatewayAddress: string;
   /** Serve Ingresses without a class even when IngressClass objects exist and none of ours is the default. */
   readonly watchIngressWithoutClass: boolean;
   readonly healthCheckConcurrency: number;
@@ -149,6 +153,8 @@ Sources (at least one; manifests and a cluster combine):
   --watch-namespace NS          only these namespaces; repeatable              [default: all]
   --selector LABELS             label selector for Services, EndpointSlices, Ingresses
   --ingress-status-address A    write A to served Ingresses' status.loadBalancer [default: off]
+  --gateway-status-address A    write Gateway/route status, A as the Gateways'
+                                status.addresses                          [default: off]
 
 Options:
   --listen HOST:PORT            ingress (edge) listener                     [default: 0.0.0.0:8080]
@@ -247,6 +253,7 @@ Options:
                                              [default: switchyard.dev/ingress-controller]
   --gateway-controller-name N   GatewayClass spec.controllerName served
                                              [default: switchyard.dev/gateway-controller]
+  --gateway-address A           address the Gateway listeners' ports open on  [default: 0.0.0.0]
   --watch-ingress-without-class true|false  serve Ingresses without a class
                                 even when no IngressClass of ours is the default [default: false]
   --health-check-concurrency N  most active health checks in flight         [default: 64]
@@ -315,6 +322,8 @@ const OPTIONS = {
   'http1-server': { type: 'string', default: 'llhttp' },
   'ingress-controller-name': { type: 'string', default: 'switchyard.dev/ingress-controller' },
   'gateway-controller-name': { type: 'string', default: 'switchyard.dev/gateway-controller' },
+  'gateway-address': { type: 'string', default: '0.0.0.0' },
+  'gateway-status-address': { type: 'string' },
   'watch-ingress-without-class': { type: 'string', default: 'false' },
   'health-check-concurrency': { type: 'string', default: '64' },
   'startup-gc-heap': { type: 'string', default: '32' },
@@ -401,6 +410,7 @@ export function parseFlags(argv: readonly string[]): ParseResult {
     http1Server: parseChoice('--http1-server', values['http1-server'], ['llhttp', 'node'] as const, errors),
     ingressControllerName: values['ingress-controller-name'],
     gatewayControllerName: values['gateway-controller-name'],
+    gatewayAddress: parseAddress('--gateway-address', values['gateway-address'], errors),
     watchIngressWithoutClass: parseBoolean('--watch-ingress-without-class', values['watch-ingress-without-class'], errors),
     healthCheckConcurrency: parseInteger('--health-check-concurrency', values['health-check-concurrency'], 1, 10_000, errors),
     startupGcHeapMb: parseInteger('--startup-gc-heap', values['startup-gc-heap'], 0, 1_000_000, errors),
@@ -468,7 +478,7 @@ function parseCidrs(flag: string, values: readonly string[], errors: string[]): 
 }
 
 function parseKubeFlags(
-  values: { kubeconfig?: string; context?: string; 'in-cluster': boolean; 'watch-namespace'?: string[]; selector?: string; 'ingress-status-address'?: string },
+  values: { kubeconfig?: string; context?: string; 'in-cluster': boolean; 'watch-namespace'?: string[]; selector?: string; 'ingress-status-address'?: string; 'gateway-status-address'?: string },
   errors: string[],
 ): KubeConfigOptions | undefined {
   const inCluster = values['in-cluster'];
@@ -476,6 +486,7 @@ function parseKubeFlags(
   const namespaces = values['watch-namespace'] ?? [];
   const selector = values.selector;
   const statusAddress = values['ingress-status-address'];
+  const gatewayStatusAddress = values['gateway-status-address'];
   if (inCluster && kubeconfig !== undefined) errors.push('--in-cluster: not together with --kubeconfig (pick one cluster)');
   if (kubeconfig !== undefined && kubeconfig.trim() === '') errors.push('--kubeconfig: empty path');
   if (values.context !== undefined && kubeconfig === undefined) errors.push('--context: needs --kubeconfig');
@@ -484,16 +495,18 @@ function parseKubeFlags(
   }
   if (selector !== undefined && !/^\s*[^\s,]/.test(selector)) errors.push(`--selector: ${JSON.stringify(selector)} is not a label selector (e.g. app=web,tier!=db)`);
   if (statusAddress !== undefined && statusAddress.trim() === '') errors.push('--ingress-status-address: empty address');
+  if (gatewayStatusAddress !== undefined && gatewayStatusAddress.trim() === '') errors.push('--gateway-status-address: empty address');
   const kubeFlagsWithoutCluster = [
     namespaces.length > 0 && '--watch-namespace',
     selector !== undefined && '--selector',
     statusAddress !== undefined && '--ingress-status-address',
+    gatewayStatusAddress !== undefined && '--gateway-status-address',
   ].filter((f): f is string => typeof f === 'string');
   if (!inCluster && kubeconfig === undefined) {
     for (const f of kubeFlagsWithoutCluster) errors.push(`${f}: needs --kubeconfig or --in-cluster`);
     return undefined;
   }
-  return { kubeconfig, context: values.context, inCluster, namespaces, labelSelector: selector, ingressStatusAddress: statusAddress };
+  return { kubeconfig, context: values.context, inCluster, namespaces, labelSelector: selector, ingressStatusAddress: statusAddress, gatewayStatusAddress };
 }
 
 function parseBoolean(flag: string, value: string, errors: string[]): boolean {
@@ -510,6 +523,12 @@ function parseSecretRef(flag: string, value: string | undefined, errors: string[
     errors.push(`${flag}: ${JSON.stringify(value)} is not NAMESPACE/NAME of a Secret`);
     return undefined;
   }
+  return value;
+}
+
+/** An IPv4 or IPv6 address (no port, no brackets). */
+function parseAddress(flag: string, value: string, errors: string[]): string {
+  if (isIP(value) === 0) errors.push(`${flag}: ${JSON.stringify(value)} is not an IP address (e.g. 0.0.0.0, 127.0.0.1, ::)`);
   return value;
 }
 

@@ -59,6 +59,7 @@ describe('parseFlags: defaults', () => {
       http1Server: 'llhttp',
       ingressControllerName: 'switchyard.dev/ingress-controller',
       gatewayControllerName: 'switchyard.dev/gateway-controller',
+      gatewayAddress: '0.0.0.0',
       watchIngressWithoutClass: false,
       healthCheckConcurrency: 64,
       startupGcHeapMb: 32,
@@ -145,15 +146,17 @@ describe('parseFlags: every flag', () => {
     ['--proxy-protocol with --trusted-proxies', [...M, '--proxy-protocol', 'true', '--trusted-proxies', '10.0.0.0/8'], { proxyProtocol: true }],
     ['--http1-server node', [...M, '--http1-server', 'node'], { http1Server: 'node' }],
     ['--ingress-controller-name', [...M, '--ingress-controller-name', 'example.com/edge'], { ingressControllerName: 'example.com/edge' }],
+    ['--gateway-address', [...M, '--gateway-address', '127.0.0.1'], { gatewayAddress: '127.0.0.1' }],
+    ['--gateway-status-address with a cluster', ['--kubeconfig', 'k.yaml', '--gateway-status-address', '203.0.113.7'], { kube: { kubeconfig: 'k.yaml', context: undefined, inCluster: false, namespaces: [], labelSelector: undefined, ingressStatusAddress: undefined, gatewayStatusAddress: '203.0.113.7' } }],
     ['--gateway-controller-name', [...M, '--gateway-controller-name', 'example.com/gw'], { gatewayControllerName: 'example.com/gw' }],
     ['--watch-ingress-without-class true', [...M, '--watch-ingress-without-class', 'true'], { watchIngressWithoutClass: true }],
-    ['no manifests, --kubeconfig', ['--kubeconfig', 'k.yaml'], { manifests: [], kube: { kubeconfig: 'k.yaml', context: undefined, inCluster: false, namespaces: [], labelSelector: undefined, ingressStatusAddress: undefined } }],
+    ['no manifests, --kubeconfig', ['--kubeconfig', 'k.yaml'], { manifests: [], kube: { kubeconfig: 'k.yaml', context: undefined, inCluster: false, namespaces: [], labelSelector: undefined, ingressStatusAddress: undefined, gatewayStatusAddress: undefined } }],
     [
       'every kube flag',
       [...M, '--kubeconfig', 'k.yaml', '--context', 'dev', '--watch-namespace', 'a', '--watch-namespace', 'b', '--selector', 'app=web', '--ingress-status-address', '203.0.113.10'],
       { manifests: ['manifests/'], kube: { kubeconfig: 'k.yaml', context: 'dev', inCluster: false, namespaces: ['a', 'b'], labelSelector: 'app=web', ingressStatusAddress: '203.0.113.10' } },
     ],
-    ['--in-cluster alone', ['--in-cluster'], { kube: { kubeconfig: undefined, context: undefined, inCluster: true, namespaces: [], labelSelector: undefined, ingressStatusAddress: undefined } }],
+    ['--in-cluster alone', ['--in-cluster'], { kube: { kubeconfig: undefined, context: undefined, inCluster: true, namespaces: [], labelSelector: undefined, ingressStatusAddress: undefined, gatewayStatusAddress: undefined } }],
   ])('%s', (_name, argv, expected) => {
     expect(config(argv)).toMatchObject(expected);
   });
@@ -165,6 +168,8 @@ describe('parseFlags: bad values, each reported', () => {
     ['no --manifests', [], ['--manifests: at least one PATH is required (or --kubeconfig PATH, or --in-cluster)']],
     ['an empty --manifests path', ['--manifests', ''], ['--manifests: empty path']],
     ['a blank --manifests path among good ones', ['--manifests', 'a', '--manifests', '  '], ['--manifests: empty path']],
+    ['--gateway-address not an address', [...M, '--gateway-address', 'localhost:80'], ['--gateway-address: "localhost:80" is not an IP address (e.g. 0.0.0.0, 127.0.0.1, ::)']],
+    ['--gateway-status-address without a cluster', [...M, '--gateway-status-address', '203.0.113.7'], ['--gateway-status-address: needs --kubeconfig or --in-cluster']],
     ['--listen without a port', [...M, '--listen', '127.0.0.1'], ['--listen: "127.0.0.1" is not HOST:PORT (port 0-65535; IPv6 as [::1]:PORT)']],
     ['--listen port too large', [...M, '--listen', 'localhost:65536'], ['--listen: "localhost:65536" is not HOST:PORT (port 0-65535; IPv6 as [::1]:PORT)']],
     ['--listen unbracketed IPv6', [...M, '--listen', '::1:8080'], ['--listen: "::1:8080" is not HOST:PORT (port 0-65535; IPv6 as [::1]:PORT)']],
