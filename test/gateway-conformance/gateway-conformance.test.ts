@@ -1,0 +1,85 @@
+/**
+ * The Gateway API conformance suite's HTTPRoute tests against the Switchyard CLI, black-box.
+ *
+ * Runs only when GATEWAY_CONFORMANCE_DIR names the suite's `conformance/` directory (or a checkout holding
+ * it); the suite is not part of this repository: test/gateway-conformance/run.sh or `npm run
+ * conformance:gateway`, see README.md here. Without it this file is one skipped test and loads nothing
+ * else, so `npm test` stays fast. Each suite test is one vitest test: skipped with the reason when it is
+ * out of scope or its table cannot be read, else its rows run against a fresh Switchyard.
+ */
+import { afterAll, afterEach, describe, it } from 'vitest';
+
+const dirEnv = process.env['GATEWAY_CONFORMANCE_DIR'];
+
+if (dirEnv === undefined || dirEnv === '') {
+  describe('gateway-api conformance', () => {
+    it.skip('set GATEWAY_CONFORMANCE_DIR to the suite\'s conformance/ directory to run it (test/gateway-conformance/run.sh does; see test/gateway-conformance/README.md)', () => {});
+  });
+} else {
+  const { existsSync } = await import('node:fs');
+  const { writeFile } = await import('node:fs/promises');
+  const { join } = await import('node:path');
+  const { cleanupAll } = await import('../helpers/cleanup.ts');
+  const { readHttpRouteTests } = await import('./suite-source.ts');
+  const { decide, featuresFromEnv } = await import('./scope.ts');
+  const { startTestEnv } = await import('./environment.ts');
+  const { runCase } = await import('./runner.ts');
+
+  const env = process.env;
+  const dir = existsSync(join(dirEnv, 'tests')) && existsSync(join(dirEnv, 'base')) ? dirEnv : join(dirEnv, 'conformance');
+  const features = featuresFromEnv(env['GATEWAY_CONFORMANCE_FEATURES']);
+  const num = (name: string, fallback: number): number => (env[name] ? Number(env[name]) : fallback);
+  const options = {
+    requiredSuccesses: num('GATEWAY_CONFORMANCE_SUCCESSES', 3),
+    consistencyMs: num('GATEWAY_CONFORMANCE_CONSISTENCY_MS', 10_000),
+    stableFailureMs: num('GATEWAY_CONFORMANCE_STABLE_FAILURE_MS', 1_500),
+  };
+  const envOptions = {
+    gatewayClass: env['GATEWAY_CONFORMANCE_CLASS'] || 'switchyard',
+    controllerName: env['GATEWAY_CONFORMANCE_CONTROLLER'] || 'switchyard.dev/gateway-controller',
+    extraArgs: (env['GATEWAY_CONFORMANCE_SWITCHYARD_ARGS'] ?? '').split(/\s+/).filter((a) => a !== ''),
+  };
+  const tests = await readHttpRouteTests(dir);
+  const summary: { test: string; result: string; reason: string; rows?: { name: string; ok: boolean; detail: string }[] }[] = [];
+  let perListener: boolean | undefined;
+
+  describe(`gateway-api conformance (${dir})`, () => {
+    afterEach(cleanupAll, 30_000);
+    afterAll(async () => {
+      const width = Math.max(...summary.map((s) => s.test.length));
+      const lines = summary.map((s) => `${s.test.padEnd(width)}  ${s.result.padEnd(12)}  ${s.reason}`);
+      const count = (r: string): number => summary.filter((s) => s.result === r).length;
+      lines.push('', `pass ${count('pass')}, fail ${count('fail')}, out of scope ${count('out of scope')}, not parsed ${count('not parsed')} (of ${summary.length} HTTPRoute tests)`);
+      lines.push(perListener === false ? 'requests went to the --listen port: Switchyard opened no socket on the Gateway listener ports' : 'requests went to the Gateway listener ports (--gateway-address 127.0.0.1)');
+      console.log(`\nGateway API conformance summary\n${lines.join('\n')}`);
+      if (env['GATEWAY_CONFORMANCE_REPORT']) await writeFile(env['GATEWAY_CONFORMANCE_REPORT'], JSON.stringify({ perListenerSockets: perListener, tests: summary }, null, 2));
+    });
+
+    for (const test of tests) {
+      const verdict = decide(test, features);
+      const title = `${test.shortName} [${test.file}]`;
+      if (!verdict.run) {
+        summary.push({ test: test.shortName, result: verdict.kind, reason: verdict.reason });
+        it.skip(`${title} — ${verdict.kind}: ${verdict.reason}`, () => {});
+        continue;
+      }
+      it(title, async () => {
+        const started = await startTestEnv(dir, test.manifests, { ...envOptions, probeMs: perListener === false ? 300 : 3000, ...(env['GATEWAY_CONFORMANCE_KEEP_DIR'] ? { keepDir: join(env['GATEWAY_CONFORMANCE_KEEP_DIR'], test.shortName) } : {}) }).catch((err: unknown) => {
+          summary.push({ test: test.shortName, result: 'fail', reason: `did not start: ${(err as Error).message.split('\n').slice(0, 3).join(' ')}` });
+          throw err;
+        });
+        perListener = started.perListenerSockets;
+        const admin = `http://${started.switchyard.admin.host}:${started.switchyard.admin.port}/readyz`;
+        for (const deadline = Date.now() + 10_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 100))) {
+          if ((await fetch(admin).catch(() => undefined))?.status === 200) break;
+        }
+        const rows = [];
+        for (const row of test.cases) rows.push(await runCase(started, row, options));
+        const failed = rows.filter((r) => !r.ok);
+        const notes = [...verdict.notes, ...(started.perListenerSockets ? [] : ['sent to the --listen port (no per-listener sockets)'])];
+        summary.push({ test: test.shortName, result: failed.length === 0 ? 'pass' : 'fail', reason: [`${rows.length - failed.length}/${rows.length} rows`, ...notes].join('; '), rows });
+        if (failed.length > 0) throw new Error(`${failed.length} of ${rows.length} rows failed:\n${failed.map((f) => `  ${f.name}: ${f.detail}`).join('\n')}`);
+      }, 300_000);
+    }
+  });
+}
