@@ -62,11 +62,10 @@ export async function startSwitchyard(config: Config, log: Logger): Promise<Swit
   collectStartupGarbage(config.startupGcHeapMb, log);
 
   const ticketKeys = new TicketKeyHolder();
-  // The timer is unref'd: it never keeps the process alive.
-  if (config.listenTls !== undefined) {
-    rotateTicketKeys(ticketKeys, config.tlsTicketRotationMs);
-    ticketKeys.onChange(() => log.debug({ component: 'tls' }, 'TLS session-ticket key rotated'));
-  }
+  // The timer is unref'd: it never keeps the process alive. Always on: an HTTPS Gateway listener may
+  // appear with any configuration change, without --listen-tls.
+  rotateTicketKeys(ticketKeys, config.tlsTicketRotationMs);
+  ticketKeys.onChange(() => log.debug({ component: 'tls' }, 'TLS session-ticket key rotated'));
   // One limit for the whole process, worker threads included: one line says it.
   logClientConnectionCap(config, log);
   let stopData: (drainTimeoutMs: number) => Promise<number>;

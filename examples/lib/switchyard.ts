@@ -51,11 +51,11 @@ export function portOf(address: string): string {
   return address.slice(address.lastIndexOf(':') + 1);
 }
 
-/** GET `path` from the listener at `address` with Host `host`: `"<status> <body, trimmed>"`. */
-export function get(address: string, host: string, path: string): Promise<string> {
+/** GET `path` from the listener at `address` with Host `host` (and `headers`): `"<status> <body, trimmed>"`. */
+export function get(address: string, host: string, path: string, headers: Record<string, string> = {}): Promise<string> {
   const [hostname, port] = [address.slice(0, address.lastIndexOf(':')), Number(portOf(address))];
   return new Promise((resolve, reject) => {
-    const req = request({ host: hostname, port, path, headers: { host } }, (res) => {
+    const req = request({ host: hostname, port, path, headers: { ...headers, host } }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (c: string) => (body += c));

@@ -12,6 +12,7 @@ import { registerL4Route } from './l4-route.ts';
 import { registerNftablesRoute } from './nftables-route.ts';
 import { registerPrettyJson } from './pretty-json.ts';
 import { GroupMetrics, serviceStatsView, VERSION, type GroupMetricsOptions, type TrafficView } from './metrics.ts';
+import { gatewaysView, type GatewayAddress } from './gateways-view.ts';
 import { certificatesView, endpointsView, routesView, servicesView } from './views.ts';
 
 export interface AdminOptions extends Omit<GroupMetricsOptions, 'traffic' | 'workers' | 'draining' | 'sources'> {
@@ -38,6 +39,8 @@ export interface AdminOptions extends Omit<GroupMetricsOptions, 'traffic' | 'wor
   readonly serviceProxy?: (() => unknown) | undefined;
   /** `GET /api/v1/nftables`: the nftables service proxy's ruleset and sync state; default: 404 (not in that mode). */
   readonly nftables?: () => unknown;
+  /** The addresses `/api/v1/gateways` shows for Switchyard's Gateways (--gateway-status-address); default none. */
+  readonly gatewayAddresses?: readonly GatewayAddress[];
 }
 
 /** Question types the DNS server knows; anything else is a 400 rather than a silent empty answer. */
@@ -78,6 +81,8 @@ export function createAdminServer(options: AdminOptions): FastifyInstance {
   app.get('/api/v1/endpoints', async () => endpointsView(holder.current(), options.health, options.draining()));
 
   app.get('/api/v1/routes', async () => routesView(holder.current()));
+
+  app.get('/api/v1/gateways', async () => gatewaysView(holder.current(), options.gatewayAddresses));
 
   // Days left are counted at request time: a certificate ages without any snapshot swap.
   app.get('/api/v1/certificates', async () => certificatesView(holder.current(), Date.now()));

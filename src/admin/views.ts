@@ -1,6 +1,7 @@
 /** JSON views of the snapshot and the sources for the admin API. Plain functions, no I/O. */
 import type { EndpointHealth } from '../health/endpoint-health.ts';
 import type { Backend, EndpointView, Snapshot } from '../snapshot/types.ts';
+import { routeExtras, routeParentsIndex } from './gateways-view.ts';
 
 /** One endpoint of a backend with its state as the health registry derives it (also used by `explain`). */
 export function endpointView(e: EndpointView, backend: Backend, health: EndpointHealth) {
@@ -27,6 +28,8 @@ export function endpointView(e: EndpointView, backend: Backend, health: Endpoint
 export function endpointsView(snapshot: Snapshot, health: EndpointHealth, draining: ReadonlyMap<string, number>) {
   const endpoints = [];
   for (const backend of snapshot.backends.values()) {
+    // A protocol variant's endpoints are its Service port's: listed (and counted by the metrics) once, under the port.
+    if (backend.variantOf !== undefined) continue;
     for (const e of backend.all) endpoints.push({ backend: backend.key, key: e.key, ...endpointView(e, backend, health) });
   }
   for (const [key, since] of draining) {
@@ -65,6 +68,7 @@ export function servicesView(snapshot: Snapshot, health: EndpointHealth) {
 }
 
 export function routesView(snapshot: Snapshot) {
+  const parents = routeParentsIndex(snapshot);
   const target = (t: { backend: string | undefined; problem: string | undefined; describe: string; ingress: string }) => {
     const backend = t.backend === undefined ? undefined : snapshot.backends.get(t.backend);
     return {
@@ -77,7 +81,8 @@ export function routesView(snapshot: Snapshot) {
   };
   return {
     version: snapshot.version,
-    routes: snapshot.routes.list.map((r) => ({ host: r.host === '' ? '*' : r.host, path: r.path, pathType: r.pathType, ...target(r) })),
+    // `ingress` stays for clients of the Ingress-only view; `kind`, `name`, `parents` and `backends` came with the Gateway API.
+    routes: snapshot.routes.list.map((r) => ({ host: r.host === '' ? '*' : r.host, path: r.path, pathType: r.pathType, ...target(r), ...routeExtras(snapshot, r, parents) })),
     defaultBackend: snapshot.routes.defaultBackend ? target(snapshot.routes.defaultBackend) : null,
   };
 }

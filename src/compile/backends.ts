@@ -166,6 +166,8 @@ function compileBackend(
     terminatingFallback,
     policy,
     upstream,
+    // Absent rather than undefined without affinity: snapshots (and their hashes) of Services without it stay as they were.
+    ...(svc.sessionAffinity === 'ClientIP' ? { clientAffinitySeconds: svc.sessionAffinityTimeoutSeconds } : {}),
   };
 }
 

@@ -386,3 +386,25 @@ function secretDiag(severity: Severity, code: string, ref: string, message: stri
   const slash = ref.indexOf('/');
   return { severity, code, kind: 'Secret', namespace: ref.slice(0, slash), name: ref.slice(slash + 1), message };
 }
+
+/** One Secret checked for a reference outside Ingress `tls:` entries: a usable certificate, or why not. */
+export type SecretCheck =
+  | { readonly cert: TlsCertificate; readonly fingerprint: string; readonly code?: undefined; readonly reason?: undefined }
+  | { readonly cert: undefined; readonly fingerprint?: undefined; readonly code: string; readonly reason: string };
+
+let othersPrevious = new Map<string, Parsed>();
+
+/**
+ * The checks above for Secrets referenced elsewhere (Gateway listeners' certificateRefs), with a parse
+ * cache of their own: call once per compile; what the previous call parsed is reused, the rest dropped.
+ */
+export function tlsSecretChecker(now: number | undefined): (ref: string, rec: SecretRec | undefined) => SecretCheck {
+  const old = othersPrevious;
+  const current = new Map<string, Parsed>();
+  othersPrevious = current;
+  const cache: Generation = { get: (digest) => current.get(digest) ?? old.get(digest), keep: (parsed) => void current.set(parsed.digest, parsed) };
+  return (ref, rec) => {
+    const checked = checkSecret(ref, rec, now, cache);
+    return checked.cert ? { cert: checked.cert, fingerprint: checked.fingerprint } : { cert: undefined, code: checked.problem!.code, reason: checked.problem!.reason };
+  };
+}

@@ -5,9 +5,11 @@ import type { StoreView } from '../model/store-view.ts';
 import type { Diagnostic, Snapshot, TlsTable } from '../snapshot/types.ts';
 import { compileServices } from './backends.ts';
 import { compileCertificates, tlsHostsOf, type PemPair } from './certificates.ts';
+import { compileGatewayPorts, listGatewayRoutes, planGatewayListeners } from './gateway-ports.ts';
 import { compileGatewayRoutes } from './gateway-routes.ts';
+import { compileGrpcRoutes } from './grpc-routes.ts';
+import { computeGatewayStatus } from './gateway-status.ts';
 import { compileL4 } from './l4-services.ts';
-import { mergeRoutes } from './route-merge.ts';
 import { compileRegistry } from './registry.ts';
 import { compareByAge, compileRoutes } from './routes.ts';
 
@@ -39,7 +41,7 @@ export interface CompileOptions {
 export type CompiledState = Omit<Snapshot, 'version' | 'createdAt'>;
 
 export function compile(view: StoreView, options: CompileOptions): CompiledState {
-  const { services, backends, diagnostics: serviceDiagnostics } = compileServices(view, options.clusterDomain);
+  const { services, backends: serviceBackends, diagnostics: serviceDiagnostics } = compileServices(view, options.clusterDomain);
   const registry = compileRegistry(services);
   const l4 = compileL4(view.services.values());
   const classes = ingressClassIndex(view.ingressClasses.values(), options);
@@ -50,9 +52,18 @@ export function compile(view: StoreView, options: CompileOptions): CompiledState
     now: options.now,
   });
   const ingressRoutes = compileRoutes(view.ingresses.values(), services, { classes, tlsHosts: tlsHostsOf(served), sslRedirect: options.sslRedirect ?? true });
+  // Before the routes attach: they find the listeners planned (and certificates checked at `now`).
+  const listenerPlan = planGatewayListeners(view, options.gatewayControllerName, options.now);
   const gateway = compileGatewayRoutes(view, services, { controllerName: options.gatewayControllerName });
-  const routeDiagnostics = [...ingressRoutes.diagnostics, ...gateway.diagnostics];
-  const routes = mergeRoutes(ingressRoutes.routes, gateway.routes, routeDiagnostics);
+  // GRPCRoutes attach through the same report (status) and join the HTTPRoutes' tables; their h2c backend variants join the backends.
+  const grpc = compileGrpcRoutes(view, services, serviceBackends, { controllerName: options.gatewayControllerName }, gateway.attach);
+  const backends = grpc.backends.size === 0 ? serviceBackends : new Map([...serviceBackends, ...grpc.backends]);
+  const gatewayRanked = grpc.routes.length === 0 ? gateway.routes : [...gateway.routes, ...grpc.routes];
+  const routeDiagnostics = [...ingressRoutes.diagnostics, ...gateway.diagnostics, ...grpc.diagnostics];
+  // Gateway API routes are served on their Gateway's ports only; the Ingress table lists them for the admin API.
+  const routes = listGatewayRoutes(ingressRoutes.routes, gatewayRanked);
+  const gatewayPorts = compileGatewayPorts(listenerPlan, gatewayRanked, routeDiagnostics);
+  const gatewayStatus = computeGatewayStatus({ view, attach: gateway.attach, services, diagnostics: routeDiagnostics });
   const conflictDiagnostics = view.conflicts.map((c): Diagnostic => {
     const [kind = '', namespace = '', name = ''] = c.key.split('/');
     return { severity: 'warning', code: 'SOURCE_CONFLICT', kind, namespace, name, message: `defined by source ${c.winner} and by source ${c.loser}; using ${c.winner}'s` };
@@ -75,8 +86,11 @@ export function compile(view: StoreView, options: CompileOptions): CompiledState
   const { tls } = certs;
   feed('tls', [tls.defaultKey, [...tls.hosts], [...tls.wildcards], [...certs.fingerprints]]);
   feed('diag', diagnostics);
+  feed('gw', [gatewayPorts.listeners, gatewayPorts.fingerprints]);
+  // Status too: a new generation with the same routing must still swap, for its observedGeneration.
+  feed('gs', [...gatewayStatus.classes, ...gatewayStatus.gateways, ...gatewayStatus.routes]);
   const hash = digest.digest('hex').slice(0, 16);
-  return { hash, storeVersion: view.version, clusterDomain: options.clusterDomain, services, backends, registry, routes, tls, l4: l4.ports, diagnostics };
+  return { hash, storeVersion: view.version, clusterDomain: options.clusterDomain, services, backends, registry, routes, tls, l4: l4.ports, diagnostics, gatewayStatus, gatewayPorts: gatewayPorts.ports, gatewayListeners: gatewayPorts.listeners };
 }
 
 function compareDiagnostics(a: Diagnostic, b: Diagnostic): number {

@@ -2,8 +2,8 @@
  * Which Gateways are Switchyard's, which of their listeners it serves, and where each HTTPRoute attaches
  * (gateway.networking.k8s.io/v1):
  * - a Gateway is ours when its GatewayClass's `spec.controllerName` is --gateway-controller-name;
- * - listeners of protocol HTTP are served; the others are reported (HTTPS is a later step); listeners of
- *   one Gateway with the same port and hostname conflict and neither is served;
+ * - which of their listeners are served (HTTP, HTTPS; conflicts across Gateways; certificates) is
+ *   gateway-listeners.ts's plan;
  * - a parentRef attaches to the listeners of its Gateway that its `sectionName` and `port` select, that
  *   allow the route's namespace (Same, All, Selector over Namespace labels) and kind, and whose hostname
  *   intersects the route's hostnames;
@@ -12,33 +12,78 @@
  *   `a.b.example.com`, never `example.com`).
  * Every route that does not attach, and why, is a diagnostic with the spec's reason in its message.
  */
-import { DEFAULT_GATEWAY_CONTROLLER, GATEWAY_GROUP, type GatewayListenerRec, type GatewayRec, type HttpRouteRec, type LabelSelectorRec, type NamespaceRec } from '../model/gateway-records.ts';
+import { DEFAULT_GATEWAY_CONTROLLER, GATEWAY_GROUP, type GatewayRec, type GrpcRouteRec, type HttpRouteRec, type LabelSelectorRec, type NamespaceRec, type ParentRefRec } from '../model/gateway-records.ts';
+import type { Meta } from '../model/records.ts';
 import type { StoreView } from '../model/store-view.ts';
 import type { Diagnostic } from '../snapshot/types.ts';
 import { diag } from './diagnostics.ts';
+import { planListeners, type ServedListener } from './gateway-listeners.ts';
 
 /** The label every Namespace carries with its own name (Kubernetes sets it), also for Namespaces not in the store. */
 const NAME_LABEL = 'kubernetes.io/metadata.name';
 
 /** One route's hostname served through listener ports: '' is every host. */
-export interface Attachment {
-  readonly route: HttpRouteRec;
+export interface Attachment<R extends HttpRouteRec | GrpcRouteRec = HttpRouteRec> {
+  readonly route: R;
   /** Effective hostname → the listener ports it is served on. */
   readonly hosts: ReadonlyMap<string, readonly number[]>;
 }
 
-interface ServedListener {
-  readonly gateway: GatewayRec;
-  readonly listener: GatewayListenerRec;
+
+/** Why a parentRef attaches or not, in the spec's reasons (compile/gateway-status.ts turns it into conditions). */
+export interface ParentOutcome {
+  /** The route (HTTPRoute, GRPCRoute) whose parentRef it is. */
+  readonly route: { readonly kind: string; readonly meta: Meta };
+  readonly ref: ParentRefRec;
+  readonly reason: 'Accepted' | 'NoMatchingParent' | 'NotAllowedByListeners' | 'NoMatchingListenerHostname';
+  readonly message: string;
 }
 
-/** The attachments of every HTTPRoute to Switchyard's Gateways, and the diagnostics of those that do not attach. */
-export function attachRoutes(view: StoreView, controllerName: string | undefined, diagnostics: Diagnostic[]): Attachment[] {
+/** A listener of one of Switchyard's Gateways that is not served, and why (the spec's reason). */
+export interface ListenerProblem {
+  /** The condition it sets: Accepted False, Conflicted True or ResolvedRefs False (Programmed is False with each). */
+  readonly condition: 'Accepted' | 'Conflicted' | 'ResolvedRefs';
+  /** `UnsupportedProtocol`, `HostnameConflict`, `PortUnavailable`, `InvalidCertificateRef`… */
+  readonly reason: string;
+  readonly message: string;
+}
+
+/** What attachRoutes decided, for status: filled when passed in. */
+export interface AttachReport {
+  /** Names of the GatewayClasses that are Switchyard's. */
+  readonly classes: Set<string>;
+  /** Keys of the Gateways of those classes. */
+  readonly gateways: Set<string>;
+  /** `Gateway/ns/name` → listener name → why it is not served. */
+  readonly listenerProblems: Map<string, Map<string, ListenerProblem>>;
+  /** `Gateway/ns/name` → listener name → keys of the routes attached to it (selected and admitted; hostnames aside). */
+  readonly attached: Map<string, Map<string, Set<string>>>;
+  /** One per parentRef naming a Gateway of Switchyard's or one that does not exist, in route order. */
+  readonly parents: ParentOutcome[];
+}
+
+/** An empty report to pass to attachRoutes. */
+export function newAttachReport(): AttachReport {
+  return { classes: new Set(), gateways: new Set(), listenerProblems: new Map(), attached: new Map(), parents: [] };
+}
+
+/**
+ * The attachments of every HTTPRoute (or of the `routes` given: GRPCRoutes) to Switchyard's Gateways, and
+ * the diagnostics of those that do not attach (`<KIND>_NOT_ATTACHED`).
+ */
+export function attachRoutes<R extends HttpRouteRec | GrpcRouteRec = HttpRouteRec>(
+  view: StoreView,
+  controllerName: string | undefined,
+  diagnostics: Diagnostic[],
+  report: AttachReport = newAttachReport(),
+  routes: Iterable<R> = (view.httpRoutes?.values() ?? []) as Iterable<R>,
+): Attachment<R>[] {
   const controller = controllerName ?? DEFAULT_GATEWAY_CONTROLLER;
-  const ours = new Set<string>();
+  const ours = report.classes;
   for (const c of view.gatewayClasses?.values() ?? []) if (c.controllerName === controller) ours.add(c.meta.name);
   const served = new Map<string, ServedListener[]>();
   const foreign = new Set<string>();
+  const mine: GatewayRec[] = [];
   for (const [key, gw] of view.gateways ?? []) {
     if (!ours.has(gw.gatewayClassName)) {
       foreign.add(key);
@@ -47,10 +92,17 @@ export function attachRoutes(view: StoreView, controllerName: string | undefined
       diagnostics.push(diag(known ? 'info' : 'warning', 'GATEWAY_CLASS_IGNORED', gw, `not served: ${why}`));
       continue;
     }
-    served.set(key, servedListeners(gw, diagnostics));
+    report.gateways.add(key);
+    mine.push(gw);
   }
-  const attachments: Attachment[] = [];
-  for (const route of view.httpRoutes?.values() ?? []) {
+  // Conflicts are decided across every Gateway of ours (they share --gateway-address): gateway-listeners.ts.
+  const plan = planListeners(view, mine);
+  for (const [key, listeners] of plan.served) served.set(key, [...listeners]);
+  for (const [key, problems] of plan.problems) report.listenerProblems.set(key, new Map(problems));
+  // The plan is shared by every call of one compile (HTTPRoutes, GRPCRoutes): its diagnostics once.
+  for (const d of plan.diagnostics) if (!diagnostics.includes(d)) diagnostics.push(d);
+  const attachments: Attachment<R>[] = [];
+  for (const route of routes) {
     const hosts = new Map<string, number[]>();
     for (const ref of route.parentRefs) {
       if (ref.group !== GATEWAY_GROUP || ref.kind !== 'Gateway') continue; // another implementation's parent (a mesh Service…)
@@ -58,32 +110,39 @@ export function attachRoutes(view: StoreView, controllerName: string | undefined
       if (foreign.has(key)) continue; // another controller's Gateway: its business
       const listeners = served.get(key);
       const parent = `parentRef Gateway ${ref.namespace}/${ref.name}${ref.sectionName !== undefined ? ` sectionName ${ref.sectionName}` : ''}${ref.port !== undefined ? ` port ${ref.port}` : ''}`;
+      const refuse = (reason: Exclude<ParentOutcome['reason'], 'Accepted'>, why: string): void => {
+        diagnostics.push(diag('warning', `${route.kind.toUpperCase()}_NOT_ATTACHED`, route, `${parent}: ${why} (reason ${reason})`));
+        report.parents.push({ route, ref, reason, message: why });
+      };
       if (listeners === undefined) {
-        diagnostics.push(diag('warning', 'HTTPROUTE_NOT_ATTACHED', route, `${parent}: no such Gateway (reason NoMatchingParent)`));
+        refuse('NoMatchingParent', 'no such Gateway');
         continue;
       }
       const selected = listeners.filter((s) => (ref.sectionName === undefined || s.listener.name === ref.sectionName) && (ref.port === undefined || s.listener.port === ref.port));
       if (selected.length === 0) {
-        diagnostics.push(diag('warning', 'HTTPROUTE_NOT_ATTACHED', route, `${parent}: no served listener of that name and port (reason NoMatchingParent)`));
+        refuse('NoMatchingParent', 'no served listener of that name and port');
         continue;
       }
       const allowed = selected.filter((s) => allowsRoute(s, route, view.namespaces));
       if (allowed.length === 0) {
-        diagnostics.push(diag('warning', 'HTTPROUTE_NOT_ATTACHED', route, `${parent}: the listener's allowedRoutes do not admit HTTPRoutes of namespace ${route.meta.namespace} (reason NotAllowedByListeners)`));
+        refuse('NotAllowedByListeners', `the listener's allowedRoutes do not admit ${route.kind}s of namespace ${route.meta.namespace}`);
         continue;
       }
-      let matched = false;
+      for (const s of allowed) countAttached(report, key, s.listener.name, `${route.kind}/${route.meta.namespace}/${route.meta.name}`);
+      const matched: string[] = [];
       for (const s of allowed) {
         for (const host of intersectHostnames(s.listener.hostname, route.hostnames)) {
-          matched = true;
+          if (!matched.includes(s.listener.name)) matched.push(s.listener.name);
           const ports = hosts.get(host) ?? [];
           if (!ports.includes(s.listener.port)) ports.push(s.listener.port);
           hosts.set(host, ports);
         }
       }
-      if (!matched) {
+      if (matched.length === 0) {
         const listenerHosts = [...new Set(allowed.map((s) => s.listener.hostname ?? '*'))].join(', ');
-        diagnostics.push(diag('warning', 'HTTPROUTE_NOT_ATTACHED', route, `${parent}: none of the route's hostnames (${route.hostnames.join(', ')}) is within the listener's hostname ${listenerHosts} (reason NoMatchingListenerHostname)`));
+        refuse('NoMatchingListenerHostname', `none of the route's hostnames (${route.hostnames.join(', ')}) is within the listener's hostname ${listenerHosts}`);
+      } else {
+        report.parents.push({ route, ref, reason: 'Accepted', message: `attached to listener(s) ${matched.join(', ')}` });
       }
     }
     if (hosts.size > 0) {
@@ -94,33 +153,18 @@ export function attachRoutes(view: StoreView, controllerName: string | undefined
   return attachments;
 }
 
-/** The listeners of `gw` Switchyard serves: HTTP, not in conflict. */
-function servedListeners(gw: GatewayRec, diagnostics: Diagnostic[]): ServedListener[] {
-  const out: ServedListener[] = [];
-  const byPortHost = new Map<string, GatewayListenerRec[]>();
-  for (const l of gw.listeners) {
-    if (l.protocol !== 'HTTP') {
-      diagnostics.push(diag('warning', 'GATEWAY_LISTENER_UNSUPPORTED', gw, `listener ${l.name}: protocol ${l.protocol} is not served (only HTTP so far; reason UnsupportedProtocol)`));
-      continue;
-    }
-    const key = `${l.port}|${l.hostname ?? ''}`;
-    byPortHost.set(key, [...(byPortHost.get(key) ?? []), l]);
-  }
-  for (const group of byPortHost.values()) {
-    if (group.length > 1) {
-      const names = group.map((l) => l.name).join(', ');
-      diagnostics.push(diag('warning', 'GATEWAY_LISTENER_CONFLICT', gw, `listeners ${names}: same port ${group[0]!.port} and hostname ${group[0]!.hostname ?? '(none)'}; none of them is served (reason HostnameConflict)`));
-      continue;
-    }
-    out.push({ gateway: gw, listener: group[0]! });
-  }
-  return out;
+function countAttached(report: AttachReport, gateway: string, listener: string, route: string): void {
+  let byListener = report.attached.get(gateway);
+  if (!byListener) report.attached.set(gateway, (byListener = new Map()));
+  let routes = byListener.get(listener);
+  if (!routes) byListener.set(listener, (routes = new Set()));
+  routes.add(route);
 }
 
-function allowsRoute(s: ServedListener, route: HttpRouteRec, namespaces: ReadonlyMap<string, NamespaceRec> | undefined): boolean {
+function allowsRoute(s: ServedListener, route: HttpRouteRec | GrpcRouteRec, namespaces: ReadonlyMap<string, NamespaceRec> | undefined): boolean {
   const l = s.listener;
   const kinds = l.allowedKinds;
-  if (kinds.length > 0 && !kinds.some((k) => k.group === GATEWAY_GROUP && k.kind === 'HTTPRoute')) return false;
+  if (kinds.length > 0 && !kinds.some((k) => k.group === GATEWAY_GROUP && k.kind === route.kind)) return false;
   const ns = route.meta.namespace;
   switch (l.allowedNamespaces) {
     case 'All':

@@ -4,7 +4,7 @@
  * weight and its share of the requests is answered 500, as the spec requires; weight 0 gets nothing.
  * One resolvable reference is a plain route target; anything else a weighted one (dataplane/weighted.ts).
  */
-import { GATEWAY_GROUP, type BackendRefRec, type HttpRouteRec, type ReferenceGrantRec } from '../model/gateway-records.ts';
+import { GATEWAY_GROUP, type BackendRefRec, type GrpcRouteRec, type HttpRouteRec, type ReferenceGrantRec } from '../model/gateway-records.ts';
 import { serviceKey } from '../model/keys.ts';
 import type { Diagnostic, RouteProblem, ServiceView, WeightedTarget } from '../snapshot/types.ts';
 import { describePorts } from './backend-problems.ts';
@@ -19,7 +19,7 @@ export interface RuleTarget {
 }
 
 export function ruleTarget(
-  route: HttpRouteRec,
+  route: HttpRouteRec | GrpcRouteRec,
   ruleIndex: number,
   refs: readonly BackendRefRec[],
   services: ReadonlyMap<string, ServiceView>,
@@ -37,7 +37,7 @@ export function ruleTarget(
 }
 
 function resolveRef(
-  route: HttpRouteRec,
+  route: HttpRouteRec | GrpcRouteRec,
   field: string,
   ref: BackendRefRec,
   services: ReadonlyMap<string, ServiceView>,
@@ -45,27 +45,47 @@ function resolveRef(
   diagnostics: Diagnostic[],
 ): WeightedTarget {
   const describe = `${serviceKey(ref.namespace, ref.name)}:${ref.port ?? '?'}`;
-  const fail = (problem: RouteProblem, reason: string, message: string): WeightedTarget => {
-    diagnostics.push(diag('warning', 'HTTPROUTE_BACKEND_UNRESOLVED', route, `${field} ${describe}: ${message}; its share of requests is answered 500 (reason ${reason})`));
-    return { backend: undefined, weight: ref.weight, describe, problem, ingress: serviceKey(route.meta.namespace, route.meta.name) };
-  };
-  if (ref.group !== '' || ref.kind !== 'Service') return fail('unsupported-backend', 'InvalidKind', `kind ${ref.group === '' ? '' : `${ref.group}/`}${ref.kind} is not supported (only Service)`);
-  if (ref.namespace !== route.meta.namespace && !granted(grants, route.meta.namespace, ref)) {
-    return fail('unsupported-backend', 'RefNotPermitted', `no ReferenceGrant in namespace ${ref.namespace} allows HTTPRoutes of namespace ${route.meta.namespace} to refer to it`);
-  }
-  const svc = services.get(serviceKey(ref.namespace, ref.name));
-  if (!svc) return fail('unknown-service', 'BackendNotFound', `no such Service in namespace ${ref.namespace}`);
-  if (svc.type === 'ExternalName') return fail('unsupported-backend', 'UnsupportedValue', 'Service of type ExternalName is not proxied');
-  const port = svc.ports.find((p) => p.protocol === 'TCP' && p.port === ref.port);
-  if (!port) return fail('unknown-port', 'BackendNotFound', `the Service has no TCP port ${ref.port} (${describePorts(svc)})`);
-  return { backend: port.backend, weight: ref.weight, describe, problem: undefined, ingress: serviceKey(route.meta.namespace, route.meta.name) };
+  const ingress = serviceKey(route.meta.namespace, route.meta.name);
+  const outcome = resolveBackendRef(route, ref, services, grants);
+  if ('backend' in outcome) return { backend: outcome.backend, weight: ref.weight, describe, problem: undefined, ingress };
+  // A GRPCRoute's share is answered gRPC status UNAVAILABLE, as its spec requires (dataplane/status.ts).
+  const answer = route.kind === 'GRPCRoute' ? 'UNAVAILABLE' : '500';
+  diagnostics.push(diag('warning', `${route.kind.toUpperCase()}_BACKEND_UNRESOLVED`, route, `${field} ${describe}: ${outcome.message}; its share of requests is answered ${answer} (reason ${outcome.reason})`));
+  return { backend: undefined, weight: ref.weight, describe, problem: outcome.problem, ingress };
 }
 
-/** ReferenceGrant (v1beta1): in the target's namespace, from HTTPRoutes of `fromNamespace`, to that Service or every Service. */
-function granted(grants: Iterable<ReferenceGrantRec>, fromNamespace: string, ref: BackendRefRec): boolean {
+/** Why a backendRef does not resolve: the data plane's problem and the spec's ResolvedRefs reason. */
+export interface BackendRefProblem {
+  readonly problem: RouteProblem;
+  readonly reason: 'InvalidKind' | 'RefNotPermitted' | 'BackendNotFound' | 'UnsupportedValue';
+  readonly message: string;
+}
+
+/** The Service port key a backendRef resolves to, or why it does not (also read by compile/gateway-status.ts). */
+export function resolveBackendRef(
+  route: Pick<HttpRouteRec, 'meta'> & { readonly kind?: string },
+  ref: BackendRefRec,
+  services: ReadonlyMap<string, ServiceView>,
+  grants: Iterable<ReferenceGrantRec>,
+): { readonly backend: string } | BackendRefProblem {
+  if (ref.group !== '' || ref.kind !== 'Service') return { problem: 'unsupported-backend', reason: 'InvalidKind', message: `kind ${ref.group === '' ? '' : `${ref.group}/`}${ref.kind} is not supported (only Service)` };
+  const kind = route.kind ?? 'HTTPRoute';
+  if (ref.namespace !== route.meta.namespace && !granted(grants, kind, route.meta.namespace, ref)) {
+    return { problem: 'unsupported-backend', reason: 'RefNotPermitted', message: `no ReferenceGrant in namespace ${ref.namespace} allows ${kind}s of namespace ${route.meta.namespace} to refer to it` };
+  }
+  const svc = services.get(serviceKey(ref.namespace, ref.name));
+  if (!svc) return { problem: 'unknown-service', reason: 'BackendNotFound', message: `no such Service in namespace ${ref.namespace}` };
+  if (svc.type === 'ExternalName') return { problem: 'unsupported-backend', reason: 'UnsupportedValue', message: 'Service of type ExternalName is not proxied' };
+  const port = svc.ports.find((p) => p.protocol === 'TCP' && p.port === ref.port);
+  if (!port) return { problem: 'unknown-port', reason: 'BackendNotFound', message: `the Service has no TCP port ${ref.port} (${describePorts(svc)})` };
+  return { backend: port.backend };
+}
+
+/** ReferenceGrant (v1beta1): in the target's namespace, from routes of `kind` of `fromNamespace`, to that Service or every Service. */
+function granted(grants: Iterable<ReferenceGrantRec>, kind: string, fromNamespace: string, ref: BackendRefRec): boolean {
   for (const g of grants) {
     if (g.meta.namespace !== ref.namespace) continue;
-    if (!g.from.some((f) => f.group === GATEWAY_GROUP && f.kind === 'HTTPRoute' && f.namespace === fromNamespace)) continue;
+    if (!g.from.some((f) => f.group === GATEWAY_GROUP && f.kind === kind && f.namespace === fromNamespace)) continue;
     if (g.to.some((t) => t.group === '' && t.kind === 'Service' && (t.name === undefined || t.name === ref.name))) return true;
   }
   return false;

@@ -15,10 +15,11 @@ import type { StoreView } from '../model/store-view.ts';
 import { serviceKey } from '../model/keys.ts';
 import type { Diagnostic, Route, RouteConditions, ServiceView } from '../snapshot/types.ts';
 import { diag } from './diagnostics.ts';
-import { attachRoutes } from './gateway-attach.ts';
+import { attachRoutes, newAttachReport, type AttachReport } from './gateway-attach.ts';
 import { ruleTarget } from './gateway-backends.ts';
-import { compileFilters } from './gateway-filters.ts';
+import { compileRuleFilters, reportUnsupportedFilters } from './gateway-filters.ts';
 import { compareByAge } from './routes.ts';
+import { routeSessionCookie } from './session-affinity.ts';
 
 /** A route with what orders it against routes of the same host and path. */
 export interface RankedRoute {
@@ -30,6 +31,8 @@ export interface CompiledGatewayRoutes {
   /** In precedence order, for route-merge.ts. */
   readonly routes: RankedRoute[];
   readonly diagnostics: Diagnostic[];
+  /** Where each route attached or why not, for status (compile/gateway-status.ts). */
+  readonly attach: AttachReport;
 }
 
 export interface GatewayRouteOptions {
@@ -42,20 +45,19 @@ const NO_BACKEND = { backend: undefined, problem: undefined, describe: '(redirec
 
 export function compileGatewayRoutes(view: StoreView, services: ReadonlyMap<string, ServiceView>, options: GatewayRouteOptions): CompiledGatewayRoutes {
   const diagnostics: Diagnostic[] = [];
-  const attachments = attachRoutes(view, options.controllerName, diagnostics).sort((a, b) => compareByAge(a.route, b.route));
+  const attach = newAttachReport();
+  const attachments = attachRoutes(view, options.controllerName, diagnostics, attach).sort((a, b) => compareByAge(a.route, b.route));
   const grants = [...(view.referenceGrants?.values() ?? [])];
   const ranked: { r: RankedRoute; order: number }[] = [];
   let order = 0;
   for (const { route, hosts } of attachments) {
     const ingress = serviceKey(route.meta.namespace, route.meta.name);
     route.rules.forEach((rule, ri) => {
-      const unsupported = rule.filters.flatMap((f) => (f.type === 'Unsupported' ? [f.name] : []));
-      if (unsupported.length > 0) {
-        diagnostics.push(diag('warning', 'HTTPROUTE_FILTER_UNSUPPORTED', route, `spec.rules[${ri}].filters: ${[...new Set(unsupported)].join(', ')} not applied yet; the rule routes without them`));
-      }
-      const filters = compileFilters(rule.filters);
+      reportUnsupportedFilters(route, ri, rule.filters, diagnostics);
+      const filters = compileRuleFilters(route, ri, rule, services, grants, diagnostics);
       // A redirect answers by itself: its rule needs no backend.
       const target = filters?.redirect !== undefined && rule.backendRefs.length === 0 ? NO_BACKEND : ruleTarget(route, ri, rule.backendRefs, services, grants, diagnostics);
+      const sessionCookie = routeSessionCookie(route, ri, rule.sessionPersistence, diagnostics);
       rule.matches.forEach((m, mi) => {
         const problem = matchProblem(m);
         if (problem !== undefined) {
@@ -74,6 +76,7 @@ export function compileGatewayRoutes(view: StoreView, services: ReadonlyMap<stri
             routeKind: 'HTTPRoute',
             ...(filters !== undefined ? { filters } : {}),
             ...(conditions !== NO_CONDITIONS ? { conditions } : {}),
+            ...(sessionCookie !== undefined ? { sessionCookie: sessionCookie(m.path.value, m.path.type) } : {}),
             listenerPorts,
           };
           ranked.push({ r: { route: r, rank: [m.method !== undefined ? 1 : 0, m.headers.length, m.queryParams.length] }, order: order++ });
@@ -83,7 +86,7 @@ export function compileGatewayRoutes(view: StoreView, services: ReadonlyMap<stri
   }
   // Attachments are oldest first and rules, matches in their order: `order` is the spec's tie-break.
   ranked.sort((a, b) => compareRank(a.r.rank, b.r.rank) || a.order - b.order);
-  return { routes: ranked.map((x) => x.r), diagnostics };
+  return { routes: ranked.map((x) => x.r), diagnostics, attach };
 }
 
 /** Higher rank first: method, then header count, then query parameter count. */

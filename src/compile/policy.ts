@@ -5,7 +5,7 @@
  * configuration.
  */
 import { X509Certificate } from 'node:crypto';
-import type { SecretRec, ServiceRec } from '../model/records.ts';
+import type { Rec, SecretRec, ServiceRec } from '../model/records.ts';
 import type { BackendPolicy, Diagnostic, HealthCheckPolicy, OutlierPolicy, UpstreamProtocol } from '../snapshot/types.ts';
 import { diag } from './diagnostics.ts';
 
@@ -56,7 +56,7 @@ const KNOWN = new Set([
 
 /** The policy of every port of `svc`, and a diagnostic per bad or unknown annotation. */
 export function servicePolicy(svc: ServiceRec, diagnostics: Diagnostic[]): BackendPolicy {
-  const a = new Reader(svc, diagnostics);
+  const a = new AnnotationReader(svc, diagnostics);
   for (const key of Object.keys(svc.meta.annotations)) {
     if (key.startsWith(ANNOTATION_PREFIX) && !KNOWN.has(key.slice(ANNOTATION_PREFIX.length))) {
       diagnostics.push(diag('warning', 'ANNOTATION_UNKNOWN', svc, `unknown annotation ${key} ignored`));
@@ -131,7 +131,7 @@ export interface ServiceUpstream {
  * `Secret/namespace/name`).
  */
 export function serviceUpstream(svc: ServiceRec, secrets: ReadonlyMap<string, SecretRec>, diagnostics: Diagnostic[]): ServiceUpstream {
-  const a = new Reader(svc, diagnostics);
+  const a = new AnnotationReader(svc, diagnostics);
   const protocol = a.choice('backend-protocol', BACKEND_PROTOCOLS, undefined);
   const secretName = a.string('backend-ca-secret');
   if (secretName === undefined) return { protocol, caPem: undefined };
@@ -165,11 +165,15 @@ function pemCertificatesProblem(pem: string): string | undefined {
 const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/;
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
-class Reader {
-  readonly #svc: ServiceRec;
+/**
+ * Reads `switchyard.dev/*` annotations of one object (a Service, an Ingress): a bad value is an
+ * ANNOTATION_INVALID warning on that object and the fallback applies.
+ */
+export class AnnotationReader {
+  readonly #svc: Pick<Rec, 'kind' | 'meta'>;
   readonly #diagnostics: Diagnostic[];
 
-  constructor(svc: ServiceRec, diagnostics: Diagnostic[]) {
+  constructor(svc: Pick<Rec, 'kind' | 'meta'>, diagnostics: Diagnostic[]) {
     this.#svc = svc;
     this.#diagnostics = diagnostics;
   }

@@ -9,16 +9,22 @@
  *   Ingress (creationTimestamp, then namespace/name) and the loser gets a diagnostic;
  * - a route is redirected to https (Route.redirectToHttps) when its host is named by a `tls:` entry of any
  *   served Ingress and its own Ingress does not say `switchyard.dev/ssl-redirect: "false"`, or when its
- *   own Ingress says `switchyard.dev/force-ssl-redirect: "true"` (TLS ended by a load balancer in front).
+ *   own Ingress says `switchyard.dev/force-ssl-redirect: "true"` (TLS ended by a load balancer in front);
+ * - the route annotations (rewrite-target, request/response headers, permanent-redirect) become the
+ *   route's filters and a canary Ingress joins the main Ingress's route (ingress-annotations.ts,
+ *   ingress-canary.ts).
  */
 import { ingressClassProblem, type IngressClassIndex } from '../model/ingress-class.ts';
 import { serviceKey } from '../model/keys.ts';
-import type { IngressBackendRec, IngressRec, Meta, PathType } from '../model/records.ts';
+import type { IngressBackendRec, IngressPathRec, IngressRec, Meta, PathType } from '../model/records.ts';
 import type { Diagnostic, HostRoutes, Route, RouteTable, RouteTarget, ServiceView } from '../snapshot/types.ts';
 import { BackendProblems, describePorts, type BackendUse } from './backend-problems.ts';
 import { coveredByTls, type TlsHosts } from './certificates.ts';
 import { diag } from './diagnostics.ts';
+import { ingressFilters, isCanary, ROUTE_ANNOTATIONS, type IngressFilters } from './ingress-annotations.ts';
+import { chainRoutes, joinCanaries, type CanarySlot } from './ingress-canary.ts';
 import { ANNOTATION_PREFIX } from './policy.ts';
+import { AFFINITY_ANNOTATIONS, ingressSessionCookie } from './session-affinity.ts';
 
 export interface RouteOptions {
   /** Which Ingresses are served (model/ingress-class.ts ingressClassIndex of the store's IngressClasses). */
@@ -36,6 +42,7 @@ export interface RouteOptions {
  *   this Ingress that a `tls:` entry names get 308 to https;
  * - `force-ssl-redirect` ("true" | "false", default "false"): redirect this Ingress's hosts even without
  *   a `tls:` entry.
+ * The route annotations (rewrite-target, canary…) are ingress-annotations.ts ROUTE_ANNOTATIONS.
  */
 export const INGRESS_ANNOTATIONS = { 'ssl-redirect': 'true', 'force-ssl-redirect': 'false' } as const;
 
@@ -105,8 +112,15 @@ export function compileRoutes(
 
   const tlsHosts = options.tlsHosts ?? NO_TLS_HOSTS;
   const problems = new BackendProblems(diagnostics);
+  const canaries: IngressRec[] = [];
   for (const ing of served) {
     const redirect = redirectPolicy(ing, diagnostics, options.sslRedirect ?? true);
+    if (isCanary(ing, diagnostics)) {
+      canaries.push(ing);
+      continue;
+    }
+    const filters = ingressFilters(ing, diagnostics);
+    const sessionCookie = ingressSessionCookie(ing, diagnostics);
     if (ing.defaultBackend) {
       const target = resolveTarget(ing, ing.defaultBackend, services, problems, 'defaultBackend');
       if (defaultBackend === undefined) {
@@ -130,12 +144,13 @@ export function compileRoutes(
           continue;
         }
         const redirectToHttps = redirect.force || (redirect.ssl && coveredByTls(host, tlsHosts));
-        const route: Route = { host, path: p.path, pathType: p.pathType, redirectToHttps, ...resolveTarget(ing, p.backend, services, problems, { host, path: p.path, pathType: p.pathType }) };
+        const route: Route = { host, path: p.path, pathType: p.pathType, redirectToHttps, ...resolveTarget(ing, p.backend, services, problems, { host, path: p.path, pathType: p.pathType }), ...filtersFor(filters, p.pathType), ...(sessionCookie === undefined ? {} : { sessionCookie: sessionCookie(p.path) }) };
         map.set(key, route);
         list.push(route);
       }
     }
   }
+  joinCanaries(canaries, canarySlot(hosts, wildcards, anyHost, list), (ing, backend, use) => resolveTarget(ing, backend, services, problems, use), diagnostics);
   problems.finish();
 
   return {
@@ -146,11 +161,35 @@ export function compileRoutes(
 
 const NO_TLS_HOSTS: TlsHosts = { exact: new Set(), wildcards: new Set() };
 
+function filtersFor(filters: IngressFilters, pathType: PathType): Pick<Route, 'filters'> {
+  const f = pathType === 'Exact' ? filters.exact : filters.prefix;
+  return f === undefined ? {} : { filters: f };
+}
+
+/** The route a canary path joins, found without creating a table (ingress-canary.ts CanarySlot). */
+function canarySlot(hosts: ReadonlyMap<string, MutableHostRoutes>, wildcards: ReadonlyMap<string, MutableHostRoutes>, anyHost: MutableHostRoutes | undefined, list: Route[]) {
+  return (host: string, p: IngressPathRec): CanarySlot | undefined => {
+    const table = host === '' ? anyHost : host.startsWith('*.') ? wildcards.get(host.slice(2)) : hosts.get(host);
+    const map = p.pathType === 'Exact' ? table?.exact : table?.prefix;
+    const key = p.pathType === 'Exact' ? p.path : prefixKey(p.path);
+    const route = map?.get(key);
+    if (route === undefined) return undefined;
+    return {
+      route,
+      replace: (head) => {
+        map!.set(key, head);
+        list.splice(list.indexOf(route), 1, ...chainRoutes(head));
+      },
+    };
+  };
+}
+
 /** The Ingress's redirect annotations (see INGRESS_ANNOTATIONS); unknown or bad ones are reported. */
 function redirectPolicy(ing: IngressRec, diagnostics: Diagnostic[], sslRedirect: boolean): { readonly ssl: boolean; readonly force: boolean } {
   const annotations = ing.meta.annotations;
   for (const key of Object.keys(annotations)) {
-    if (key.startsWith(ANNOTATION_PREFIX) && !Object.hasOwn(INGRESS_ANNOTATIONS, key.slice(ANNOTATION_PREFIX.length))) {
+    const name = key.slice(ANNOTATION_PREFIX.length);
+    if (key.startsWith(ANNOTATION_PREFIX) && !Object.hasOwn(INGRESS_ANNOTATIONS, name) && !ROUTE_ANNOTATIONS.has(name) && !AFFINITY_ANNOTATIONS.has(name)) {
       diagnostics.push(diag('warning', 'ANNOTATION_UNKNOWN', ing, `unknown annotation ${key} ignored`));
     }
   }

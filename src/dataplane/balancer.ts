@@ -5,8 +5,14 @@
  * so N requests over k healthy endpoints give each ⌊N/k⌋ or ⌈N/k⌉ however many are in flight and
  * whichever thread serves them. Endpoints that are ejected or failing their health check are skipped;
  * when none is left, the pick ignores health (panic mode) rather than failing every request.
+ *
+ * Session affinity (pickAffine) goes before the rotation: the endpoint a request's cookie names, or the
+ * one its client address had (ClientIP, remembered in a table every thread shares), while it is still in
+ * the rotation and available; otherwise the round-robin pick, remembered for the client.
  */
 import type { Backend, EndpointView } from '../snapshot/types.ts';
+import type { Affinity } from './affinity-request.ts';
+import { AffinityTable } from './affinity-table.ts';
 import { LocalCursors, type Cursors } from './cursors.ts';
 
 export interface Availability {
@@ -15,12 +21,18 @@ export interface Availability {
 
 export class RoundRobin {
   readonly #cursors: Cursors;
+  /** ClientIP affinities; made on first use when not given (one thread's own). */
+  #affinity: AffinityTable | undefined;
   /** Whether the last pick had to ignore health (every candidate unavailable). */
   panicked = false;
 
-  /** `cursors`: shared by the worker threads (cursors.ts SharedCursors); default: this thread's own. */
-  constructor(cursors: Cursors = new LocalCursors()) {
+  /**
+   * `cursors`: shared by the worker threads (cursors.ts SharedCursors); default: this thread's own.
+   * `affinity`: the ClientIP affinity table, shared by the worker threads; default: this thread's own.
+   */
+  constructor(cursors: Cursors = new LocalCursors(), affinity?: AffinityTable) {
     this.#cursors = cursors;
+    this.#affinity = affinity;
   }
 
   /**
@@ -42,6 +54,35 @@ export class RoundRobin {
       this.panicked = found < -1;
       return backend.rotation[index];
     }
+  }
+
+  /**
+   * pick() for a request with session affinity: the endpoint its cookie names while that one is available
+   * and not in `exclude`; else, with ClientIP affinity, the endpoint the client address had within its
+   * timeout, under the same conditions; else pick(), remembered for the client (unless in panic mode:
+   * a pod every check fails is not worth keeping a client on).
+   */
+  pickAffine(backend: Backend, health: Availability | undefined, affinity: Affinity, exclude?: readonly string[]): EndpointView | undefined {
+    const named = affinity.named;
+    if (named !== undefined && usable(named.key, health, exclude)) {
+      this.panicked = false;
+      return named;
+    }
+    const client = affinity.client;
+    if (client === undefined) return this.pick(backend, health, exclude);
+    const table = (this.#affinity ??= new AffinityTable());
+    const rotation = backend.rotation;
+    const kept = table.lookup(backend.key, client, affinity.clientSeconds, rotation, affinity.at);
+    if (kept >= 0 && usable(rotation[kept]!.key, health, exclude)) {
+      this.panicked = false;
+      return rotation[kept];
+    }
+    const picked = this.pick(backend, health, exclude);
+    if (picked === undefined || this.panicked) return picked;
+    const index = rotation.indexOf(picked);
+    const chosen = table.remember(index, affinity.clientSeconds, rotation, affinity.at);
+    // Another thread gave this client a pod meanwhile: that one, so the client does not flip between two.
+    return chosen !== index && usable(rotation[chosen]!.key, health, exclude) ? rotation[chosen] : picked;
   }
 
   /**
@@ -78,4 +119,8 @@ export class RoundRobin {
   retain(backendKeys: ReadonlySet<string> | ReadonlyMap<string, unknown>): void {
     this.#cursors.retain(backendKeys);
   }
+}
+
+function usable(key: string, health: Availability | undefined, exclude: readonly string[] | undefined): boolean {
+  return (exclude === undefined || !exclude.includes(key)) && (health === undefined || health.available(key));
 }

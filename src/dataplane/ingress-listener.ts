@@ -6,7 +6,7 @@
 import { ErrorCode } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { SnapshotHolder } from '../snapshot/holder.ts';
-import type { Route } from '../snapshot/types.ts';
+import type { Route, RouteTable } from '../snapshot/types.ts';
 import type { EdgePolicy } from './edge-policy.ts';
 import type { HttpExchange } from './exchange.ts';
 import type { Http2Options } from './h2/h2-sessions.ts';
@@ -15,9 +15,10 @@ import { createHttpListener, type ClientLimits, type ExchangeEnded, type HttpLis
 import { sendHttpsRedirect, skipsHttpsRedirect } from './https-redirect.ts';
 import { matchRoute, normalizeHost } from './match.ts';
 import { parseTarget, PATH_REJECTED } from './path.ts';
-import { proxyRequest, type ProxyContext } from './proxy.ts';
+import { proxyRequest, proxyRouteRequest, type ProxyContext } from './proxy.ts';
 import { sendFailure } from './status.ts';
 import { threadWeightedChoice } from './weighted.ts';
+import { cookieAffinity, withClientAffinity } from './affinity-request.ts';
 import { editHeaders, rewriteTarget, sendRouteRedirect } from './route-filters.ts';
 
 export interface IngressListenerOptions {
@@ -36,25 +37,33 @@ export interface IngressListenerOptions {
   readonly tls: ListenerTls | undefined;
   /** The TLS listener's port once it listens, for redirects to https; undefined: no TLS listener, no redirects. */
   readonly httpsPort: () => number | undefined;
+  /** A Gateway listener port: its requests match that port's routes (Snapshot.gatewayPorts); default: the Ingress routes. */
+  readonly gatewayPort?: number;
 }
 
+const NO_ROUTES: RouteTable = { hosts: new Map(), wildcards: new Map(), anyHost: undefined, defaultBackend: undefined, list: [] };
+
 export function createIngressListener(options: IngressListenerOptions): Listener {
-  const { holder, proxy, httpsPort } = options;
+  const { holder, proxy, httpsPort, gatewayPort } = options;
   const route = (exchange: HttpExchange): void => {
     const target = parseTarget(exchange.url, options.policy);
     const snapshot = holder.current();
     if (!target) return sendFailure(exchange, ErrorCode.NO_ROUTE);
     if (target === PATH_REJECTED) return sendFailure(exchange, ErrorCode.REQUEST_PATH_REJECTED);
     const host = normalizeHost(target.host ?? exchange.host);
-    const route = matchRoute(snapshot.routes, host, target.path, exchange, target.pathAndQuery);
+    // A Gateway port matches only the routes attached through its listeners; one branch on the Ingress path.
+    const table = gatewayPort === undefined ? snapshot.routes : (snapshot.gatewayPorts?.get(gatewayPort)?.routes ?? NO_ROUTES);
+    const route = matchRoute(table, host, target.path, exchange, target.pathAndQuery);
     if (!route) return sendFailure(exchange, ErrorCode.NO_ROUTE);
     const filters = route.filters;
     if (filters?.redirect !== undefined) {
       exchange.trace.route = proxy.stats.routeLabels(route, undefined);
       return sendRouteRedirect(exchange, filters.redirect, host, target.path, (route as Route).path, target.pathAndQuery);
     }
+    // A session cookie naming a pod of one of the route's backends chooses that backend (affinity-request.ts).
+    const sticky = route.sessionCookie === undefined ? undefined : cookieAffinity(route, exchange.rawHeaders, snapshot.backends);
     // HTTPRoute backendRefs share a route by weight; a share whose reference does not resolve is answered 500.
-    const chosen = route.weighted === undefined ? route : (threadWeightedChoice.pick(route.weighted) ?? route);
+    const chosen = sticky?.target ?? (route.weighted === undefined ? route : (threadWeightedChoice.pick(route.weighted) ?? route));
     const backend = chosen.backend === undefined ? undefined : snapshot.backends.get(chosen.backend);
     exchange.trace.route = proxy.stats.routeLabels(chosen, backend);
     if (route.redirectToHttps && exchange.scheme === 'http' && !skipsHttpsRedirect(target.path)) {
@@ -64,10 +73,11 @@ export function createIngressListener(options: IngressListenerOptions): Listener
     if (!backend) return sendFailure(exchange, route.weighted === undefined ? ErrorCode.UNKNOWN_SERVICE : ErrorCode.BACKEND_INVALID);
     const headers = upstreamRequestHeaders(exchange, { proto: exchange.scheme, port: exchange.localPort, policy: options.policy }, target.host);
     if (headers === undefined) return sendFailure(exchange, ErrorCode.REQUEST_HEADER_REJECTED);
-    if (filters === undefined) return proxyRequest(proxy, exchange, backend, target.pathAndQuery, headers);
+    const affinity = withClientAffinity(sticky, backend, exchange, options.policy);
+    if (filters === undefined) return proxyRequest(proxy, exchange, backend, target.pathAndQuery, headers, undefined, affinity);
     const path = rewriteTarget(target.pathAndQuery, target.path, (route as Route).path, filters.rewrite?.path);
     const edited = filters.requestHeaders === undefined ? headers : editHeaders(headers, filters.requestHeaders);
-    proxyRequest(proxy, exchange, backend, path, edited, filters.responseHeaders);
+    proxyRouteRequest(proxy, exchange, backend, path, edited, filters, snapshot.backends, affinity);
   };
   return createHttpListener({ limits: options.limits, log: options.log, ended: options.ended, refused: options.refused, route, http2: options.http2, tls: options.tls, policy: options.policy });
 }

@@ -22,7 +22,9 @@ import type { Dispatcher } from 'undici';
 import { ErrorCode } from '../errors.ts';
 import type { EndpointHealth, FailureKind } from '../health/endpoint-health.ts';
 import type { Logger } from '../log.ts';
-import type { Backend, EndpointView, HeaderEdits } from '../snapshot/types.ts';
+import type { Backend, EndpointView, HeaderEdits, RouteFilters, RouteTimeouts } from '../snapshot/types.ts';
+import { withSessionCookie } from './affinity-cookie.ts';
+import type { Affinity } from './affinity-request.ts';
 import type { RoundRobin } from './balancer.ts';
 import type { HttpExchange } from './exchange.ts';
 import type { TrafficCounters } from './counters.ts';
@@ -31,6 +33,7 @@ import { wantsTrailers } from './grpc.ts';
 import { clientResponseHeaders, clientTrailerFields } from './headers.ts';
 import { BodyPrefetch, RequestBody, type BodyBufferBudget } from './request-body.ts';
 import type { RetryBudget } from './retry-budget.ts';
+import { drawMirrors, RequestMirrors } from './request-mirror.ts';
 import { editHeaders } from './route-filters.ts';
 import { classifyUpstreamError, sendFailure, type FailureCode } from './status.ts';
 import { acceptUpgrade, isUpgrade, openUpgradeClient, type UpgradeClient } from './tunnel.ts';
@@ -69,15 +72,35 @@ const RESET_CODES = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_C
 /**
  * Starts proxying; answers the client itself in every case (response, or a coded failure).
  * `responseEdits`: a route's ResponseHeaderModifier, applied to the pod's response head; default none.
+ * `affinity`: the request's session affinity (affinity-request.ts); default none.
  */
-export function proxyRequest(ctx: ProxyContext, client: HttpExchange, backend: Backend, path: string, headers: string[], responseEdits?: HeaderEdits): void {
-  const endpoint = ctx.balancer.pick(backend, ctx.health);
+export function proxyRequest(ctx: ProxyContext, client: HttpExchange, backend: Backend, path: string, headers: string[], responseEdits?: HeaderEdits, affinity?: Affinity): void {
+  const endpoint = affinity === undefined ? ctx.balancer.pick(backend, ctx.health) : ctx.balancer.pickAffine(backend, ctx.health, affinity);
   ctx.health.setPanic(backend, ctx.balancer.panicked);
   if (endpoint === undefined) {
     sendFailure(client, ErrorCode.NO_READY_ENDPOINT);
     return;
   }
-  new Exchange(ctx, client, backend, path, headers, responseEdits).start(endpoint);
+  new Exchange(ctx, client, backend, path, headers, responseEdits, affinity).start(endpoint);
+}
+
+/**
+ * proxyRequest for an HTTPRoute rule's filters: its ResponseHeaderModifier, its RequestMirror copies
+ * (drawn per request, their backends looked up in `backends`, the request's snapshot's) and its
+ * `timeouts`. A route with neither mirrors nor timeouts costs what proxyRequest costs.
+ */
+export function proxyRouteRequest(ctx: ProxyContext, client: HttpExchange, backend: Backend, path: string, headers: string[], filters: RouteFilters, backends: ReadonlyMap<string, Backend>, affinity?: Affinity): void {
+  if (filters.mirrors === undefined && filters.timeouts === undefined) return proxyRequest(ctx, client, backend, path, headers, filters.responseHeaders, affinity);
+  const endpoint = affinity === undefined ? ctx.balancer.pick(backend, ctx.health) : ctx.balancer.pickAffine(backend, ctx.health, affinity);
+  ctx.health.setPanic(backend, ctx.balancer.panicked);
+  if (endpoint === undefined) {
+    sendFailure(client, ErrorCode.NO_READY_ENDPOINT);
+    return;
+  }
+  // An upgrade becomes a tunnel: there is nothing a copy could mirror.
+  const drawn = filters.mirrors === undefined || isUpgrade(client) ? undefined : drawMirrors(filters.mirrors, backends);
+  const mirrors = drawn === undefined ? undefined : new RequestMirrors(drawn, client.method, path, headers, client.host);
+  new Exchange(ctx, client, backend, path, headers, filters.responseHeaders, affinity, filters.timeouts, mirrors).start(endpoint);
 }
 
 class Exchange implements Dispatcher.DispatchHandler {
@@ -105,10 +128,27 @@ class Exchange implements Dispatcher.DispatchHandler {
   /** An upgrade request's own connection for the current attempt (tunnel.ts); undefined for every other request. */
   #upgradeClient: UpgradeClient | undefined;
   readonly #responseEdits: HeaderEdits | undefined;
+  readonly #affinity: Affinity | undefined;
+  /** The route's `timeouts.request` timer, until the response head (or the end); undefined for every other request. */
+  #deadline: ReturnType<typeof setTimeout> | undefined;
+  /** The route's RequestMirror copies of this request; undefined for every other request. */
+  readonly #mirrors: RequestMirrors | undefined;
 
-  constructor(ctx: ProxyContext, client: HttpExchange, backend: Backend, path: string, headers: string[], responseEdits: HeaderEdits | undefined) {
+  constructor(
+    ctx: ProxyContext,
+    client: HttpExchange,
+    backend: Backend,
+    path: string,
+    headers: string[],
+    responseEdits: HeaderEdits | undefined,
+    affinity: Affinity | undefined,
+    timeouts?: RouteTimeouts,
+    mirrors?: RequestMirrors,
+  ) {
     this.#ctx = ctx;
+    this.#mirrors = mirrors;
     this.#responseEdits = responseEdits;
+    this.#affinity = affinity;
     this.#client = client;
     this.#backend = backend;
     this.#stats = ctx.stats.service(backend);
@@ -120,7 +160,8 @@ class Exchange implements Dispatcher.DispatchHandler {
       // TE is hop-by-hop, but `TE: trailers` is what an HTTP/2 pod (a gRPC server) needs to see, and all it may carry there.
       headers: backend.upstream.protocol !== 'http1' && wantsTrailers(client.rawHeaders) ? [...headers, 'te', 'trailers'] : headers,
       body: null,
-      headersTimeout: policy.responseTimeoutMs ?? ctx.defaults.responseTimeoutMs,
+      // A route's backendRequest timeout is per attempt, as the pool's own wait for response headers is.
+      headersTimeout: timeouts?.backendRequestMs ?? policy.responseTimeoutMs ?? ctx.defaults.responseTimeoutMs,
       // A gRPC stream may stay silent as long as its call lasts: no idle limit (grpc-timeout bounds the call).
       bodyTimeout: client.grpc ? 0 : (policy.idleTimeoutMs ?? ctx.defaults.idleTimeoutMs),
     };
@@ -129,6 +170,25 @@ class Exchange implements Dispatcher.DispatchHandler {
     this.#options = isUpgrade(client) ? { ...options, upgrade: client.upgrade } : options;
     ctx.budget.recordRequest(backend.key);
     client.onClientGone = this.#onClientGone;
+    const requestMs = timeouts?.requestMs;
+    // Counted from the request head, as the spec's request timeout covers the whole exchange; "0s": none.
+    if (requestMs !== undefined && requestMs > 0) this.#deadline = setTimeout(Exchange.#expire, requestMs - (performance.now() - client.trace.startedAt), this);
+  }
+
+  /**
+   * The route's request timeout passed before the response head: the attempt is cut, no retry follows,
+   * and the client gets 504 (a gRPC call DEADLINE_EXCEEDED). The pod is not blamed: the limit is the route's.
+   */
+  static #expire(ex: Exchange): void {
+    ex.#deadline = undefined;
+    if (ex.#responded || ex.#clientGone) return;
+    ex.#ctx.log.debug({ endpoint: ex.#endpoint?.key, path: ex.#options.path }, 'route request timeout passed');
+    // Part of the body may be unread: the connection cannot carry another request.
+    if (ex.#hasBody) ex.#client.keepAlive = false;
+    if (ex.#prefetch !== undefined) ex.#client.unreadBody(ex.#prefetch);
+    // From here the exchange is abandoned as a gone client's is: nothing more is sent or answered by it.
+    ex.#onClientGone();
+    sendFailure(ex.#client, ErrorCode.UPSTREAM_TIMEOUT);
   }
 
   start(endpoint: EndpointView): void {
@@ -159,10 +219,18 @@ class Exchange implements Dispatcher.DispatchHandler {
       return;
     }
     const pool = this.#ctx.pools.get(endpoint.key, this.#backend.policy.connectTimeoutMs, this.#backend.upstream);
-    if (!this.#hasBody) return this.#dispatch(pool, this.#options);
+    if (!this.#hasBody) {
+      this.#mirrors?.start(this.#ctx, null, this.#options.headersTimeout);
+      return this.#dispatch(pool, this.#options);
+    }
     // A body that arrived whole goes as one Buffer (one write, replayable by a retry); the rest is streamed.
     const whole = this.#prefetch?.whole();
     if (whole === undefined) this.#body = new RequestBody(this.#client, this.#prefetch);
+    if (this.#mirrors !== undefined) {
+      // Before the main dispatch: it may take body bytes at once, and the copies get them through the tee.
+      this.#mirrors.start(this.#ctx, whole ?? { prefix: this.#prefetch?.chunks ?? [] }, this.#options.headersTimeout);
+      if (this.#body !== undefined) this.#body.tee = this.#mirrors;
+    }
     this.#dispatch(pool, { ...this.#options, body: whole ?? this.#body });
   }
 
@@ -196,8 +264,11 @@ class Exchange implements Dispatcher.DispatchHandler {
     else this.#ctx.health.recordSuccess(key);
     this.#responded = true;
     this.#resume = resume;
+    if (this.#deadline !== undefined) this.#clearDeadline();
     const fields = clientResponseHeaders(rawHeaders, this.#client.requestId);
-    this.#client.writeHead(statusCode, this.#responseEdits === undefined ? fields : editHeaders(fields, this.#responseEdits));
+    const head = this.#responseEdits === undefined ? fields : editHeaders(fields, this.#responseEdits);
+    const cookie = this.#affinity?.cookie;
+    this.#client.writeHead(statusCode, cookie === undefined ? head : withSessionCookie(head, cookie, this.#affinity!, this.#backend, this.#endpoint!, this.#client.scheme === 'https'));
     return true;
   }
 
@@ -222,6 +293,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     trace.upstreamStatus = statusCode;
     trace.upstreamMs = performance.now() - trace.attemptStartedAt;
     this.#responded = true;
+    if (this.#deadline !== undefined) this.#clearDeadline();
     this.#releaseUpgradeClient(false);
     acceptUpgrade(this.#ctx, this.#client, this.#clientGone, this.#endpoint!.key, statusCode, (rawHeaders ?? []) as Buffer[], socket);
   }
@@ -283,7 +355,8 @@ class Exchange implements Dispatcher.DispatchHandler {
     const tried = (this.#tried ??= []);
     tried.push(failedKey);
     if (tried.length > policy.retries) return false;
-    const next = this.#ctx.balancer.pick(this.#backend, this.#ctx.health, tried);
+    const affinity = this.#affinity;
+    const next = affinity === undefined ? this.#ctx.balancer.pick(this.#backend, this.#ctx.health, tried) : this.#ctx.balancer.pickAffine(this.#backend, this.#ctx.health, affinity, tried);
     if (next === undefined) return false;
     if (!this.#ctx.budget.tryAcquire(this.#backend.key, policy.retryBudgetPercent)) {
       this.#stats.budgetExhausted++;
@@ -309,6 +382,13 @@ class Exchange implements Dispatcher.DispatchHandler {
   /** The exchange is over (answered, failed or abandoned): its collected body no longer counts against the budget. */
   #end(): void {
     this.#prefetch?.release();
+    if (this.#deadline !== undefined) this.#clearDeadline();
+    this.#mirrors?.end();
+  }
+
+  #clearDeadline(): void {
+    clearTimeout(this.#deadline);
+    this.#deadline = undefined;
   }
 
   readonly #onClientGone = (): void => {

@@ -122,6 +122,8 @@ export class RequestBody extends Readable implements BodySink {
   consumed = false;
   /** The client broke the body off (or went away): a failure of this attempt is the client's, not the pod's. */
   failed = false;
+  /** Also gets every chunk taken from the client (RequestMirror copies); it never pauses the body. */
+  tee: BodySink | undefined;
 
   /** `prefix`: chunks already read (BodyPrefetch); `prefixIsAll`: they are the whole body. */
   constructor(src: HttpExchange, prefix?: BodyPrefetch) {
@@ -156,15 +158,18 @@ export class RequestBody extends Readable implements BodySink {
 
   onData(chunk: Buffer): boolean {
     this.consumed = true;
+    this.tee?.onData(chunk);
     return this.push(chunk);
   }
 
   onEnd(): void {
+    this.tee?.onEnd();
     this.push(null);
   }
 
   onError(err: Error): void {
     this.failed = true;
+    this.tee?.onError(err);
     this.destroy(err);
   }
 }

@@ -13,6 +13,7 @@ import { upstreamRequestHeaders } from './headers.ts';
 import { createHttpListener, type ClientLimits, type ExchangeEnded, type HttpListenerOptions, type Listener } from './http-listener.ts';
 import { parseTarget, PATH_REJECTED } from './path.ts';
 import { proxyRequest, type ProxyContext } from './proxy.ts';
+import { withClientAffinity } from './affinity-request.ts';
 import { resolveServiceTarget } from './service-name.ts';
 import { sendFailure } from './status.ts';
 import { ErrorCode } from '../errors.ts';
@@ -45,7 +46,7 @@ export function createServiceListener(options: ServiceListenerOptions): Listener
     exchange.trace.route = proxy.stats.serviceLabels(resolved.backend);
     const headers = upstreamRequestHeaders(exchange, { proto: exchange.scheme, port: exchange.localPort, policy: options.policy }, target.host);
     if (headers === undefined) return sendFailure(exchange, ErrorCode.REQUEST_HEADER_REJECTED);
-    proxyRequest(proxy, exchange, resolved.backend, target.pathAndQuery, headers);
+    proxyRequest(proxy, exchange, resolved.backend, target.pathAndQuery, headers, undefined, withClientAffinity(undefined, resolved.backend, exchange, options.policy));
   };
   return createHttpListener({ limits: options.limits, log: options.log, ended: options.ended, refused: options.refused, route, http2: options.http2, tls: undefined, policy: options.policy });
 }

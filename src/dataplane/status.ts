@@ -55,12 +55,13 @@ const FAILURE_RESPONSES = new Map<string, { readonly headers: readonly string[];
  * NOT_FOUND, no ready pod, connect failure, reset and protocol error 14 UNAVAILABLE, timeout 4
  * DEADLINE_EXCEEDED), and for the Service listener's refusals their HTTP meaning (no such Service or port:
  * NOT_FOUND; outside the cluster: PERMISSION_DENIED). A route whose Service is missing is UNAVAILABLE, as
- * its 503 says: the configuration is incomplete, not the method unknown.
+ * its 503 says: the configuration is incomplete, not the method unknown. So is a route backendRef that
+ * does not resolve (HTTP 500): GRPCRoute's spec requires UNAVAILABLE for the share of such a backend.
  */
 export const GRPC_STATUSES = {
   [ErrorCode.NO_ROUTE]: GrpcStatus.NOT_FOUND,
   [ErrorCode.UNKNOWN_SERVICE]: GrpcStatus.UNAVAILABLE,
-  [ErrorCode.BACKEND_INVALID]: GrpcStatus.INTERNAL,
+  [ErrorCode.BACKEND_INVALID]: GrpcStatus.UNAVAILABLE,
   [ErrorCode.SERVICE_NOT_FOUND]: GrpcStatus.NOT_FOUND,
   [ErrorCode.SERVICE_PORT_NOT_FOUND]: GrpcStatus.NOT_FOUND,
   [ErrorCode.NOT_A_SERVICE]: GrpcStatus.PERMISSION_DENIED,

@@ -123,6 +123,8 @@ export class TrafficStats {
   readonly #noRoute = this.#labels('', '', '');
   /** Requests refused before they became exchanges, by listener slot and reason. */
   readonly #refused: Map<string, number>[] = [];
+  /** RequestMirror copies by `namespace/service\nresult` (mirrored requests only: a string per copy is no hot-path cost). */
+  readonly #mirrors = new Map<string, number>();
   /** Exchanges recorded since start (each worker's share, in /api/v1/workers). */
   recorded = 0;
 
@@ -180,6 +182,12 @@ export class TrafficStats {
     cell.duration.observe(now - trace.startedAt);
   }
 
+  /** Counts what became of a RequestMirror copy to `backend` (request-mirror.ts). */
+  mirrorResult(backend: Backend, result: 'success' | 'failed' | 'dropped'): void {
+    const key = `${backend.namespace}/${backend.service}\n${result}`;
+    this.#mirrors.set(key, (this.#mirrors.get(key) ?? 0) + 1);
+  }
+
   /** Counts a request refused before it became an exchange; `reason` is its x-switchyard-error value. */
   refused(slot: number, reason: string): void {
     const byReason = (this.#refused[slot] ??= new Map());
@@ -213,7 +221,14 @@ export class TrafficStats {
     this.#refused.forEach((byReason, slot) => {
       for (const [reason, n] of byReason) refused.push({ labels: { listener: this.#listeners[slot]!, reason }, value: n });
     });
+    const mirrors: MetricValue[] = [];
+    for (const [key, n] of this.#mirrors) {
+      const [service, result] = key.split('\n') as [string, string];
+      const slash = service.indexOf('/');
+      mirrors.push({ labels: { namespace: service.slice(0, slash), service: service.slice(slash + 1), result }, value: n });
+    }
     return [
+      counter('switchyard_mirror_requests_total', 'HTTPRoute RequestMirror copies by mirror Service and result: success (the pod answered, any status), failed (refused, reset, timed out), dropped (not sent or cut by Switchyard: too many in flight, no ready endpoint, body fell behind).', mirrors),
       counter('switchyard_requests_refused_total', 'HTTP/1.1 requests refused before routing (malformed or oversized head, smuggling-shaped framing, a slow client), by listener and x-switchyard-error reason.', refused),
       counter('switchyard_requests_total', 'Requests answered, by listener, protocol, method, exact status code (0: the connection closed before a response) and route.', requests),
       histogram('switchyard_request_duration_seconds', 'Time from the request head to the end of the response, by listener, protocol, method and route.', durations),

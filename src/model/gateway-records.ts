@@ -1,6 +1,6 @@
 /**
  * Records of the Gateway API kinds (gateway.networking.k8s.io): GatewayClass, Gateway, HTTPRoute,
- * ReferenceGrant, and the Namespace labels `allowedRoutes.namespaces.from: Selector` reads. Defaults the
+ * GRPCRoute, ReferenceGrant, and the Namespace labels `allowedRoutes.namespaces.from: Selector` reads. Defaults the
  * spec gives are applied by the source (sources/normalize-gateway.ts), so a record says what is meant.
  */
 import type { Meta, Origin } from './records.ts';
@@ -37,6 +37,15 @@ export interface GatewayListenerRec {
   readonly namespaceSelector: LabelSelectorRec | undefined;
   /** allowedRoutes.kinds; empty: the kinds of the protocol (HTTPRoute for HTTP). */
   readonly allowedKinds: readonly { readonly group: string; readonly kind: string }[];
+  /** The listener's `tls` (HTTPS, TLS); undefined: none given. */
+  readonly tls?: GatewayListenerTlsRec | undefined;
+}
+
+/** A listener's `tls`: mode (default Terminate) and the certificate references, defaults applied. */
+export interface GatewayListenerTlsRec {
+  readonly mode: 'Terminate' | 'Passthrough';
+  /** group '' and kind Secret by default; namespace defaulted to the Gateway's. */
+  readonly certificateRefs: readonly { readonly group: string; readonly kind: string; readonly namespace: string; readonly name: string }[];
 }
 
 export interface GatewayRec {
@@ -112,14 +121,37 @@ export type HttpRouteFilterRec =
       readonly statusCode: number;
     }
   | { readonly type: 'URLRewrite'; readonly hostname: string | undefined; readonly path: PathModifierRec | undefined }
-  /** A filter type Switchyard does not apply (yet): RequestMirror, CORS, ExternalAuth, ExtensionRef. */
+  /** `percent: p` is `p/100`; neither percent nor fraction: every request (1/1). `backendRef.weight` is unused. */
+  | { readonly type: 'RequestMirror'; readonly backendRef: BackendRefRec; readonly numerator: number; readonly denominator: number }
+  /** A filter type Switchyard does not apply (yet): CORS, ExternalAuth, ExtensionRef. */
   | { readonly type: 'Unsupported'; readonly name: string };
+
+/** A rule's `sessionPersistence` (GEP-1619), defaults applied: type Cookie, lifetimeType Session. */
+export interface SessionPersistenceRec {
+  readonly type: 'Cookie' | 'Header';
+  /** Undefined: Switchyard's default name. */
+  readonly sessionName: string | undefined;
+  /** ms; undefined: not set. */
+  readonly absoluteTimeoutMs: number | undefined;
+  readonly idleTimeoutMs: number | undefined;
+  readonly lifetimeType: 'Permanent' | 'Session';
+}
+
+/** A rule's `timeouts`, in ms; 0: no timeout (the spec's "0s"); undefined: not set (Switchyard's defaults apply). */
+export interface HttpRouteTimeoutsRec {
+  readonly requestMs: number | undefined;
+  readonly backendRequestMs: number | undefined;
+}
 
 export interface HttpRouteRuleRec {
   /** Default one match, PathPrefix `/`. */
   readonly matches: readonly HttpRouteMatchRec[];
   readonly backendRefs: readonly BackendRefRec[];
   readonly filters: readonly HttpRouteFilterRec[];
+  /** Absent: none set. */
+  readonly timeouts?: HttpRouteTimeoutsRec;
+  /** Absent: none. */
+  readonly sessionPersistence?: SessionPersistenceRec;
 }
 
 export interface HttpRouteRec {
@@ -148,4 +180,41 @@ export interface NamespaceRec {
   readonly origin: Origin;
 }
 
-export type GatewayKindRec = GatewayClassRec | GatewayRec | HttpRouteRec | ReferenceGrantRec | NamespaceRec;
+/** A GRPCRoute method match: `service` and/or `method` (Exact), or patterns of them (RegularExpression). */
+export interface GrpcMethodMatchRec {
+  /** Default Exact. */
+  readonly type: 'Exact' | 'RegularExpression';
+  /** Undefined: any service. */
+  readonly service: string | undefined;
+  /** Undefined: any method. */
+  readonly method: string | undefined;
+}
+
+export interface GrpcRouteMatchRec {
+  /** Undefined: every method of every service. */
+  readonly method: GrpcMethodMatchRec | undefined;
+  /** Names lower-cased, the first of equal names kept. */
+  readonly headers: readonly HttpValueMatchRec[];
+}
+
+/** The filters a GRPCRoute rule may carry, as HTTPRoute's; ExtensionRef is `Unsupported`. */
+export type GrpcRouteFilterRec = Extract<HttpRouteFilterRec, { readonly type: 'RequestHeaderModifier' | 'ResponseHeaderModifier' | 'RequestMirror' | 'Unsupported' }>;
+
+export interface GrpcRouteRuleRec {
+  /** Default one match of every call. */
+  readonly matches: readonly GrpcRouteMatchRec[];
+  readonly backendRefs: readonly BackendRefRec[];
+  readonly filters: readonly GrpcRouteFilterRec[];
+}
+
+export interface GrpcRouteRec {
+  readonly kind: 'GRPCRoute';
+  readonly meta: Meta;
+  readonly origin: Origin;
+  readonly parentRefs: readonly ParentRefRec[];
+  /** Lower-cased, exact or `*.suffix`; empty: every host the listener allows. */
+  readonly hostnames: readonly string[];
+  readonly rules: readonly GrpcRouteRuleRec[];
+}
+
+export type GatewayKindRec = GatewayClassRec | GatewayRec | HttpRouteRec | ReferenceGrantRec | NamespaceRec | GrpcRouteRec;

@@ -19,6 +19,8 @@ export interface Meta {
   readonly creationTimestamp: string | undefined;
   readonly labels: Readonly<Record<string, string>>;
   readonly annotations: Readonly<Record<string, string>>;
+  /** metadata.generation (the API server bumps it on each spec change), for status `observedGeneration`; absent: none given (files). */
+  readonly generation?: number;
 }
 
 export type Protocol = 'TCP' | 'UDP' | 'SCTP';
@@ -175,4 +177,4 @@ export interface SecretRec {
 export type Rec = ServiceRec | EndpointSliceRec | EndpointsRec | IngressRec | IngressClassRec | SecretRec | GatewayKindRec;
 export type RecKind = Rec['kind'];
 
-export const REC_KINDS: readonly RecKind[] = ['Service', 'EndpointSlice', 'Endpoints', 'Ingress', 'IngressClass', 'Secret', 'GatewayClass', 'Gateway', 'HTTPRoute', 'ReferenceGrant', 'Namespace'];
+export const REC_KINDS: readonly RecKind[] = ['Service', 'EndpointSlice', 'Endpoints', 'Ingress', 'IngressClass', 'Secret', 'GatewayClass', 'Gateway', 'HTTPRoute', 'ReferenceGrant', 'Namespace', 'GRPCRoute'];

@@ -1,4 +1,4 @@
-import type { GatewayClassRec, GatewayRec, HttpRouteRec, NamespaceRec, ReferenceGrantRec } from './gateway-records.ts';
+import type { GatewayClassRec, GatewayRec, GrpcRouteRec, HttpRouteRec, NamespaceRec, ReferenceGrantRec } from './gateway-records.ts';
 import type { EndpointSliceRec, EndpointsRec, IngressClassRec, IngressRec, SecretRec, ServiceRec } from './records.ts';
 
 /**
@@ -18,6 +18,7 @@ export interface StoreView {
   readonly gatewayClasses?: ReadonlyMap<string, GatewayClassRec>;
   readonly gateways?: ReadonlyMap<string, GatewayRec>;
   readonly httpRoutes?: ReadonlyMap<string, HttpRouteRec>;
+  readonly grpcRoutes?: ReadonlyMap<string, GrpcRouteRec>;
   readonly referenceGrants?: ReadonlyMap<string, ReferenceGrantRec>;
   readonly namespaces?: ReadonlyMap<string, NamespaceRec>;
   /** Keys defined by more than one source: which source's object is used, and which is ignored. */

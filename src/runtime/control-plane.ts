@@ -3,7 +3,7 @@
  * reconcile → snapshot holder, the authoritative endpoint health (active checks run here; workers'
  * ejections are applied here), the admin API and the DNS server.
  */
-import type { AddressInfo } from 'node:net';
+import { isIP, type AddressInfo } from 'node:net';
 import type { TrafficView } from '../admin/metrics.ts';
 import { createAdminServer } from '../admin/server.ts';
 import { emptySnapshot, type CompileOptions } from '../compile/compile.ts';
@@ -16,6 +16,8 @@ import type { Logger } from '../log.ts';
 import { startReconciler } from '../reconcile.ts';
 import { SnapshotHolder } from '../snapshot/holder.ts';
 import { FileSource } from '../sources/file-source.ts';
+import type { KubeSource } from '../sources/kube-source.ts';
+import { gatewayStatusOf } from '../snapshot/gateway-status.ts';
 import type { Source } from '../sources/source.ts';
 import { Store } from '../store/store.ts';
 import { formatAddress, listenError } from './data-plane.ts';
@@ -60,6 +62,8 @@ async function createSources(config: Config, log: Logger): Promise<Source[]> {
         namespaces: kube.namespaces,
         ...(kube.labelSelector !== undefined ? { labelSelector: kube.labelSelector } : {}),
         ...(kube.ingressStatusAddress !== undefined ? { statusAddress: kube.ingressStatusAddress } : {}),
+        ...(kube.gatewayStatusAddress !== undefined ? { gatewayStatusAddress: kube.gatewayStatusAddress } : {}),
+        gatewayControllerName: config.gatewayControllerName,
         ingressClass: config.ingressClass,
         ingressControllerName: config.ingressControllerName,
         watchIngressWithoutClass: config.watchIngressWithoutClass,
@@ -90,6 +94,9 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
   const store = new Store(sources.map((s) => s.name));
   for (const source of sources) source.onUpdate((records) => store.replace(source.name, records));
   const holder = new SnapshotHolder(emptySnapshot(config.clusterDomain));
+  // Gateway API status goes back to the cluster from the compiled snapshot, whichever source defined what.
+  const kubeSource = sources.find((s) => s.name === 'kubernetes') as KubeSource | undefined;
+  if (kubeSource !== undefined && config.kube?.gatewayStatusAddress !== undefined) holder.onSwap((next) => kubeSource.setGatewayStatus(gatewayStatusOf(next)));
   // Made whatever --default-certificate says: that Secret may be missing or bad now and fixed later.
   const generatedCertificate = config.listenTls !== undefined ? generateSelfSigned() : undefined;
   const reconciler = startReconciler(
@@ -161,6 +168,7 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
     nftables: l4 instanceof NftProxier ? () => l4.rulesetView() : undefined,
     startedAt,
     explain: createLiveExplainer({ holder, health, config, balancer: options.balancer ?? (() => undefined) }),
+    ...(config.kube?.gatewayStatusAddress !== undefined ? { gatewayAddresses: [gatewayAddressOf(config.kube.gatewayStatusAddress)] } : {}),
   });
 
   const stop = async (): Promise<void> => {
@@ -217,4 +225,9 @@ export function compileOptionsOf(
     sslRedirect: config.sslRedirect,
     ...(config.defaultCertificate !== undefined ? { defaultCertificate: config.defaultCertificate } : {}),
   };
+}
+
+/** --gateway-status-address as a Gateway `status.addresses` entry. */
+function gatewayAddressOf(address: string): { type: 'IPAddress' | 'Hostname'; value: string } {
+  return { type: isIP(address) ? 'IPAddress' : 'Hostname', value: address };
 }

@@ -7,6 +7,7 @@ import type { Server, Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { RoundRobin } from '../dataplane/balancer.ts';
 import type { Cursors } from '../dataplane/cursors.ts';
+import type { AffinityTable } from '../dataplane/affinity-table.ts';
 import type { ClientLimits, Listener } from '../dataplane/http-listener.ts';
 import { createIngressListener } from '../dataplane/ingress-listener.ts';
 import type { ProxyContext } from '../dataplane/proxy.ts';
@@ -29,6 +30,9 @@ import type { Http2Options } from '../dataplane/h2/h2-sessions.ts';
 import type { EdgePolicy } from '../dataplane/edge-policy.ts';
 import { clientConnectionCap } from './fd-budget.ts';
 import { createListenerTls, type TicketKeys } from '../dataplane/tls/listener-tls.ts';
+import { createGatewayTls } from '../dataplane/tls/gateway-tls.ts';
+import { GatewayListeners, type GatewayPortsReport } from '../dataplane/gateway-listeners.ts';
+import { gatewayPortStatus, type GatewayPortReporter } from './gateway-port-status.ts';
 
 export interface DataPlaneOptions {
   readonly config: Config;
@@ -37,6 +41,8 @@ export interface DataPlaneOptions {
   readonly log: Logger;
   /** The round-robin cursors: shared by the worker threads (dataplane/cursors.ts); default: this data plane's own. */
   readonly cursors?: Cursors | undefined;
+  /** The ClientIP session affinity table: shared by the worker threads (dataplane/affinity-table.ts); default: this data plane's own. */
+  readonly affinity?: AffinityTable | undefined;
   /** Whether this data plane follows snapshots into `health` (false when the control plane in the same thread does). */
   readonly observeHealth: boolean;
   readonly onDrainingChange?: (draining: ReadonlyMap<string, number>) => void;
@@ -44,6 +50,11 @@ export interface DataPlaneOptions {
   readonly ticketKeys: TicketKeys;
   /** One line per ended exchange; undefined with `--access-log off`. */
   readonly accessLog?: AccessLogSink | undefined;
+  /**
+   * Told which Gateway listener ports could not be bound after each snapshot; default: recorded into
+   * `holder` (runtime/gateway-port-status.ts), which is the control plane's when this runs in the main thread.
+   */
+  readonly onGatewayPorts?: (report: GatewayPortsReport) => void;
 }
 
 /** Where ended exchanges are logged (runtime/access-log.ts). */
@@ -92,7 +103,7 @@ export function createDataPlane(options: DataPlaneOptions): DataPlane {
     upstreamClient: config.upstreamClient,
     ...(options.onDrainingChange ? { onDrainingChange: options.onDrainingChange } : {}),
   });
-  const balancer = new RoundRobin(options.cursors);
+  const balancer = new RoundRobin(options.cursors, options.affinity);
   const budget = new RetryBudget();
   const counters = new TrafficCounters();
   const stats = new TrafficStats();
@@ -181,6 +192,22 @@ export function createDataPlane(options: DataPlaneOptions): DataPlane {
     tlsListener = createIngressListener({ holder, proxy, limits, ended: endedFor('ingress-tls'), refused: refusedFor('ingress-tls'), log: ingressLog, http2, tls, httpsPort, policy });
     listeners.push({ role: 'ingress-tls', at: config.listenTls, listener: tlsListener });
   }
+  // The Gateway listener ports (Snapshot.gatewayPorts), opened once listen() is called and as snapshots change.
+  const gatewayLog = log.child({ component: 'gateway' });
+  const gateways = new GatewayListeners({
+    holder,
+    host: config.gatewayAddress,
+    drainTimeoutMs: config.drainTimeoutMs,
+    log: gatewayLog,
+    report: options.onGatewayPorts ?? reportInto(gatewayPortStatus(holder, config.gatewayAddress, gatewayLog)),
+    taken: (port) => listeners.find((l) => (l.listener.server.address() as AddressInfo | null)?.port === port && overlaps(l.at.host, config.gatewayAddress))?.role,
+    create(port, protocol) {
+      const role = `gateway-${port}`;
+      const tls = protocol === 'HTTPS' ? createGatewayTls(port, holder, options.ticketKeys, gatewayLog) : undefined;
+      const listener = createIngressListener({ holder, proxy, limits, ended: endedFor(role), refused: refusedFor(role), log: gatewayLog, http2, tls, httpsPort: () => undefined, policy, gatewayPort: port });
+      return { listener, dispose: () => tls?.close() };
+    },
+  });
   if (config.serviceListen) {
     const listener = createServiceListener({ holder, proxy, limits, namespace: config.namespace, ended: endedFor('service'), refused: refusedFor('service'), log: log.child({ component: 'service' }), http2, policy: { ...policy, proxyProtocol: false } });
     listeners.push({ role: 'service', at: config.serviceListen, listener });
@@ -209,6 +236,8 @@ export function createDataPlane(options: DataPlaneOptions): DataPlane {
         });
         addresses[role] = formatAddress(listener.server.address() as AddressInfo);
       }
+      // A Gateway port that cannot be bound is reported, never fatal.
+      await gateways.start(how.reusePort === true);
       return addresses;
     },
     bound() {
@@ -216,11 +245,11 @@ export function createDataPlane(options: DataPlaneOptions): DataPlane {
       for (const { role, at, listener } of listeners) bound[role] = { host: at.host, port: (listener.server.address() as AddressInfo).port };
       return bound;
     },
-    inFlight: () => listeners.reduce((n, l) => n + l.listener.inFlight(), 0),
+    inFlight: () => listeners.reduce((n, l) => n + l.listener.inFlight(), gateways.inFlight()),
     async drain(timeoutMs) {
       // The listeners' sockets include the tunnels' client sides: a listener is closed only once the
       // tunnels are, which the registry bounds by the same timeout.
-      const [cutTunnels, ...drained] = await Promise.all([tunnels.drain(timeoutMs), ...listeners.map((l) => l.listener.drain(timeoutMs))]);
+      const [cutTunnels, ...drained] = await Promise.all([tunnels.drain(timeoutMs), gateways.drain(timeoutMs), ...listeners.map((l) => l.listener.drain(timeoutMs))]);
       if (cutTunnels > 0) log.info({ tunnels: cutTunnels }, 'drain timeout reached; closed open tunnels');
       return { cut: drained.reduce((n, d) => n + d.cut, 0) };
     },
@@ -256,4 +285,15 @@ export function formatHostPort(at: HostPort): string {
 
 export function formatAddress(a: AddressInfo): string {
   return formatHostPort({ host: a.address, port: a.port });
+}
+
+/** Whether two bind addresses share ports: the same, or either is a wildcard. */
+function overlaps(a: string, b: string): boolean {
+  const any = (h: string): boolean => h === '0.0.0.0' || h === '::';
+  return a === b || any(a) || any(b);
+}
+
+/** A data plane's reports as those of source 0 (the main thread's). */
+function reportInto(reporter: GatewayPortReporter): (report: GatewayPortsReport) => void {
+  return (report) => reporter(0, report);
 }

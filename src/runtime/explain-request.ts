@@ -29,6 +29,8 @@ export interface ExplainRequest {
   /** As matched: lower-cased, without port or trailing dot; '' when the request names none. */
   readonly host: string;
   readonly hostFrom: 'url' | 'host-header' | 'none';
+  /** The port the URL (else the Host header) names; undefined: none named. A Gateway listener port selects that port's routes. */
+  readonly port?: number;
   /** As matched (normalized); the URL's own path when the path rules refuse it. */
   readonly path: string;
   /** True when the path rules refuse the path: the listener answers 400 without routing. */
@@ -92,9 +94,10 @@ export function parseExplainInput(input: ExplainInput, policy: PathPolicy): Pars
   const rawHost = hostHeader ?? authority;
   const hostFrom = hostHeader !== undefined ? 'host-header' : authority !== undefined ? 'url' : 'none';
   const path = target === PATH_REJECTED ? pathOf(url) : target.path;
+  const port = /:(\d+)$/.exec(authority ?? hostHeader ?? '')?.[1];
   return {
     ok: true,
-    request: { url, method, scheme, host: normalizeHost(rawHost), hostFrom, path, pathRejected: target === PATH_REJECTED, headers },
+    request: { url, method, scheme, host: normalizeHost(rawHost), hostFrom, ...(port !== undefined ? { port: Number(port) } : {}), path, pathRejected: target === PATH_REJECTED, headers },
   };
 }
 

@@ -18,7 +18,7 @@ import { hintsFor } from './explain-hints.ts';
 export type { Loser } from './explain-candidates.ts';
 
 export interface ExplainContext {
-  readonly snapshot: Pick<Snapshot, 'routes' | 'backends' | 'diagnostics'>;
+  readonly snapshot: Pick<Snapshot, 'routes' | 'backends' | 'diagnostics' | 'gatewayPorts'>;
   readonly health: EndpointHealth;
   /** The balancer whose next pick to tell (with several worker threads, one on their shared cursors). */
   readonly balancer: RoundRobin;
@@ -89,7 +89,9 @@ export const MAX_LOSERS = 20;
 
 /** Explains `request` against `ctx`. */
 export function explain(request: ExplainRequest, ctx: ExplainContext): Explanation {
-  const { routes: table, backends, diagnostics } = ctx.snapshot;
+  const { backends, diagnostics } = ctx.snapshot;
+  // A Gateway listener port answers only its own routes (HTTPRoutes); any other port, the Ingress routes.
+  const table = (request.port !== undefined ? ctx.snapshot.gatewayPorts?.get(request.port)?.routes : undefined) ?? ctx.snapshot.routes;
   const { headers: _headers, ...req } = request;
   const ignored = diagnostics.filter((d) => d.code === 'INGRESS_CLASS_IGNORED').map((d) => ({ ingress: `${d.namespace}/${d.name}`, reason: d.message }));
   const choice = chooseHost(table, request.host);

@@ -3,6 +3,7 @@
  * structured clone, so snapshots — plain data with Maps — cross as they are.
  */
 import type { CountersView } from '../dataplane/counters.ts';
+import type { GatewayPortsReport } from '../dataplane/gateway-listeners.ts';
 import type { Config, HostPort } from '../flags.ts';
 import type { HealthEvent } from '../health/endpoint-health.ts';
 import type { Snapshot } from '../snapshot/types.ts';
@@ -13,6 +14,8 @@ export interface WorkerData {
   readonly index: number;
   /** The round-robin cursors every worker shares (dataplane/cursors.ts). */
   readonly cursors: SharedArrayBuffer;
+  /** The ClientIP session affinity table every worker shares (dataplane/affinity-table.ts). */
+  readonly affinity: SharedArrayBuffer;
 }
 
 export type ToWorker =
@@ -42,6 +45,8 @@ export type FromWorker =
   /** Sent every STATS_INTERVAL_MS. */
   | { readonly t: 'stats'; readonly counters: CountersView; readonly inFlight: number; readonly requests: number }
   | { readonly t: 'fatal'; readonly code: string; readonly message: string }
+  /** The Gateway listener ports it could not bind, after each snapshot (runtime/gateway-port-status.ts). */
+  | { readonly t: 'gatewayPorts'; readonly report: GatewayPortsReport }
   /** The worker's metric families in prom-client's JSON form (its data plane's). */
   | { readonly t: 'collected'; readonly id: number; readonly families: readonly object[] };
 

@@ -20,6 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { AggregatorRegistry } from 'prom-client';
 import { RoundRobin } from '../dataplane/balancer.ts';
 import { CursorSlots, MAX_SHARED_CURSORS, SharedCursors } from '../dataplane/cursors.ts';
+import { affinityBuffer } from '../dataplane/affinity-table.ts';
 import { addCounters, NO_COUNTS, retiredCounters, type CountersView } from '../dataplane/counters.ts';
 import { ErrorCode, SwyError } from '../errors.ts';
 import type { Config, HostPort } from '../flags.ts';
@@ -29,6 +30,7 @@ import type { SnapshotHolder } from '../snapshot/holder.ts';
 import type { Snapshot } from '../snapshot/types.ts';
 import type { FromWorker, ToWorker, WorkerData } from './messages.ts';
 import type { TicketKeys } from './ticket-keys.ts';
+import { gatewayPortStatus } from './gateway-port-status.ts';
 
 /**
  * V8's young generation per worker thread, in MB: 3 × the 4 MB semi-spaces that bin/switchyard.js's
@@ -114,6 +116,9 @@ export function startWorkerPool(config: Config, holder: SnapshotHolder, health: 
   const entry = new URL(`./worker-main${path.extname(fileURLToPath(import.meta.url))}`, import.meta.url);
   const cursorSlots = new CursorSlots();
   const peekCursors = new SharedCursors(cursorSlots.buffer);
+  const affinity = affinityBuffer();
+  // Every worker binds the Gateway ports itself (SO_REUSEPORT); the ports any could not bind are reported.
+  const reportGatewayPorts = gatewayPortStatus(holder, config.gatewayAddress, log);
   let slotTable = assignSlots(holder.current());
   const slots: Slot[] = [];
   let retired: CountersView = NO_COUNTS;
@@ -161,7 +166,7 @@ export function startWorkerPool(config: Config, holder: SnapshotHolder, health: 
   };
 
   const start = (index: number, restarts: number, quickDeaths: number): void => {
-    const data: WorkerData = { config, index, cursors: cursorSlots.buffer };
+    const data: WorkerData = { config, index, cursors: cursorSlots.buffer, affinity };
     const worker = new Worker(entry, { workerData: data, ...WORKER_EXEC_ARGV, resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB }, name: `switchyard-worker-${index}` });
     const slot: Slot = { index, worker, threadId: worker.threadId, state: 'starting', greeted: false, listenSent: false, startedAt: Date.now(), restarts, quickDeaths, draining: new Map(), counters: NO_COUNTS, inFlight: 0, requests: 0, families: [] };
     slots[index] = slot;
@@ -210,6 +215,9 @@ export function startWorkerPool(config: Config, holder: SnapshotHolder, health: 
       case 'collected':
         slot.families = m.families;
         collecting.get(m.id)?.(m.families);
+        break;
+      case 'gatewayPorts':
+        reportGatewayPorts(slot.index, m.report);
         break;
       case 'fatal':
         if (!readySettled) {

@@ -7,6 +7,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { emptySnapshot } from '../compile/compile.ts';
 import { SharedCursors } from '../dataplane/cursors.ts';
+import { AffinityTable } from '../dataplane/affinity-table.ts';
 import type { HostPort } from '../flags.ts';
 import { EndpointHealth } from '../health/endpoint-health.ts';
 import { createRootLogger } from '../log.ts';
@@ -16,7 +17,7 @@ import { createAccessLog, type AccessLog } from './access-log.ts';
 import { TicketKeyHolder } from './ticket-keys.ts';
 import { STATS_INTERVAL_MS, type FromWorker, type ToWorker, type WorkerData } from './messages.ts';
 
-const { config, index, cursors: cursorBuffer } = workerData as WorkerData;
+const { config, index, cursors: cursorBuffer, affinity } = workerData as WorkerData;
 const port = parentPort!;
 const log = createRootLogger(config.logLevel).child({ worker: index });
 const send = (m: FromWorker): void => port.postMessage(m);
@@ -40,10 +41,12 @@ const dataPlane = createDataPlane({
   health,
   log,
   cursors,
+  affinity: new AffinityTable(affinity),
   observeHealth: true,
   ticketKeys,
   accessLog,
   onDrainingChange: (draining) => send({ t: 'draining', entries: [...draining] }),
+  onGatewayPorts: (report) => send({ t: 'gatewayPorts', report }),
 });
 
 let snapshotIn = false;

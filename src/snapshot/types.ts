@@ -4,6 +4,7 @@
  * structured-cloned to another process.
  */
 import type { PathType, Protocol, TrafficPolicy } from '../model/records.ts';
+import type { GatewayStatusTable } from './gateway-status-types.ts';
 
 export type Severity = 'error' | 'warning' | 'info';
 
@@ -108,6 +109,17 @@ export interface Backend extends ServicePortId {
   readonly terminatingFallback: boolean;
   readonly policy: BackendPolicy;
   readonly upstream: UpstreamSpec;
+  /**
+   * The key of the Service port's own backend when this is a variant of it spoken to another way (`<key>/h2c`:
+   * GRPCRoutes speak h2c to ports that name no protocol, compile/grpc-routes.ts); absent: the port's own.
+   */
+  readonly variantOf?: string;
+  /**
+   * The Service's `sessionAffinity: ClientIP` timeout, seconds (`sessionAffinityConfig.clientIP.timeoutSeconds`,
+   * default 10800): a client address keeps its endpoint while it stays in the rotation and available
+   * (dataplane/affinity-table.ts). Absent: no affinity.
+   */
+  readonly clientAffinitySeconds?: number;
 }
 
 export interface ServicePortView {
@@ -191,6 +203,26 @@ export interface RouteFilters {
     | undefined;
   /** Forwarded with another Host and/or path. */
   readonly rewrite: { readonly hostname: string | undefined; readonly path: PathRewrite | undefined } | undefined;
+  /** RequestMirror filters whose backend resolved (dataplane/request-mirror.ts); absent: none. */
+  readonly mirrors?: readonly RouteMirror[];
+  /** The rule's `timeouts`; absent: none set (the flags and Service annotations apply). */
+  readonly timeouts?: RouteTimeouts;
+}
+
+/** A copy of each request (a share `numerator/denominator` of them) sent to another backend, its answer discarded. */
+export interface RouteMirror {
+  /** Key into Snapshot.backends. */
+  readonly backend: string;
+  readonly numerator: number;
+  readonly denominator: number;
+}
+
+/** HTTPRoute rule timeouts, ms; 0: none; undefined: not set. */
+export interface RouteTimeouts {
+  /** From the request head to the response head (→ 504), retries included. */
+  readonly requestMs: number | undefined;
+  /** Per attempt, from its hand-over to a pod connection to the response head (→ 504); replaces --upstream-timeout. */
+  readonly backendRequestMs: number | undefined;
 }
 
 /**
@@ -200,6 +232,24 @@ export interface RouteFilters {
  */
 export interface WeightedTarget extends RouteTarget {
   readonly weight: number;
+}
+
+/**
+ * Cookie session affinity of a route (Ingress `switchyard.dev/affinity: cookie`, HTTPRoute rule
+ * `sessionPersistence`): the cookie names the chosen endpoint by an opaque hash (dataplane/affinity-cookie.ts).
+ */
+export interface SessionCookie {
+  readonly name: string;
+  readonly path: string;
+  /** Max-Age, seconds; undefined: a session cookie. */
+  readonly maxAgeSeconds: number | undefined;
+  /**
+   * Switchyard ends a session this long after it began (HTTPRoute `absoluteTimeout` of a Session cookie),
+   * seconds; absent: never. Sessions with a limit carry their times in the cookie's value.
+   */
+  readonly absoluteSeconds?: number;
+  /** Switchyard ends a session this long after its last request (HTTPRoute `idleTimeout`), seconds; absent: never. */
+  readonly idleSeconds?: number;
 }
 
 export interface RouteTarget {
@@ -221,10 +271,12 @@ export interface RouteTarget {
    * (dataplane/weighted.ts); `backend` and `problem` then describe none of them. Absent: one backend.
    */
   readonly weighted?: readonly WeightedTarget[];
-  /** HTTPRoute filters; absent: none. */
+  /** HTTPRoute filters, or the Ingress route annotations compiled to them (compile/ingress-annotations.ts); absent: none. */
   readonly filters?: RouteFilters;
-  /** The kind of object that defined it when not an Ingress: `HTTPRoute` (then `ingress` is that route's `namespace/name`). */
-  readonly routeKind?: 'HTTPRoute';
+  /** Cookie session affinity; absent: none. */
+  readonly sessionCookie?: SessionCookie;
+  /** The kind of object that defined it when not an Ingress: `HTTPRoute` or `GRPCRoute` (then `ingress` is that route's `namespace/name`). */
+  readonly routeKind?: 'HTTPRoute' | 'GRPCRoute';
 }
 
 export interface Route extends RouteTarget {
@@ -234,7 +286,7 @@ export interface Route extends RouteTarget {
   readonly path: string;
   readonly pathType: PathType | 'RegularExpression';
   readonly redirectToHttps: boolean;
-  /** Method, header and query conditions (HTTPRoute matches); absent: none. */
+  /** Method, header and query conditions (HTTPRoute matches, an Ingress canary's header); absent: none. */
   readonly conditions?: RouteConditions;
   /**
    * The next route of the same host and path key, lower in precedence: tried when this one's conditions
@@ -363,4 +415,50 @@ export interface Snapshot {
   /** Every Service port the layer-4 service proxy serves, sorted by key (headless, ExternalName and invalid ones left out). */
   readonly l4: readonly L4PortView[];
   readonly diagnostics: readonly Diagnostic[];
+  /** The Gateway listener ports to open on --gateway-address, by port; absent or empty: none. */
+  readonly gatewayPorts?: ReadonlyMap<number, GatewayPortView>;
+  /** Every listener of Switchyard's Gateways and its outcome, for status; absent: none. */
+  readonly gatewayListeners?: readonly GatewayListenerState[];
+  /** Conditions of Switchyard's GatewayClasses, Gateways and routes (compile/gateway-status.ts); absent: none computed. */
+  readonly gatewayStatus?: GatewayStatusTable;
+}
+
+/** One socket of the Gateway listeners: what its requests are matched against and, for HTTPS, its certificates. */
+export interface GatewayPortView {
+  readonly port: number;
+  readonly protocol: 'HTTP' | 'HTTPS';
+  /** The routes attached through the listeners on this port, and only those. */
+  readonly routes: RouteTable;
+  /** HTTPS: certificates by SNI (exact, then wildcard suffixes, longest first, then the default). */
+  readonly tls: TlsTable | undefined;
+  /** `namespace/gateway/listener` of the listeners served on it. */
+  readonly listeners: readonly string[];
+}
+
+/** One condition of a listener (the spec's type, status and reason). */
+export interface ListenerCondition {
+  readonly status: boolean;
+  readonly reason: string;
+  readonly message: string;
+}
+
+/**
+ * A listener of one of Switchyard's Gateways: what compile decided (conflicts, references) and, once
+ * the data plane tried, whether its port could be bound (Accepted false, reason PortUnavailable).
+ */
+export interface GatewayListenerState {
+  readonly namespace: string;
+  readonly gateway: string;
+  readonly listener: string;
+  readonly port: number;
+  readonly protocol: string;
+  readonly hostname: string | undefined;
+  /** Reasons Accepted, UnsupportedProtocol, PortUnavailable. */
+  readonly accepted: ListenerCondition;
+  /** Reasons NoConflicts, ProtocolConflict, HostnameConflict. */
+  readonly conflicted: ListenerCondition;
+  /** Reasons ResolvedRefs, InvalidCertificateRef, RefNotPermitted. */
+  readonly resolvedRefs: ListenerCondition;
+  /** True when its port is served with it: Programmed, else Invalid (or Pending until the port is bound). */
+  readonly programmed: ListenerCondition;
 }

@@ -9,11 +9,11 @@ import { apiString, dns1123LabelErrors, dns1123SubdomainErrors, metadataSchema, 
 const HOSTNAME = /^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const CONTROLLER_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/[A-Za-z0-9/\-._~%!$&'()*+,;=:]+$/;
 const PROTOCOL = /^[a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?$|[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/[A-Za-z0-9]+$/;
-const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+\-.^_`|~]+$/;
+export const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+\-.^_`|~]+$/;
 const GROUP = /^$|^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const KIND = /^[a-zA-Z]([-a-zA-Z0-9]*[a-zA-Z0-9])?$/;
 
-function patternErrors(pattern: RegExp, max: number): (value: string) => string[] {
+export function patternErrors(pattern: RegExp, max: number): (value: string) => string[] {
   return (value) => {
     const errs = value.length > max ? [`must be no more than ${max} characters`] : [];
     if (!pattern.test(value)) errs.push(`must match the pattern ${pattern.source}`);
@@ -22,7 +22,7 @@ function patternErrors(pattern: RegExp, max: number): (value: string) => string[
 }
 
 /** A Hostname: an RFC 1123 subdomain, optionally `*.` and one; no IP address, no port. */
-const hostname = apiString(patternErrors(HOSTNAME, 253));
+export const hostname = apiString(patternErrors(HOSTNAME, 253));
 const sectionName = apiString(dns1123SubdomainErrors);
 const objectName = apiString(dns1123SubdomainErrors);
 const namespace = apiString(dns1123LabelErrors);
@@ -60,6 +60,17 @@ const listener = z.object({
     })
     .optional()
     .nullable(),
+  tls: z
+    .object({
+      mode: z.enum(['Terminate', 'Passthrough']).optional().nullable(),
+      certificateRefs: z
+        .array(z.object({ group: group.optional().nullable(), kind: kind.optional().nullable(), name: objectName, namespace: namespace.optional().nullable() }))
+        .max(64)
+        .optional()
+        .nullable(),
+    })
+    .optional()
+    .nullable(),
 });
 
 export const gatewaySchema = z.object({
@@ -80,7 +91,7 @@ export const gatewaySchema = z.object({
   }),
 });
 
-const parentRef = z.object({
+export const parentRef = z.object({
   group: group.optional().nullable(),
   kind: kind.optional().nullable(),
   namespace: namespace.optional().nullable(),
@@ -89,7 +100,7 @@ const parentRef = z.object({
   port: portNumber.optional().nullable(),
 });
 
-const valueMatch = (nameErrors: (value: string) => string[]) =>
+export const valueMatch = (nameErrors: (value: string) => string[]) =>
   z.object({
     type: z.enum(['Exact', 'RegularExpression']).optional().nullable(),
     name: apiString(nameErrors),
@@ -118,7 +129,7 @@ const routeMatch = z.object({
   method: z.enum(METHODS).optional().nullable(),
 });
 
-const backendRef = z
+export const backendRef = z
   .object({
     group: group.optional().nullable(),
     kind: kind.optional().nullable(),
@@ -139,7 +150,7 @@ const backendRef = z
   });
 
 const headerValue = z.object({ name: apiString(patternErrors(HEADER_NAME, 256)), value: z.string().max(4096) });
-const headerModifier = z.object({
+export const headerModifier = z.object({
   set: z.array(headerValue).max(16).optional().nullable(),
   add: z.array(headerValue).max(16).optional().nullable(),
   remove: z.array(apiString(patternErrors(HEADER_NAME, 256))).max(16).optional().nullable(),
@@ -153,6 +164,51 @@ const pathModifier = z
     if (p[field] == null) ctx.addIssue({ code: 'custom', path: [field], message: `Required value: ${field} must be specified when type is set to '${p.type}'` });
     else if (!p[field].startsWith('/')) ctx.addIssue({ code: 'custom', path: [field], message: `Invalid value: ${JSON.stringify(p[field])}: must be an absolute path` });
     if (p[other] != null) ctx.addIssue({ code: 'custom', path: [other], message: `Forbidden: ${other} must not be specified when type is set to '${p.type}'` });
+  });
+
+/** A GEP-2257 Duration: one to four components of up to five digits and a unit (the CRD's pattern). */
+const DURATION = /^([0-9]{1,5}(h|m|s|ms)){1,4}$/;
+const DURATION_PART = /([0-9]+)(ms|h|m|s)/g;
+const UNIT_MS: Readonly<Record<string, number>> = { h: 3_600_000, m: 60_000, s: 1000, ms: 1 };
+
+/** Milliseconds of a Duration that matched DURATION (components summed, as Go's time.ParseDuration does). */
+export function gatewayDurationMs(value: string): number {
+  let ms = 0;
+  for (const m of value.matchAll(DURATION_PART)) ms += Number(m[1]) * UNIT_MS[m[2]!]!;
+  return ms;
+}
+
+const duration = apiString((v) => (DURATION.test(v) ? [] : [`must match the pattern ${DURATION.source}`]));
+
+const routeTimeouts = z
+  .object({ request: duration.optional().nullable(), backendRequest: duration.optional().nullable() })
+  .superRefine((t, ctx) => {
+    // The CRD's CEL rule, in its words ("0s" disables the request timeout, so anything fits inside it).
+    if (t.request == null || t.backendRequest == null || !DURATION.test(t.request) || !DURATION.test(t.backendRequest)) return;
+    const request = gatewayDurationMs(t.request);
+    if (request !== 0 && gatewayDurationMs(t.backendRequest) > request) ctx.addIssue({ code: 'custom', message: 'Invalid value: "object": backendRequest timeout cannot be longer than request timeout' });
+  });
+
+/** A mirror's BackendObjectReference: a backendRef without weight. */
+const mirrorBackendRef = z
+  .object({ group: group.optional().nullable(), kind: kind.optional().nullable(), name: objectName, namespace: namespace.optional().nullable(), port: portNumber.optional().nullable() })
+  .superRefine((b, ctx) => {
+    if ((b.group ?? '') === '' && (b.kind ?? 'Service') === 'Service' && b.port == null) ctx.addIssue({ code: 'custom', path: ['port'], message: 'Required value: Must have port for Service reference' });
+  });
+export const requestMirror = z
+  .object({
+    backendRef: mirrorBackendRef,
+    percent: z.number().int().min(0).max(100).optional().nullable(),
+    fraction: z
+      .object({ numerator: z.number().int().min(0), denominator: z.number().int().min(1).optional().nullable() })
+      .superRefine((f, ctx) => {
+        if (f.numerator > (f.denominator ?? 100)) ctx.addIssue({ code: 'custom', message: 'Invalid value: "object": numerator must be less than or equal to denominator' });
+      })
+      .optional()
+      .nullable(),
+  })
+  .superRefine((m, ctx) => {
+    if (m.percent != null && m.fraction != null) ctx.addIssue({ code: 'custom', message: 'Invalid value: "object": Only one of percent or fraction may be specified in HTTPRequestMirrorFilter' });
   });
 
 const FILTER_TYPES = ['RequestHeaderModifier', 'ResponseHeaderModifier', 'RequestRedirect', 'URLRewrite', 'RequestMirror', 'CORS', 'ExternalAuth', 'ExtensionRef'] as const;
@@ -173,12 +229,28 @@ const filter = z
       .optional()
       .nullable(),
     urlRewrite: z.object({ hostname: hostname.optional().nullable(), path: pathModifier.optional().nullable() }).optional().nullable(),
+    requestMirror: requestMirror.optional().nullable(),
   })
   .loose()
   .superRefine((f, ctx) => {
     // The CRD's CEL rule: the field named by the type must be set (for the types Switchyard reads).
-    const field = { RequestHeaderModifier: 'requestHeaderModifier', ResponseHeaderModifier: 'responseHeaderModifier', RequestRedirect: 'requestRedirect', URLRewrite: 'urlRewrite' }[f.type as string] as keyof typeof f | undefined;
+    const field = { RequestHeaderModifier: 'requestHeaderModifier', ResponseHeaderModifier: 'responseHeaderModifier', RequestRedirect: 'requestRedirect', URLRewrite: 'urlRewrite', RequestMirror: 'requestMirror' }[f.type as string] as keyof typeof f | undefined;
     if (field !== undefined && f[field] == null) ctx.addIssue({ code: 'custom', path: [field], message: `Required value: filter.${field} must be specified for ${f.type} filter.type` });
+  });
+
+/** HTTPRouteRule.sessionPersistence (GEP-1619), with the CRD's limits and CEL rule. */
+const sessionPersistence = z
+  .object({
+    sessionName: z.string().max(128).optional().nullable(),
+    absoluteTimeout: duration.optional().nullable(),
+    idleTimeout: duration.optional().nullable(),
+    type: z.enum(['Cookie', 'Header']).optional().nullable(),
+    cookieConfig: z.object({ lifetimeType: z.enum(['Permanent', 'Session']).optional().nullable() }).optional().nullable(),
+  })
+  .superRefine((p, ctx) => {
+    if (p.cookieConfig?.lifetimeType === 'Permanent' && p.absoluteTimeout == null) {
+      ctx.addIssue({ code: 'custom', message: 'Invalid value: "object": AbsoluteTimeout must be specified when cookie lifetimeType is Permanent' });
+    }
   });
 
 const routeRule = z
@@ -186,6 +258,8 @@ const routeRule = z
     matches: z.array(routeMatch).max(64).optional().nullable(),
     backendRefs: z.array(backendRef).max(16).optional().nullable(),
     filters: z.array(filter).max(16).optional().nullable(),
+    timeouts: routeTimeouts.optional().nullable(),
+    sessionPersistence: sessionPersistence.optional().nullable(),
   })
   .superRefine((r, ctx) => {
     const types = (r.filters ?? []).map((f) => f.type);
@@ -231,8 +305,18 @@ export const GATEWAY_KIND_API_VERSIONS = {
   GatewayClass: 'gateway.networking.k8s.io/v1',
   Gateway: 'gateway.networking.k8s.io/v1',
   HTTPRoute: 'gateway.networking.k8s.io/v1',
+  GRPCRoute: 'gateway.networking.k8s.io/v1',
   ReferenceGrant: 'gateway.networking.k8s.io/v1beta1',
   Namespace: 'v1',
 } as const;
 
 export type GatewayKind = keyof typeof GATEWAY_KIND_API_VERSIONS;
+
+/**
+ * Further apiVersions read as the same schema: ReferenceGrant went to v1 in Gateway API v1.5 unchanged
+ * (the conformance suite's manifests now say v1), while clusters with older CRDs serve only v1beta1 — so
+ * the kube source keeps watching v1beta1, which both serve.
+ */
+export const GATEWAY_KIND_MORE_API_VERSIONS: Readonly<Partial<Record<GatewayKind, readonly string[]>>> = {
+  ReferenceGrant: ['gateway.networking.k8s.io/v1'],
+};

@@ -113,6 +113,7 @@ function metadataWith(nameErrors: (value: string) => string[]) {
     name: objectName(nameErrors),
     namespace: apiString(dns1123LabelErrors).optional(),
     creationTimestamp: z.union([z.string(), z.date()]).optional().nullable(),
+    generation: z.number().int().nonnegative().optional().nullable(),
     labels: stringMap.optional().nullable(),
     annotations: stringMap.optional().nullable(),
   });

@@ -4,6 +4,7 @@
  */
 import {
   CoreV1Api,
+  CustomObjectsApi,
   DiscoveryV1Api,
   NetworkingV1Api,
   type KubeConfig,
@@ -11,10 +12,14 @@ import {
   type KubernetesObject,
 } from '@kubernetes/client-node';
 import { ErrorCode } from '../errors.ts';
+import { GATEWAY_KIND_API_VERSIONS, type GatewayKind } from './gateway-schemas.ts';
 import { KIND_API_VERSIONS, type KnownKind } from './k8s-schemas.ts';
 
+/** A kind the kube source can watch. */
+export type WatchableKind = KnownKind | GatewayKind;
+
 export interface KubeResource {
-  readonly kind: KnownKind;
+  readonly kind: WatchableKind;
   readonly apiVersion: string;
   /** The resource name in URLs: `services`, `endpointslices`… */
   readonly plural: string;
@@ -23,18 +28,26 @@ export interface KubeResource {
   readonly selectable: boolean;
   /** A fixed server-side field selector. */
   readonly fieldSelector: string | undefined;
+  /**
+   * Read when the cluster serves it, not required: a 404 (CRDs not installed) or 403 (RBAC without it)
+   * must not keep the source from syncing. The Gateway API kinds and Namespaces.
+   */
+  readonly optional: boolean;
 }
 
-const resource = (kind: KnownKind, plural: string, namespaced: boolean, selectable: boolean, fieldSelector?: string): KubeResource => ({
+const API_VERSIONS: Readonly<Record<WatchableKind, string>> = { ...KIND_API_VERSIONS, ...GATEWAY_KIND_API_VERSIONS };
+
+const resource = (kind: WatchableKind, plural: string, namespaced: boolean, selectable: boolean, fieldSelector?: string): KubeResource => ({
   kind,
-  apiVersion: KIND_API_VERSIONS[kind],
+  apiVersion: API_VERSIONS[kind],
   plural,
   namespaced,
   selectable,
   fieldSelector,
+  optional: Object.hasOwn(GATEWAY_KIND_API_VERSIONS, kind),
 });
 
-export const KUBE_RESOURCES: Readonly<Record<KnownKind, KubeResource>> = {
+export const KUBE_RESOURCES: Readonly<Record<WatchableKind, KubeResource>> = {
   Service: resource('Service', 'services', true, true),
   EndpointSlice: resource('EndpointSlice', 'endpointslices', true, true),
   Endpoints: resource('Endpoints', 'endpoints', true, true),
@@ -42,6 +55,14 @@ export const KUBE_RESOURCES: Readonly<Record<KnownKind, KubeResource>> = {
   IngressClass: resource('IngressClass', 'ingressclasses', false, false),
   // Only TLS Secrets, filtered by the server; the source keeps those an Ingress references.
   Secret: resource('Secret', 'secrets', true, false, 'type=kubernetes.io/tls'),
+  // Gateways and GatewayClasses are shared infrastructure, like IngressClasses: --selector picks routes only.
+  GatewayClass: resource('GatewayClass', 'gatewayclasses', false, false),
+  Gateway: resource('Gateway', 'gateways', true, false),
+  HTTPRoute: resource('HTTPRoute', 'httproutes', true, true),
+  GRPCRoute: resource('GRPCRoute', 'grpcroutes', true, true),
+  ReferenceGrant: resource('ReferenceGrant', 'referencegrants', true, false),
+  // For allowedRoutes selectors; cluster-scoped, so read across the cluster even with --watch-namespace.
+  Namespace: resource('Namespace', 'namespaces', false, false),
 };
 
 /** The collection URL path of `res`, in one namespace or across all of them. */
@@ -65,9 +86,24 @@ export function createListers(config: KubeConfig): (res: KubeResource, namespace
   const core = config.makeApiClient(CoreV1Api);
   const discovery = config.makeApiClient(DiscoveryV1Api);
   const networking = config.makeApiClient(NetworkingV1Api);
+  const custom = config.makeApiClient(CustomObjectsApi);
   return (res, namespace) => {
     const ns = res.namespaced ? namespace : undefined;
     switch (res.kind) {
+      case 'Namespace':
+        return (q) => core.listNamespace(q);
+      case 'GatewayClass':
+      case 'Gateway':
+      case 'HTTPRoute':
+      case 'GRPCRoute':
+      case 'ReferenceGrant': {
+        const [group = '', version = ''] = res.apiVersion.split('/');
+        const { plural } = res;
+        // Custom objects come back as plain JSON (timestamps as text): the list shape the informer reads.
+        if (!res.namespaced) return async (q) => (await custom.listClusterCustomObject({ group, version, plural, ...q })) as RawList;
+        if (ns === undefined) return async (q) => (await custom.listCustomObjectForAllNamespaces({ group, version, resourcePlural: plural, ...q })) as RawList;
+        return async (q) => (await custom.listNamespacedCustomObject({ group, version, plural, namespace: ns, ...q })) as RawList;
+      }
       case 'Service':
         return (q) => (ns === undefined ? core.listServiceForAllNamespaces(q) : core.listNamespacedService({ ...q, namespace: ns }));
       case 'Endpoints':

@@ -29,7 +29,15 @@ const ORIGIN: Origin = { source: 'kubernetes' };
 /** A Service's CA for pod certificates (compile/policy.ts reads it); its Secret must reach the store. */
 const BACKEND_CA_SECRET_ANNOTATION = 'switchyard.dev/backend-ca-secret';
 
-const EMIT_ORDER: readonly RecKind[] = ['Service', 'EndpointSlice', 'Endpoints', 'Ingress', 'IngressClass', 'Secret'];
+const EMIT_ORDER: readonly RecKind[] = ['Service', 'EndpointSlice', 'Endpoints', 'Ingress', 'IngressClass', 'Secret', 'GatewayClass', 'Gateway', 'HTTPRoute', 'GRPCRoute', 'ReferenceGrant', 'Namespace'];
+/** Kinds whose status Switchyard may write back (kube-gateway-status.ts): their last seen status is kept. */
+const STATUS_KINDS: ReadonlySet<string> = new Set(['GatewayClass', 'Gateway', 'HTTPRoute', 'GRPCRoute']);
+
+/** An object's status and resourceVersion as last seen, for a status write that must not undo others'. */
+export interface ObservedStatus {
+  readonly status: unknown;
+  readonly resourceVersion: string | undefined;
+}
 
 export class KubeRecords {
   readonly #log: Logger;
@@ -37,6 +45,8 @@ export class KubeRecords {
   readonly #rejected = new Map<string, RejectedObjectView>();
   /** Ingress key → its status.loadBalancer.ingress as last seen. */
   readonly #loadBalancer = new Map<string, LoadBalancerEntry[]>();
+  /** `kind/namespace/name` → status as last seen, of the STATUS_KINDS. */
+  readonly #observed = new Map<string, ObservedStatus>();
   /** `namespace/name` of Secrets handed over whether an Ingress references them or not. */
   readonly #keptSecrets: ReadonlySet<string>;
 
@@ -66,6 +76,16 @@ export class KubeRecords {
       this.#log.warn({ code, kind: res.kind, namespace, name }, `object rejected${kept}: ${message}`);
     }
     if (res.kind === 'Ingress') this.#loadBalancer.set(key, observedLoadBalancer(raw));
+    if (STATUS_KINDS.has(res.kind)) {
+      const r = raw as { status?: unknown; metadata?: { resourceVersion?: unknown } };
+      const rv = r.metadata?.resourceVersion;
+      this.#observed.set(key, { status: r.status, resourceVersion: typeof rv === 'string' ? rv : undefined });
+    }
+  }
+
+  /** The status of each GatewayClass, Gateway and route of this source as last seen, by `kind/namespace/name` (live). */
+  observedStatuses(): ReadonlyMap<string, ObservedStatus> {
+    return this.#observed;
   }
 
   remove(res: KubeResource, raw: object): void {
@@ -73,12 +93,14 @@ export class KubeRecords {
     this.#records.get(res.kind)!.delete(key);
     this.#rejected.delete(key);
     this.#loadBalancer.delete(key);
+    this.#observed.delete(key);
   }
 
   /** Forgets every object of `kind` (an API the server turned out not to serve). */
   dropKind(kind: RecKind): void {
     this.#records.get(kind)!.clear();
     for (const [key, r] of this.#rejected) if (r.kind === kind) this.#rejected.delete(key);
+    for (const key of this.#observed.keys()) if (key.startsWith(`${kind}/`)) this.#observed.delete(key);
   }
 
   /**

@@ -1,8 +1,9 @@
 /**
  * The Kubernetes API source: list-watches Services, EndpointSlices (v1 Endpoints where that API is not
  * served), Ingresses, IngressClasses and the TLS Secrets Ingresses reference (and the --default-certificate
- * one, in its namespace even when --namespace does not list it), and hands the current set
- * of records to its listeners, like the file source.
+ * one, in its namespace even when --namespace does not list it), the Gateway API kinds (GatewayClass,
+ * Gateway, HTTPRoute, GRPCRoute, ReferenceGrant) and Namespaces where the cluster serves them
+ * (kube-optional-kinds.ts), and hands the current set of records to its listeners, like the file source.
  *
  * - Every object goes through the manifests' validation (normalizeObject). One that does not validate is
  *   rejected alone (warn log, status().rejected), keeping its last valid version if it had one; a later
@@ -17,14 +18,16 @@ import { ErrorCode, SwyError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { Rec, RecKind } from '../model/records.ts';
 import { DEFAULT_BACKOFF, type BackoffOptions } from './backoff.ts';
-import type { KnownKind } from './k8s-schemas.ts';
-import { KUBE_RESOURCES, createListers, type KubeErrorInfo, type KubeResource, type Lister } from './kube-api.ts';
+import { KUBE_RESOURCES, createListers, type KubeErrorInfo, type KubeResource, type Lister, type WatchableKind } from './kube-api.ts';
 import { loadKubeConnection, type KubeConnectOptions, type KubeConnection } from './kube-config.ts';
 import { KubeInformer, type InformerError, type InformerStatus } from './kube-informer.ts';
+import type { StatusTableIn } from './gateway-status-merge.ts';
+import { GatewayStatusWriter, type GatewayStatusView } from './kube-gateway-status.ts';
 import { IngressStatusWriter, type IngressStatusView } from './kube-ingress-status.ts';
+import { OptionalKinds } from './kube-optional-kinds.ts';
 import { KubeRecords, type RejectedObjectView } from './kube-records.ts';
 
-export type { InformerError as KubeErrorView, InformerStatus as KubeResourceStatus, IngressStatusView, RejectedObjectView };
+export type { GatewayStatusView, InformerError as KubeErrorView, InformerStatus as KubeResourceStatus, IngressStatusView, RejectedObjectView, StatusTableIn };
 
 export interface KubeSourceOptions extends KubeConnectOptions {
   /** Watch only these namespaces (one informer per namespace and kind); empty or absent: every namespace. */
@@ -57,8 +60,17 @@ export interface KubeSourceOptions extends KubeConnectOptions {
   readonly watchIngressWithoutClass?: boolean;
   /** When set, write `status.loadBalancer.ingress: [{ip|hostname: statusAddress}]` on every served Ingress. */
   readonly statusAddress?: string;
-  /** Pause before writing the same Ingress status again after a failure; default 30 s. */
+  /** Pause before writing the same Ingress (or Gateway API) status again after a failure; default 30 s. */
   readonly statusRetryMs?: number;
+  /**
+   * When set, write the Gateway API status (setGatewayStatus) of the GatewayClasses, Gateways and routes
+   * watched, with this address in the Gateways' `status.addresses`; default: no status written.
+   */
+  readonly gatewayStatusAddress?: string;
+  /** --gateway-controller-name: the controllerName of the route status entries written; default `switchyard.dev/gateway-controller`. */
+  readonly gatewayControllerName?: string;
+  /** How often kinds the cluster did not serve (the Gateway API's, 404) are looked for again; default 60 s. */
+  readonly absentKindRetryMs?: number;
   /** `namespace/name` of the --default-certificate Secret, read whether an Ingress references it or not; default none. */
   readonly defaultCertificate?: string;
 }
@@ -91,12 +103,15 @@ export interface KubeSourceStatus {
   readonly lastError: InformerError | undefined;
   readonly rejected: readonly RejectedObjectView[];
   readonly ingressStatus: IngressStatusView | undefined;
+  readonly gatewayStatus: GatewayStatusView | undefined;
+  /** Optional kinds the cluster does not serve (Gateway API CRDs not installed), looked for again periodically. */
+  readonly absentKinds: readonly string[];
 }
 
 type UpdateListener = (records: readonly Rec[]) => void;
 
-// The Gateway API kinds are read from manifest files only for now (docs/gateway-api.md).
-const WATCHED: readonly KnownKind[] = ['Service', 'EndpointSlice', 'Ingress', 'IngressClass', 'Secret'];
+// The Gateway API kinds and Namespaces are optional (KubeResource.optional): read where the cluster serves them.
+const WATCHED: readonly WatchableKind[] = ['Service', 'EndpointSlice', 'Ingress', 'IngressClass', 'Secret', 'GatewayClass', 'Gateway', 'HTTPRoute', 'GRPCRoute', 'ReferenceGrant', 'Namespace'];
 
 export class KubeSource {
   readonly name = 'kubernetes';
@@ -108,11 +123,15 @@ export class KubeSource {
   /** Informers whose first list has not been applied yet. */
   readonly #pending = new Set<KubeInformer>();
   readonly #records: KubeRecords;
+  readonly #optional: OptionalKinds;
   /** Informers whose failure was already logged while syncing. */
   readonly #warned = new Set<string>();
   #connection: KubeConnection | undefined;
   #lister: ((res: KubeResource, namespace: string | undefined) => Lister) | undefined;
   #statusWriter: IngressStatusWriter | undefined;
+  #gatewayStatusWriter: GatewayStatusWriter | undefined;
+  /** The last status table handed over (setGatewayStatus). */
+  #gatewayTable: StatusTableIn | undefined;
   #endpointsApi: 'EndpointSlice' | 'Endpoints' = 'EndpointSlice';
   #state: KubeSourceState = 'starting';
   #since = Date.now();
@@ -129,6 +148,7 @@ export class KubeSource {
     this.#log = options.log;
     this.#namespaces = [...new Set(options.namespaces ?? [])];
     this.#records = new KubeRecords(options.log, options.defaultCertificate !== undefined ? [options.defaultCertificate] : []);
+    this.#optional = new OptionalKinds({ log: options.log, retryMs: options.absentKindRetryMs, readd: (res) => this.#addInformers(res) });
   }
 
   onUpdate(fn: UpdateListener): void {
@@ -147,6 +167,10 @@ export class KubeSource {
     this.#lister = createListers(config);
     if (this.#options.statusAddress) {
       this.#statusWriter = new IngressStatusWriter({ config, address: this.#options.statusAddress, log: this.#log, retryMs: this.#options.statusRetryMs });
+    }
+    if (this.#options.gatewayStatusAddress) {
+      const controllerName = this.#options.gatewayControllerName ?? 'switchyard.dev/gateway-controller';
+      this.#gatewayStatusWriter = new GatewayStatusWriter({ config, address: this.#options.gatewayStatusAddress, controllerName, log: this.#log, retryMs: this.#options.statusRetryMs });
     }
     this.#startedAt = Date.now();
     this.#setState('syncing');
@@ -191,6 +215,8 @@ export class KubeSource {
       lastError,
       rejected: this.#records.rejected(),
       ingressStatus: this.#statusWriter?.status(),
+      gatewayStatus: this.#gatewayStatusWriter?.status(),
+      absentKinds: this.#optional.kinds(),
     };
   }
 
@@ -203,6 +229,8 @@ export class KubeSource {
     this.#informers.clear();
     this.#pending.clear();
     this.#statusWriter?.close();
+    this.#gatewayStatusWriter?.close();
+    this.#optional.close();
     this.#failStart(new SwyError(ErrorCode.KUBE_UNAVAILABLE, 'the Kubernetes source was closed before its initial sync completed'));
   }
 
@@ -242,11 +270,19 @@ export class KubeSource {
   }
 
   #listed(informer: KubeInformer): void {
-    if (!this.#pending.delete(informer) || this.#pending.size > 0 || this.#state !== 'syncing') return;
+    if (informer.resource.optional) this.#optional.listed(informer.resource);
+    if (!this.#pending.delete(informer)) return;
+    this.#checkSynced();
+  }
+
+  /** Completes the initial sync once no informer is pending. */
+  #checkSynced(): void {
+    if (this.#pending.size > 0 || this.#state !== 'syncing') return;
     this.#syncDurationMs = Date.now() - this.#startedAt;
     this.#updateState();
     this.#flush();
     this.#log.info({ durationMs: this.#syncDurationMs, objects: this.#emitted, rejected: this.#records.rejected().length, endpointsApi: this.#endpointsApi }, 'initial sync of the Kubernetes API complete');
+    this.#optional.synced();
     this.#settle?.resolve();
     this.#settle = undefined;
   }
@@ -256,6 +292,13 @@ export class KubeSource {
       // A selector the server cannot parse will not get better with retries.
       if (info.status === 400) {
         this.#failStart(new SwyError(ErrorCode.KUBE_CONFIG, `${this.#connection!.server}: the API server rejected the list of ${informer.describe()}: ${info.message}`));
+        return;
+      }
+      // RBAC without an optional kind: sync without it; the informer keeps trying (with backoff) in case it is granted.
+      if (informer.resource.optional && info.code === ErrorCode.KUBE_FORBIDDEN) {
+        this.#optional.forbidden(informer.resource, info.message);
+        this.#pending.delete(informer);
+        this.#checkSynced();
         return;
       }
       if (!this.#warned.has(informer.describe())) {
@@ -268,6 +311,17 @@ export class KubeSource {
 
   /** A 404 on EndpointSlices: the cluster does not serve discovery.k8s.io/v1, so read v1 Endpoints instead. */
   #notFound(informer: KubeInformer): boolean {
+    if (informer.resource.optional) {
+      this.#informers.delete(informer);
+      this.#pending.delete(informer);
+      // Objects of an API the server says it does not serve (any more) are gone.
+      this.#records.dropKind(informer.resource.kind);
+      this.#optional.absent(informer.resource);
+      this.#updateState();
+      this.#schedule();
+      this.#checkSynced();
+      return true;
+    }
     if (informer.resource.kind !== 'EndpointSlice') return false;
     if (this.#endpointsApi === 'EndpointSlice') {
       this.#endpointsApi = 'Endpoints';
@@ -324,9 +378,20 @@ export class KubeSource {
     this.#writeStatuses();
   }
 
+  /**
+   * The Gateway API status compiled from the current objects (every source's: Snapshot.gatewayStatus), to
+   * write back on the objects of this source when --gateway-status-address is set; a no-op otherwise.
+   */
+  setGatewayStatus(table: StatusTableIn): void {
+    this.#gatewayTable = table;
+    if (this.#state !== 'closed') this.#gatewayStatusWriter?.sync(table, this.#records.observedStatuses());
+  }
+
   #writeStatuses(): void {
     const { ingressClass = 'switchyard', ingressControllerName, watchIngressWithoutClass } = this.#options;
     this.#statusWriter?.sync(this.#records.servedIngresses({ ingressClass, ingressControllerName, watchIngressWithoutClass }));
+    // The objects' own status may have changed (by another writer): compared again with the last table.
+    if (this.#gatewayTable) this.#gatewayStatusWriter?.sync(this.#gatewayTable, this.#records.observedStatuses());
   }
 
   #failStart(err: Error): void {

@@ -8,18 +8,19 @@ import type { z } from 'zod';
 import type { ManifestLocation } from '../errors.ts';
 import {
   GATEWAY_GROUP,
-  type BackendRefRec,
   type GatewayKindRec,
-  type HeaderModifierRec,
   type HttpRouteFilterRec,
   type HttpRouteMatchRec,
-  type HttpValueMatchRec,
+  type HttpRouteTimeoutsRec,
+  type SessionPersistenceRec,
   type LabelSelectorRec,
   type PathModifierRec,
 } from '../model/gateway-records.ts';
 import type { Meta, Origin } from '../model/records.ts';
 import type { metadataSchema } from './k8s-schemas.ts';
-import { gatewayClassSchema, gatewaySchema, httpRouteSchema, namespaceSchema, referenceGrantSchema, type GatewayKind } from './gateway-schemas.ts';
+import { normalizeGrpcRoute } from './grpc-route-normalize.ts';
+import { firstByName, toBackendRef, toHeaderModifier, toMirror, toParentRefs } from './gateway-route-parts.ts';
+import { gatewayClassSchema, gatewayDurationMs, gatewaySchema, httpRouteSchema, namespaceSchema, referenceGrantSchema, type GatewayKind } from './gateway-schemas.ts';
 
 /** What normalize.ts lends: its located schema check and its metadata reader. */
 export interface NormalizeTools {
@@ -39,6 +40,7 @@ export function normalizeGatewayKind(kind: GatewayKind, obj: Record<string, unkn
     }
     case 'Gateway': {
       const v = check(gatewaySchema, obj, at);
+      const meta = toMeta(v.metadata, 'default');
       const listeners = v.spec.listeners.map((l) => {
         const namespaces = l.allowedRoutes?.namespaces;
         return {
@@ -49,31 +51,32 @@ export function normalizeGatewayKind(kind: GatewayKind, obj: Record<string, unkn
           allowedNamespaces: namespaces?.from ?? 'Same',
           namespaceSelector: namespaces?.selector ? toSelector(namespaces.selector) : undefined,
           allowedKinds: (l.allowedRoutes?.kinds ?? []).map((k) => ({ group: k.group ?? GATEWAY_GROUP, kind: k.kind })),
+          tls: l.tls
+            ? {
+                mode: l.tls.mode ?? 'Terminate',
+                certificateRefs: (l.tls.certificateRefs ?? []).map((r) => ({ group: r.group ?? '', kind: r.kind ?? 'Secret', namespace: r.namespace ?? meta.namespace, name: r.name })),
+              }
+            : undefined,
         };
       });
-      return { kind, meta: toMeta(v.metadata, 'default'), origin, gatewayClassName: v.spec.gatewayClassName, listeners };
+      return { kind, meta, origin, gatewayClassName: v.spec.gatewayClassName, listeners };
     }
     case 'HTTPRoute': {
       const v = check(httpRouteSchema, obj, at);
       const meta = toMeta(v.metadata, 'default');
-      const parentRefs = (v.spec.parentRefs ?? []).map((p) => ({
-        group: p.group ?? GATEWAY_GROUP,
-        kind: p.kind ?? 'Gateway',
-        namespace: p.namespace ?? meta.namespace,
-        name: p.name,
-        sectionName: p.sectionName ?? undefined,
-        port: p.port ?? undefined,
-      }));
+      const parentRefs = toParentRefs(v.spec.parentRefs, meta.namespace);
       // A route without rules still routes: the spec's default is one rule matching every request.
       const rules = (v.spec.rules?.length ? v.spec.rules : [{} as RuleInput]).map((r) => ({
         matches: r.matches?.length ? r.matches.map(toMatch) : [DEFAULT_MATCH],
-        backendRefs: (r.backendRefs ?? []).map(
-          (b): BackendRefRec => ({ group: b.group ?? '', kind: b.kind ?? 'Service', name: b.name, namespace: b.namespace ?? meta.namespace, port: b.port ?? undefined, weight: b.weight ?? 1 }),
-        ),
-        filters: (r.filters ?? []).map(toFilter),
+        backendRefs: (r.backendRefs ?? []).map((b) => toBackendRef(b, meta.namespace)),
+        filters: (r.filters ?? []).map((f) => toFilter(f, meta.namespace)),
+        ...(r.timeouts != null ? { timeouts: toTimeouts(r.timeouts) } : {}),
+        ...(r.sessionPersistence != null ? { sessionPersistence: toSessionPersistence(r.sessionPersistence) } : {}),
       }));
       return { kind, meta, origin, parentRefs, hostnames: (v.spec.hostnames ?? []).map((h) => h.toLowerCase()), rules };
     }
+    case 'GRPCRoute':
+      return normalizeGrpcRoute(obj, origin, at, tools);
     case 'ReferenceGrant': {
       const v = check(referenceGrantSchema, obj, at);
       return {
@@ -95,10 +98,9 @@ export function normalizeGatewayKind(kind: GatewayKind, obj: Record<string, unkn
 
 type RuleInput = NonNullable<z.output<typeof httpRouteSchema>['spec']['rules']>[number];
 type FilterInput = NonNullable<RuleInput['filters']>[number];
-type HeaderModifierInput = NonNullable<FilterInput['requestHeaderModifier']>;
 type PathModifierInput = NonNullable<NonNullable<FilterInput['urlRewrite']>['path']>;
 
-function toFilter(f: FilterInput): HttpRouteFilterRec {
+function toFilter(f: FilterInput, routeNamespace: string): HttpRouteFilterRec {
   switch (f.type) {
     case 'RequestHeaderModifier':
       return { type: f.type, headers: toHeaderModifier(f.requestHeaderModifier!) };
@@ -110,14 +112,28 @@ function toFilter(f: FilterInput): HttpRouteFilterRec {
     }
     case 'URLRewrite':
       return { type: f.type, hostname: f.urlRewrite!.hostname ?? undefined, path: toPathModifier(f.urlRewrite!.path) };
+    case 'RequestMirror':
+      return toMirror(f.requestMirror!, routeNamespace);
     default:
       return { type: 'Unsupported', name: f.type };
   }
 }
 
-function toHeaderModifier(m: HeaderModifierInput): HeaderModifierRec {
-  const pair = (h: { name: string; value: string }) => ({ name: h.name, value: h.value });
-  return { set: (m.set ?? []).map(pair), add: (m.add ?? []).map(pair), remove: m.remove ?? [] };
+function toSessionPersistence(p: NonNullable<RuleInput['sessionPersistence']>): SessionPersistenceRec {
+  return {
+    type: p.type ?? 'Cookie',
+    sessionName: p.sessionName ?? undefined,
+    absoluteTimeoutMs: p.absoluteTimeout != null ? gatewayDurationMs(p.absoluteTimeout) : undefined,
+    idleTimeoutMs: p.idleTimeout != null ? gatewayDurationMs(p.idleTimeout) : undefined,
+    lifetimeType: p.cookieConfig?.lifetimeType ?? 'Session',
+  };
+}
+
+function toTimeouts(t: NonNullable<RuleInput['timeouts']>): HttpRouteTimeoutsRec {
+  return {
+    requestMs: t.request != null ? gatewayDurationMs(t.request) : undefined,
+    backendRequestMs: t.backendRequest != null ? gatewayDurationMs(t.backendRequest) : undefined,
+  };
 }
 
 function toPathModifier(p: PathModifierInput | null | undefined): PathModifierRec | undefined {
@@ -133,12 +149,6 @@ function toMatch(m: MatchInput): HttpRouteMatchRec {
     queryParams: firstByName((m.queryParams ?? []).map((q) => ({ type: q.type ?? 'Exact', name: q.name, value: q.value }))),
     method: m.method ?? undefined,
   };
-}
-
-/** "If multiple entries specify equivalent names, only the first entry with an equivalent name MUST be considered." */
-function firstByName(list: HttpValueMatchRec[]): HttpValueMatchRec[] {
-  const seen = new Set<string>();
-  return list.filter((x) => (seen.has(x.name) ? false : (seen.add(x.name), true)));
 }
 
 function toSelector(s: { matchLabels?: Record<string, string> | null; matchExpressions?: { key: string; operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist'; values?: string[] | null }[] | null }): LabelSelectorRec {

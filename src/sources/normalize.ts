@@ -29,7 +29,7 @@ import {
   type KnownKind,
 } from './k8s-schemas.ts';
 import { formatFieldValue, toFieldError } from './field-errors.ts';
-import { GATEWAY_KIND_API_VERSIONS, type GatewayKind } from './gateway-schemas.ts';
+import { GATEWAY_KIND_API_VERSIONS, GATEWAY_KIND_MORE_API_VERSIONS, type GatewayKind } from './gateway-schemas.ts';
 import { normalizeGatewayKind } from './normalize-gateway.ts';
 import { serviceL4Fields } from './service-l4.ts';
 import { placeLines } from './yaml-lines.ts';
@@ -229,8 +229,10 @@ function normalizeAt(raw: unknown, loc: { file: string; document?: number }, pre
   if (!Object.hasOwn(API_VERSIONS, kind)) return { skipped: kind };
   const known = kind as KnownKind | GatewayKind;
   const apiVersion = raw['apiVersion'];
-  if (apiVersion !== API_VERSIONS[known]) {
-    const wanted = `${JSON.stringify(API_VERSIONS[known])} (the version of ${kind} Switchyard reads)`;
+  const more = GATEWAY_KIND_MORE_API_VERSIONS[known as GatewayKind];
+  if (apiVersion !== API_VERSIONS[known] && (more === undefined || !more.includes(apiVersion as string))) {
+    const versions = [API_VERSIONS[known], ...(more ?? [])].map((v) => JSON.stringify(v)).join(', ');
+    const wanted = `${versions} (the ${more === undefined ? 'version' : 'versions'} of ${kind} Switchyard reads)`;
     const message = apiVersion === undefined || apiVersion === null ? `Required value: supported values: ${wanted}` : `Unsupported value: ${formatFieldValue(apiVersion)}: supported values: ${wanted}`;
     return { error: invalid(at('apiVersion'), message) };
   }
@@ -271,6 +273,7 @@ function normalizeKnown(kind: KnownKind | GatewayKind, obj: Record<string, unkno
     case 'GatewayClass':
     case 'Gateway':
     case 'HTTPRoute':
+    case 'GRPCRoute':
     case 'ReferenceGrant':
     case 'Namespace':
       return normalizeGatewayKind(kind, obj, origin, at, { check, toMeta });
@@ -305,6 +308,7 @@ function toMeta(m: z.output<typeof metadataSchema>, defaultNamespace: string): M
     creationTimestamp: ts instanceof Date ? ts.toISOString() : (ts ?? undefined),
     labels: m.labels ?? NO_ENTRIES,
     annotations: m.annotations ?? NO_ENTRIES,
+    ...(typeof m.generation === 'number' ? { generation: m.generation } : {}),
   };
 }
 

@@ -1,7 +1,7 @@
 import { recordKey } from '../model/keys.ts';
 import type { EndpointSliceRec, EndpointsRec, IngressClassRec, IngressRec, Rec, SecretRec, ServiceRec } from '../model/records.ts';
 import type { StoreView } from '../model/store-view.ts';
-import type { GatewayClassRec, GatewayRec, HttpRouteRec, NamespaceRec, ReferenceGrantRec } from '../model/gateway-records.ts';
+import type { GatewayClassRec, GatewayRec, GrpcRouteRec, HttpRouteRec, NamespaceRec, ReferenceGrantRec } from '../model/gateway-records.ts';
 
 export type { StoreView };
 
@@ -67,6 +67,7 @@ export class Store {
     const gatewayClasses = new Map<string, GatewayClassRec>();
     const gateways = new Map<string, GatewayRec>();
     const httpRoutes = new Map<string, HttpRouteRec>();
+    const grpcRoutes = new Map<string, GrpcRouteRec>();
     const referenceGrants = new Map<string, ReferenceGrantRec>();
     const namespaces = new Map<string, NamespaceRec>();
     const byKind: { [K in Rec['kind']]: Map<string, Extract<Rec, { kind: K }>> } = {
@@ -79,6 +80,7 @@ export class Store {
       GatewayClass: gatewayClasses,
       Gateway: gateways,
       HTTPRoute: httpRoutes,
+      GRPCRoute: grpcRoutes,
       ReferenceGrant: referenceGrants,
       Namespace: namespaces,
     };
@@ -96,7 +98,7 @@ export class Store {
         map.set(key, rec);
       }
     }
-    this.#view = { version: this.#version, services, endpointSlices, endpoints, ingresses, ingressClasses, secrets, gatewayClasses, gateways, httpRoutes, referenceGrants, namespaces, conflicts };
+    this.#view = { version: this.#version, services, endpointSlices, endpoints, ingresses, ingressClasses, secrets, gatewayClasses, gateways, httpRoutes, grpcRoutes, referenceGrants, namespaces, conflicts };
     return this.#view;
   }
 }

@@ -8,18 +8,19 @@ import { request } from '../../helpers/http.ts';
 import { serviceWithPods, tempManifestDir, writeManifest } from '../../helpers/manifests.ts';
 import { startPods, type EchoBody } from '../../helpers/pods.ts';
 import { startSwitchyard } from '../../helpers/switchyard.ts';
-import { gateway, gatewayClass, httpRoute } from './gateway-manifests.ts';
+import { GATEWAY_ON_LOOPBACK, gateway, gatewayClass, gatewayPort, httpRoute, web as webListener } from './gateway-manifests.ts';
 
 afterEach(cleanupAll);
 
 describe('HTTPRoute filters', () => {
   it('edits headers, rewrites URLs and redirects', async () => {
     const [web] = await startPods(['web'], { hosts: [2] });
+    const gw = await gatewayPort();
     const dir = await tempManifestDir();
     const backendRefs = [{ name: 'web', port: 80 }];
     await writeManifest(dir, 'filters.yaml', [
       gatewayClass(),
-      gateway('shop'),
+      gateway('shop', webListener(gw.port)),
       ...serviceWithPods('web', 'shop', [web!]),
       httpRoute('headers', 'shop', {
         hostnames: ['headers.example'],
@@ -46,25 +47,25 @@ describe('HTTPRoute filters', () => {
         ],
       }),
     ]);
-    const sy = await startSwitchyard({ manifests: dir });
+    await startSwitchyard({ manifests: dir, args: GATEWAY_ON_LOOPBACK });
 
-    const edited = await request(sy.ingress, '/h', { host: 'headers.example', headers: { 'x-set': 'client', 'x-add': 'client', 'X-Remove': 'gone' } });
+    const edited = await request(gw, '/h', { host: 'headers.example', headers: { 'x-set': 'client', 'x-add': 'client', 'X-Remove': 'gone' } });
     const seen = edited.json<EchoBody>();
     expect(seen.headers['x-set']).toBe('set');
     expect(seen.headers['x-add']).toBe('client, added');
     expect(seen.headers['x-remove']).toBeUndefined();
     expect([edited.headers['x-pod'], edited.headers['x-served-by'], edited.headers['content-type']]).toEqual(['hidden', 'switchyard', undefined]);
 
-    const rewritten = (await request(sy.ingress, '/old/items?page=2', { host: 'rewrite.example' })).json<EchoBody>();
+    const rewritten = (await request(gw, '/old/items?page=2', { host: 'rewrite.example' })).json<EchoBody>();
     expect([rewritten.url, rewritten.headers.host, rewritten.headers['x-forwarded-host']]).toEqual(['/new/items?page=2', 'internal.example', 'rewrite.example']);
 
     const requestsBefore = web!.requests.length;
-    const secure = await request(sy.ingress, '/secure/login?next=/', { host: 'redirect.example' });
+    const secure = await request(gw, '/secure/login?next=/', { host: 'redirect.example' });
     expect([secure.status, secure.headers.location]).toEqual([301, 'https://redirect.example/secure/login?next=/']);
-    const moved = await request(sy.ingress, '/moved/x', { host: 'redirect.example' });
+    const moved = await request(gw, '/moved/x', { host: 'redirect.example' });
     expect([moved.status, moved.headers.location]).toEqual([302, 'http://elsewhere.example:8443/landing']);
-    const same = await request(sy.ingress, '/same/page', { host: `redirect.example:${sy.ingress.port}` });
-    expect([same.status, same.headers.location]).toEqual([302, `http://redirect.example:${sy.ingress.port}/other/page`]);
+    const same = await request(gw, '/same/page', { host: `redirect.example:${gw.port}` });
+    expect([same.status, same.headers.location]).toEqual([302, `http://redirect.example:${gw.port}/other/page`]);
     expect(web!.requests.length).toBe(requestsBefore); // redirects never reach a pod
   });
 });

@@ -1,16 +1,16 @@
 /**
  * Gateway API through the real CLI and real pods: HTTPRoutes attached to a Gateway of Switchyard's class
- * route beside Ingresses on the same listener — path, header, query and method matches in the spec's
+ * route on that Gateway's listener port, apart from the Ingresses of --listen — path, header, query and method matches in the spec's
  * precedence, weighted backends, a missing backend's share answered 500, routes that do not attach
  * reported in the diagnostics, and a broken HTTPRoute refused at start-up like any bad object.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { cleanupAll } from '../../helpers/cleanup.ts';
-import { get, getJson, request } from '../../helpers/http.ts';
+import { get, getJson, request, tryConnect } from '../../helpers/http.ts';
 import { ingress, serviceWithPods, tempManifestDir, writeManifest } from '../../helpers/manifests.ts';
 import { startPods, type EchoBody } from '../../helpers/pods.ts';
 import { runSwitchyard, startSwitchyard } from '../../helpers/switchyard.ts';
-import { gateway, gatewayClass, httpRoute, toService } from './gateway-manifests.ts';
+import { GATEWAY_ON_LOOPBACK, gateway, gatewayClass, gatewayPort, httpRoute, toService, web } from './gateway-manifests.ts';
 
 afterEach(cleanupAll);
 
@@ -26,10 +26,11 @@ describe('HTTPRoute matches and precedence', () => {
   it('routes by path, header, query and method in the spec’s order, beside an Ingress', async () => {
     const pods = await startPods(['prefix', 'exact', 'header', 'query', 'method', 'ingress'], { hosts: [2, 3, 4, 5, 6, 7] });
     const [prefix, exact, header, query, method, ing] = pods;
+    const gw = await gatewayPort();
     const dir = await tempManifestDir();
     await writeManifest(dir, 'all.yaml', [
       gatewayClass(),
-      gateway('shop'),
+      gateway('shop', web(gw.port)),
       ...serviceWithPods('prefix', 'shop', [prefix!]),
       ...serviceWithPods('exact', 'shop', [exact!]),
       ...serviceWithPods('header', 'shop', [header!]),
@@ -48,7 +49,7 @@ describe('HTTPRoute matches and precedence', () => {
       }),
       ingress({ name: 'legacy', namespace: 'shop', rules: [{ host: 'shop.example', paths: [{ path: '/', service: 'ingress' }] }] }),
     ]);
-    const sy = await startSwitchyard({ manifests: dir });
+    const sy = await startSwitchyard({ manifests: dir, args: GATEWAY_ON_LOOPBACK });
 
     const cases: [method: string, path: string, headers: Record<string, string>, pod: string][] = [
       ['GET', '/api/items', {}, 'prefix'],
@@ -58,18 +59,20 @@ describe('HTTPRoute matches and precedence', () => {
       ['GET', '/api/items?debug=2', { 'X-Canary': 'yes' }, 'header'],
       ['DELETE', '/api/items?debug=1', { 'X-Canary': 'yes' }, 'method'],
       ['DELETE', '/api/items', {}, 'prefix'],
-      ['GET', '/apix', {}, 'ingress'], // PathPrefix compares whole elements; the Ingress's / takes the rest
-      ['GET', '/', {}, 'ingress'],
     ];
     for (const [m, path, headers, pod] of cases) {
-      const res = await request(sy.ingress, path, { method: m, host: 'shop.example', headers });
+      const res = await request(gw, path, { method: m, host: 'shop.example', headers });
       expect(res.status, `${m} ${path}`).toBe(200);
       const echo = res.json<EchoBody>();
       expect(echo.pod, `${m} ${path} ${JSON.stringify(headers)}`).toBe(pod);
       expect(echo.url, `${m} ${path}`).toBe(path);
     }
+    // PathPrefix compares whole elements: /apix is no route's on the Gateway port; the Ingress of the same
+    // host is the Ingress listener's, and the HTTPRoute is not served there.
+    expect((await get(gw, 'shop.example', '/apix')).status).toBe(404);
+    for (const path of ['/apix', '/', '/api/items']) expect((await get(sy.ingress, 'shop.example', path)).json<EchoBody>().pod, path).toBe('ingress');
     // Nothing of another host reaches the route's pods.
-    expect((await get(sy.ingress, 'other.example', '/api/items')).status).toBe(404);
+    expect((await get(gw, 'other.example', '/api/items')).status).toBe(404);
     const routes = await getJson<{ routes: { host: string; path: string; ingress: string }[] }>(sy.admin, '/api/v1/routes');
     expect(routes.body.routes.filter((r) => r.ingress === 'shop/shop').map((r) => r.path).sort()).toEqual(['/api', '/api', '/api', '/api', '/api/health']);
   });
@@ -78,10 +81,11 @@ describe('HTTPRoute matches and precedence', () => {
 describe('weighted backendRefs', () => {
   it('splits 90/10 over 1,000 requests, interleaved, and weight 0 gets nothing', async () => {
     const [stable, canary, off] = await startPods(['stable', 'canary', 'off'], { hosts: [2, 3, 4] });
+    const gw = await gatewayPort();
     const dir = await tempManifestDir();
     await writeManifest(dir, 'canary.yaml', [
       gatewayClass(),
-      gateway('shop'),
+      gateway('shop', web(gw.port)),
       ...serviceWithPods('stable', 'shop', [stable!]),
       ...serviceWithPods('canary', 'shop', [canary!]),
       ...serviceWithPods('off', 'shop', [off!]),
@@ -90,10 +94,10 @@ describe('weighted backendRefs', () => {
       }),
     ]);
     // One worker: the interleaving is per thread (docs/gateway-api.md); the split holds either way.
-    const sy = await startSwitchyard({ manifests: dir, args: ['--workers', '1'] });
+    const sy = await startSwitchyard({ manifests: dir, args: ['--workers', '1', ...GATEWAY_ON_LOOPBACK] });
     const order: string[] = [];
     for (let batch = 0; batch < 100; batch++) {
-      const answers = await Promise.all(Array.from({ length: 10 }, () => get(sy.ingress, 'any.example', '/')));
+      const answers = await Promise.all(Array.from({ length: 10 }, () => get(gw, 'any.example', '/')));
       for (const a of answers) order.push(a.json<EchoBody>().pod);
     }
     const count = (pod: string) => order.filter((p) => p === pod).length;
@@ -109,25 +113,26 @@ describe('weighted backendRefs', () => {
   });
 
   it('answers the share of a missing Service 500, the rest reaches its pod', async () => {
-    const [web] = await startPods(['web'], { hosts: [2] });
+    const [pod] = await startPods(['web'], { hosts: [2] });
+    const gw = await gatewayPort();
     const dir = await tempManifestDir();
     await writeManifest(dir, 'half.yaml', [
       gatewayClass(),
-      gateway('shop'),
-      ...serviceWithPods('web', 'shop', [web!]),
+      gateway('shop', web(gw.port)),
+      ...serviceWithPods('web', 'shop', [pod!]),
       httpRoute('half', 'shop', { rules: [{ backendRefs: [{ name: 'web', port: 80 }, { name: 'missing', port: 80 }] }] }),
       httpRoute('none', 'shop', { hostnames: ['none.example'], rules: [{ backendRefs: [{ name: 'missing', port: 80 }] }] }),
     ]);
-    const sy = await startSwitchyard({ manifests: dir, args: ['--workers', '1'] });
+    const sy = await startSwitchyard({ manifests: dir, args: ['--workers', '1', ...GATEWAY_ON_LOOPBACK] });
     const statuses: number[] = [];
     for (let i = 0; i < 20; i++) {
-      const res = await get(sy.ingress, 'any.example', '/');
+      const res = await get(gw, 'any.example', '/');
       statuses.push(res.status);
       if (res.status === 500) expect(res.headers['x-switchyard-error']).toBe('invalid-backend');
     }
     expect(statuses.filter((s) => s === 500)).toHaveLength(10);
-    expect(web!.requests).toHaveLength(10);
-    const none = await get(sy.ingress, 'none.example', '/');
+    expect(pod!.requests).toHaveLength(10);
+    const none = await get(gw, 'none.example', '/');
     expect([none.status, none.headers['x-switchyard-error']]).toEqual([500, 'invalid-backend']);
     const config = await getJson<{ diagnostics: Diag[] }>(sy.admin, '/api/v1/config');
     expect(config.body.diagnostics.filter((d) => d.code === 'HTTPROUTE_BACKEND_UNRESOLVED').map((d) => `${d.namespace}/${d.name}`)).toEqual(['shop/half', 'shop/none']);
@@ -136,23 +141,24 @@ describe('weighted backendRefs', () => {
 
 describe('routes that do not attach, and bad input', () => {
   it('reports each route that does not attach, with the reason, and keeps routing the others', async () => {
-    const [web] = await startPods(['web'], { hosts: [2] });
+    const [pod] = await startPods(['web'], { hosts: [2] });
+    const gw = await gatewayPort();
     const dir = await tempManifestDir();
     await writeManifest(dir, 'gw.yaml', [
       gatewayClass(),
       gatewayClass('other', 'example.com/other'),
-      gateway('shop', [{ name: 'web', port: 80, protocol: 'HTTP', hostname: '*.shop.example' }]),
+      gateway('shop', web(gw.port, { hostname: '*.shop.example' })),
       gateway('shop', undefined, 'other', 'theirs'),
-      ...serviceWithPods('web', 'shop', [web!]),
+      ...serviceWithPods('web', 'shop', [pod!]),
       httpRoute('ok', 'shop', { hostnames: ['www.shop.example'], rules: [toService('web')] }),
       httpRoute('no-gateway', 'shop', { parentRefs: [{ name: 'nope' }], rules: [toService('web')] }),
       httpRoute('other-namespace', 'team', { parentRefs: [{ name: 'gw', namespace: 'shop' }], rules: [toService('web')] }),
       httpRoute('wrong-host', 'shop', { hostnames: ['www.blog.example'], rules: [toService('web')] }),
       httpRoute('theirs', 'shop', { parentRefs: [{ name: 'theirs' }], rules: [toService('web')] }),
     ]);
-    const sy = await startSwitchyard({ manifests: dir });
-    expect(((await get(sy.ingress, 'www.shop.example', '/')).json<EchoBody>()).pod).toBe('web');
-    expect((await get(sy.ingress, 'www.blog.example', '/')).status).toBe(404);
+    const sy = await startSwitchyard({ manifests: dir, args: GATEWAY_ON_LOOPBACK });
+    expect(((await get(gw, 'www.shop.example', '/')).json<EchoBody>()).pod).toBe('web');
+    expect((await get(gw, 'www.blog.example', '/')).status).toBe(404);
     const config = await getJson<{ diagnostics: Diag[] }>(sy.admin, '/api/v1/config');
     const lines = config.body.diagnostics.filter((d) => d.kind === 'HTTPRoute' || d.kind === 'Gateway').map((d) => `${d.code} ${d.kind} ${d.namespace}/${d.name}: ${d.message}`);
     expect(lines).toEqual([
@@ -164,20 +170,22 @@ describe('routes that do not attach, and bad input', () => {
   });
 
   it('serves the Gateways of the class --gateway-controller-name names, and only those', async () => {
-    const [web] = await startPods(['web'], { hosts: [2] });
+    const [pod] = await startPods(['web'], { hosts: [2] });
+    const [gw, other] = [await gatewayPort(), await gatewayPort()];
     const dir = await tempManifestDir();
     await writeManifest(dir, 'gw.yaml', [
       gatewayClass('ours', 'example.com/edge'),
       gatewayClass(),
-      gateway('shop', undefined, 'ours', 'gw'),
-      gateway('shop', undefined, 'switchyard', 'default-class'),
-      ...serviceWithPods('web', 'shop', [web!]),
+      gateway('shop', web(gw.port), 'ours', 'gw'),
+      gateway('shop', web(other.port), 'switchyard', 'default-class'),
+      ...serviceWithPods('web', 'shop', [pod!]),
       httpRoute('ours', 'shop', { hostnames: ['ours.example'], rules: [toService('web')] }),
       httpRoute('default', 'shop', { parentRefs: [{ name: 'default-class' }], hostnames: ['default.example'], rules: [toService('web')] }),
     ]);
-    const sy = await startSwitchyard({ manifests: dir, args: ['--gateway-controller-name', 'example.com/edge'] });
-    expect((await get(sy.ingress, 'ours.example', '/')).status).toBe(200);
-    expect((await get(sy.ingress, 'default.example', '/')).status).toBe(404);
+    await startSwitchyard({ manifests: dir, args: ['--gateway-controller-name', 'example.com/edge', ...GATEWAY_ON_LOOPBACK] });
+    expect((await get(gw, 'ours.example', '/')).status).toBe(200);
+    // The other class's Gateway is not ours: its port is not opened.
+    expect(await tryConnect(other, 1000)).not.toBe('connected');
   });
 
   it('refuses a broken HTTPRoute at start-up in the API server’s words, naming file, document and field', async () => {

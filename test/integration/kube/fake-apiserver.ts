@@ -9,7 +9,10 @@
  *   line (ADDED/MODIFIED/DELETED/BOOKMARK) with every change after N, then live changes. An object that
  *   starts or stops matching the label selector arrives as ADDED or DELETED, as from the watch cache.
  *   N older than the last compaction: an ERROR event carrying a Status with code 410, then the stream ends.
- * - `PATCH` (merge patch) and `PUT` on `…/ingresses/NAME/status`.
+ * - `PATCH` (merge patch) and `PUT` on `…/NAME/status` of Ingresses and the Gateway API kinds; a
+ *   `metadata.resourceVersion` in the body is a precondition (409 Conflict when stale), as on the real server.
+ * - The Gateway API kinds and Namespaces answer 404 (a cluster without the CRDs) until serveGatewayApi();
+ *   Gateway API objects get a metadata.generation, bumped when their spec changes.
  *
  * The test API changes objects (bumping one global resourceVersion), answers the next watches with 410,
  * drops connections abruptly, stops and restarts on the same port, 404s an API, and holds lists back.
@@ -26,7 +29,18 @@ export const RESOURCES = {
   endpointslices: { kind: 'EndpointSlice', group: 'discovery.k8s.io', version: 'v1', namespaced: true },
   ingresses: { kind: 'Ingress', group: 'networking.k8s.io', version: 'v1', namespaced: true },
   ingressclasses: { kind: 'IngressClass', group: 'networking.k8s.io', version: 'v1', namespaced: false },
+  namespaces: { kind: 'Namespace', group: '', version: 'v1', namespaced: false },
+  gatewayclasses: { kind: 'GatewayClass', group: 'gateway.networking.k8s.io', version: 'v1', namespaced: false },
+  gateways: { kind: 'Gateway', group: 'gateway.networking.k8s.io', version: 'v1', namespaced: true },
+  httproutes: { kind: 'HTTPRoute', group: 'gateway.networking.k8s.io', version: 'v1', namespaced: true },
+  grpcroutes: { kind: 'GRPCRoute', group: 'gateway.networking.k8s.io', version: 'v1', namespaced: true },
+  referencegrants: { kind: 'ReferenceGrant', group: 'gateway.networking.k8s.io', version: 'v1beta1', namespaced: true },
 } as const;
+
+/** Served only after serveGatewayApi(): a cluster without the Gateway API CRDs (and, for simplicity, Namespaces). */
+const GATEWAY_API: readonly Plural[] = ['namespaces', 'gatewayclasses', 'gateways', 'httproutes', 'grpcroutes', 'referencegrants'];
+/** Kinds whose status subresource can be written. */
+const STATUS_PLURALS: ReadonlySet<string> = new Set(['ingresses', 'gatewayclasses', 'gateways', 'httproutes', 'grpcroutes']);
 
 export type Plural = keyof typeof RESOURCES;
 
@@ -76,7 +90,7 @@ export class FakeApiServer {
   readonly #objects = new Map<Plural, Map<string, KubeObject>>();
   readonly #events: StoredEvent[] = [];
   readonly #watches = new Set<WatchConn>();
-  readonly #disabled = new Set<Plural>();
+  readonly #disabled = new Set<Plural>(GATEWAY_API);
   readonly #forbidden = new Set<Plural>();
   readonly #held = new Map<Plural, { promise: Promise<void>; release: () => void }>();
   readonly #pages = new Map<string, { items: KubeObject[]; rv: string }>();
@@ -134,6 +148,11 @@ export class FakeApiServer {
     obj.metadata.uid = previous?.metadata.uid ?? `uid-${++this.#uid}`;
     obj.metadata.creationTimestamp = previous?.metadata.creationTimestamp ?? obj.metadata.creationTimestamp ?? '2025-01-02T03:04:05Z';
     obj.metadata.resourceVersion = String(++this.#rv);
+    if (def.group === 'gateway.networking.k8s.io') {
+      const before = previous?.metadata['generation'];
+      const same = previous !== undefined && JSON.stringify(previous['spec']) === JSON.stringify(obj['spec']);
+      obj.metadata['generation'] = typeof before === 'number' ? (same ? before : before + 1) : 1;
+    }
     delete obj['kind'];
     delete obj['apiVersion'];
     map.set(keyOf(obj), obj);
@@ -197,7 +216,12 @@ export class FakeApiServer {
     this.#disabled.add(plural);
   }
 
-  /** The next `n` Ingress status writes answer 500 Internal Server Error. */
+  /** Serves the Gateway API kinds and Namespaces (404 until then, as on a cluster without the CRDs). */
+  serveGatewayApi(): void {
+    for (const plural of GATEWAY_API) this.#disabled.delete(plural);
+  }
+
+  /** The next `n` status writes answer 500 Internal Server Error. */
   failStatusWrites(n = 1): void {
     this.#failStatus += n;
   }
@@ -351,8 +375,8 @@ export class FakeApiServer {
       else await this.#list(plural!, namespace, query, res);
       return;
     }
-    if (name !== undefined && m[7] === 'status' && plural === 'ingresses' && (method === 'PATCH' || method === 'PUT')) {
-      this.#writeStatus(namespace ?? '', name, method, body, res);
+    if (name !== undefined && m[7] === 'status' && STATUS_PLURALS.has(plural!) && (method === 'PATCH' || method === 'PUT')) {
+      this.#writeStatus(plural!, namespace ?? '', name, method, body, res);
       return;
     }
     status(res, 405, 'MethodNotAllowed', `${method} ${path} is not supported by the fake API server`);
@@ -418,22 +442,28 @@ export class FakeApiServer {
     if (timeout > 0) w.timer = setTimeout(() => res.end(), timeout * 1000);
   }
 
-  #writeStatus(namespace: string, name: string, method: string, body: unknown, res: ServerResponse): void {
+  #writeStatus(plural: Plural, namespace: string, name: string, method: string, body: unknown, res: ServerResponse): void {
     if (this.#failStatus > 0) {
       this.#failStatus--;
       status(res, 500, 'InternalError', 'etcdserver: request timed out');
       return;
     }
-    const current = this.#objects.get('ingresses')!.get(`${namespace}/${name}`);
+    const def = RESOURCES[plural];
+    const current = this.#objects.get(plural)!.get(`${def.namespaced ? namespace : ''}/${name}`);
     if (!current) {
-      status(res, 404, 'NotFound', `ingresses.networking.k8s.io "${name}" not found`);
+      status(res, 404, 'NotFound', `${plural}${def.group ? `.${def.group}` : ''} "${name}" not found`);
+      return;
+    }
+    const precondition = (body as { metadata?: { resourceVersion?: unknown } } | undefined)?.metadata?.resourceVersion;
+    if (precondition !== undefined && precondition !== current.metadata.resourceVersion) {
+      status(res, 409, 'Conflict', `Operation cannot be fulfilled on ${plural} "${name}": the object has been modified; please apply your changes to the latest version and try again`);
       return;
     }
     const next = clone(current);
     const patch = (body as { status?: unknown } | undefined)?.status;
     next['status'] = method === 'PUT' ? (patch ?? {}) : mergePatch(next['status'], patch);
-    const stored = this.upsert('ingresses', next);
-    json(res, 200, this.#wire('ingresses', stored));
+    const stored = this.upsert(plural, next);
+    json(res, 200, this.#wire(plural, stored));
   }
 }
 

@@ -128,3 +128,26 @@ export function tlsSecret(namespace: string, name: string): KubeObject {
     data: { 'tls.crt': Buffer.from('CERT').toString('base64'), 'tls.key': Buffer.from('KEY').toString('base64') },
   };
 }
+
+/** A GatewayClass of Switchyard's controller (or `controllerName`). */
+export function gatewayClass(name = 'switchyard', controllerName = 'switchyard.dev/gateway-controller'): KubeObject {
+  return { metadata: { name }, spec: { controllerName } };
+}
+
+/** A Gateway with one HTTP listener `web` on `port` (default 80). */
+export function gatewayObj(namespace: string, name: string, options: { port?: number; className?: string; hostname?: string } = {}): KubeObject {
+  const listener = { name: 'web', port: options.port ?? 80, protocol: 'HTTP', ...(options.hostname ? { hostname: options.hostname } : {}) };
+  return { metadata: { name, namespace }, spec: { gatewayClassName: options.className ?? 'switchyard', listeners: [listener] } };
+}
+
+/** An HTTPRoute of `hostname` to port 80 of `service`, attached to Gateway `gateway` of its namespace unless parentRefs are given. */
+export function httpRouteObj(namespace: string, name: string, options: { hostname?: string; service?: string; gateway?: string; parentRefs?: readonly object[] } = {}): KubeObject {
+  return {
+    metadata: { name, namespace },
+    spec: {
+      parentRefs: options.parentRefs ?? [{ name: options.gateway ?? 'gw' }],
+      hostnames: [options.hostname ?? `${name}.example.com`],
+      rules: [{ backendRefs: [{ name: options.service ?? name, port: 80 }] }],
+    },
+  };
+}

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { intersectHostnames } from '../../../src/compile/gateway-attach.ts';
 import { matchRoute } from '../../../src/dataplane/match.ts';
-import type { Diagnostic, Route, RouteTarget } from '../../../src/snapshot/types.ts';
+import type { Diagnostic, Route, RouteTable, RouteTarget, Snapshot } from '../../../src/snapshot/types.ts';
 import { gateway, gatewayClass, httpRoute, listener, referenceGrant, rule } from '../support/gateway.ts';
 import { backend, compileObjects, ingress, service, type Obj } from '../support/k8s.ts';
 
@@ -9,12 +9,17 @@ const SERVICES = ['a', 'b', 'c', 'd', 'e', 'f'].map((n) => service(n, [{ port: 8
 const BASE: Obj[] = [gatewayClass(), gateway('gw', [listener('web')]), ...SERVICES];
 const diagLine = (d: Diagnostic) => `${d.code} ${d.kind} ${d.namespace}/${d.name}: ${d.message}`;
 
-/** The Service a request reaches (its backend key's name), or `-` for none. */
-function reach(objs: readonly Obj[], host: string, target: string, method = 'GET', headers: Record<string, string> = {}): string {
+const NO_ROUTES: RouteTable = { hosts: new Map(), wildcards: new Map(), anyHost: undefined, defaultBackend: undefined, list: [] };
+
+/** The routes Gateway port `port` answers (80: the default listener's); HTTPRoutes are served there only. */
+const portTable = (state: { readonly gatewayPorts?: Snapshot['gatewayPorts'] }, port = 80): RouteTable => state.gatewayPorts?.get(port)?.routes ?? NO_ROUTES;
+
+/** The Service a request to Gateway port `on` (or the Ingress listener) reaches (its backend key's name), or `-` for none. */
+function reach(objs: readonly Obj[], host: string, target: string, method = 'GET', headers: Record<string, string> = {}, on: number | 'ingress' = 80): string {
   const state = compileObjects(objs);
   const path = target.split('?')[0]!;
   const rawHeaders = Object.entries(headers).flat();
-  const r: RouteTarget | undefined = matchRoute(state.routes, host, path, { method, rawHeaders }, target);
+  const r: RouteTarget | undefined = matchRoute(on === 'ingress' ? state.routes : portTable(state, on), host, path, { method, rawHeaders }, target);
   return r?.backend?.replace(/^[^/]+\//, '').replace(/:\d+$/, '') ?? '-';
 }
 
@@ -36,11 +41,13 @@ describe('hostname intersection of listener and route (spec examples)', () => {
   ])('listener %s, route %j → %j', (l, r, out) => expect(intersectHostnames(l, r)).toEqual(out));
 });
 
-describe('HTTPRoute → the one route table', () => {
-  it('serves HTTPRoutes beside Ingresses, each on its own host', () => {
+describe('HTTPRoute → its Gateway port’s route table', () => {
+  it('serves HTTPRoutes on the Gateway port and Ingresses on the Ingress listener, never the other way', () => {
     const objs = [...BASE, httpRoute('r', { hostnames: ['gw.example.com'], rules: [rule('a')] }), ingress('i', { rules: [{ host: 'ing.example.com', paths: [{ path: '/', pathType: 'Prefix', backend: backend('b', 80) }] }] })];
     expect(reach(objs, 'gw.example.com', '/x')).toBe('a');
-    expect(reach(objs, 'ing.example.com', '/x')).toBe('b');
+    expect(reach(objs, 'ing.example.com', '/x', 'GET', {}, 'ingress')).toBe('b');
+    expect(reach(objs, 'ing.example.com', '/x')).toBe('-');
+    expect(reach(objs, 'gw.example.com', '/x', 'GET', {}, 'ingress')).toBe('-');
     const route = compileObjects(objs).routes.list.find((r) => r.host === 'gw.example.com')!;
     expect(route).toMatchObject({ ingress: 'default/r', routeKind: 'HTTPRoute', pathType: 'Prefix', path: '/', listenerPorts: [80] });
     expect(compileObjects(objs).diagnostics).toEqual([]);
@@ -61,10 +68,11 @@ describe('HTTPRoute → the one route table', () => {
 
   it('a Gateway wildcard covers deeper names; an Ingress wildcard one label only', () => {
     const objs = [...BASE, httpRoute('r', { hostnames: ['*.example.com'], rules: [rule('a')] }), ingress('i', { rules: [{ host: '*.example.org', paths: [{ path: '/', pathType: 'Prefix', backend: backend('b', 80) }] }] })];
-    expect(['x.example.com', 'x.y.example.com', 'example.com', 'x.example.org', 'x.y.example.org'].map((h) => reach(objs, h, '/'))).toEqual(['a', 'a', '-', 'b', '-']);
+    expect(['x.example.com', 'x.y.example.com', 'example.com'].map((h) => reach(objs, h, '/'))).toEqual(['a', 'a', '-']);
+    expect(['x.example.org', 'x.y.example.org'].map((h) => reach(objs, h, '/', 'GET', {}, 'ingress'))).toEqual(['b', '-']);
   });
 
-  it('merges an HTTPRoute and an Ingress on one host: conditions first, then the Ingress', () => {
+  it('an HTTPRoute and an Ingress of one host are apart: each listener matches its own routes', () => {
     const objs = [
       ...BASE,
       ingress('i', { rules: [{ host: 'h.example.com', paths: [{ path: '/', pathType: 'Prefix', backend: backend('b', 80) }] }] }),
@@ -72,10 +80,9 @@ describe('HTTPRoute → the one route table', () => {
       httpRoute('shadowed', { hostnames: ['h.example.com'], rules: [rule('c')] }),
     ];
     expect(reach(objs, 'h.example.com', '/', 'GET', { 'X-Canary': 'yes' })).toBe('a');
-    expect(reach(objs, 'h.example.com', '/')).toBe('b');
-    expect(compileObjects(objs).diagnostics.map(diagLine)).toEqual([
-      'HTTPROUTE_MATCH_SHADOWED HTTPRoute default/shadowed: host h.example.com path / (Prefix): never matches, Ingress default/i takes every request there first',
-    ]);
+    expect(reach(objs, 'h.example.com', '/')).toBe('c');
+    expect(reach(objs, 'h.example.com', '/', 'GET', { 'X-Canary': 'yes' }, 'ingress')).toBe('b');
+    expect(compileObjects(objs).diagnostics.map(diagLine)).toEqual([]);
   });
 });
 
@@ -173,7 +180,7 @@ describe('routes that do not attach: a diagnostic each, the rest keeps routing',
   it('--gateway-controller-name changes which classes are ours', () => {
     const objs = [gatewayClass('other', 'example.com/other'), gateway('gw', [listener('web')], { className: 'other' }), ...SERVICES, httpRoute('r', { rules: [rule('a')] })];
     const state = compileObjects(objs, { gatewayControllerName: 'example.com/other' } as never);
-    expect(matchRoute(state.routes, 'h', '/')?.backend).toBe('default/a:80');
+    expect(matchRoute(portTable(state), 'h', '/')?.backend).toBe('default/a:80');
   });
 
   it('allowedRoutes Selector reads Namespace labels (and the name label every Namespace has)', () => {
@@ -182,7 +189,7 @@ describe('routes that do not attach: a diagnostic each, the rest keeps routing',
     const objs = [gatewayClass(), gw, ns('team', { shared: 'yes' }), service('a', [{ port: 80 }], { namespace: 'team' }), service('b', [{ port: 80 }], { namespace: 'blue' }), service('c', [{ port: 80 }], { namespace: 'red' })];
     const r = (n: string) => httpRoute(`r-${n}`, { hostnames: [`${n}.example.com`], parentRefs: [{ name: 'gw', namespace: 'default' }], rules: [rule(n === 'team' ? 'a' : n === 'blue' ? 'b' : 'c')] }, { namespace: n });
     const all = [...objs, r('team'), r('blue'), r('red')];
-    expect(['team', 'blue', 'red'].map((n) => reach(all, `${n}.example.com`, '/'))).toEqual(['a', 'b', '-']);
+    expect(['team', 'blue', 'red'].map((n) => reach(all, `${n}.example.com`, '/', 'GET', {}, n === 'blue' ? 81 : 80))).toEqual(['a', 'b', '-']);
     expect(codes(all)).toEqual([expect.stringContaining('HTTPROUTE_NOT_ATTACHED HTTPRoute red/r-red')]);
   });
 });
@@ -232,14 +239,14 @@ describe('filters', () => {
             filters: [
               { type: 'RequestHeaderModifier', requestHeaderModifier: { set: [{ name: 'Host', value: 'x' }, { name: 'X-A', value: '1' }] } },
               { type: 'URLRewrite', urlRewrite: { hostname: 'internal.example' } },
-              { type: 'RequestMirror', requestMirror: { backendRef: { name: 'b', port: 80 } } },
+              { type: 'CORS', cors: { allowOrigins: ['https://example.com'] } },
             ],
           },
         ],
       }),
     ];
     const state = compileObjects(objs);
-    expect(state.diagnostics.map(diagLine)).toEqual(['HTTPROUTE_FILTER_UNSUPPORTED HTTPRoute default/r: spec.rules[1].filters: RequestMirror not applied yet; the rule routes without them']);
+    expect(state.diagnostics.map(diagLine)).toEqual(['HTTPROUTE_FILTER_UNSUPPORTED HTTPRoute default/r: spec.rules[1].filters: CORS not applied yet; the rule routes without them']);
     const byPath = new Map(state.routes.list.map((r) => [r.path, r]));
     expect(byPath.get('/go')).toMatchObject({ backend: undefined, describe: '(redirect)', filters: { redirect: { scheme: 'https', statusCode: 301, hostname: undefined, port: undefined, path: undefined } } });
     expect(byPath.get('/api')!.filters!.requestHeaders).toEqual({ remove: [], set: ['x-a', '1', 'host', 'internal.example'], add: [] });

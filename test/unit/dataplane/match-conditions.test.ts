@@ -43,7 +43,7 @@ describe('holds', () => {
   });
 });
 
-describe('one lookup for Ingress and HTTPRoute routes', () => {
+describe('Ingress and HTTPRoute routes, one matcher, a table per listener', () => {
   const objs = [
     gatewayClass(),
     gateway('gw', [listener('web')]),
@@ -54,13 +54,16 @@ describe('one lookup for Ingress and HTTPRoute routes', () => {
       rules: [rule('b', [{ path: { type: 'PathPrefix', value: '/' }, headers: [{ name: 'x-canary', value: 'always' }] }]), rule('c', [{ path: { type: 'Exact', value: '/api' }, method: 'DELETE' }])],
     }),
   ];
-  const table = compileObjects(objs).routes;
+  const state = compileObjects(objs);
+  // The Ingress listener's table and Gateway port 80's: the same matcher, each with its own routes.
   it.each([
-    ['GET', '/', {}, 'default/a:80'],
-    ['GET', '/cart', { 'X-Canary': 'always' }, 'default/b:80'],
-    ['DELETE', '/api', {}, 'default/c:80'],
-    ['GET', '/api', {}, 'default/a:80'],
-  ])('%s %s %j → %s', (method, path, headers, want) => {
+    ['ingress', 'GET', '/', {}, 'default/a:80'],
+    ['ingress', 'GET', '/cart', { 'X-Canary': 'always' }, 'default/a:80'],
+    ['gateway', 'GET', '/cart', { 'X-Canary': 'always' }, 'default/b:80'],
+    ['gateway', 'DELETE', '/api', {}, 'default/c:80'],
+    ['gateway', 'GET', '/api', {}, undefined],
+  ])('%s: %s %s %j → %s', (on, method, path, headers, want) => {
+    const table = on === 'ingress' ? state.routes : state.gatewayPorts!.get(80)!.routes;
     expect(matchRoute(table, 'shop.example.com', path, req(method, headers), path)?.backend).toBe(want);
   });
 

@@ -148,7 +148,7 @@ describe('sendFailure for a gRPC call (exchange.grpc)', () => {
   const cases: [FailureCode, number, string, string][] = [
     [ErrorCode.NO_ROUTE, 5, 'no route for this host and path', 'no-route'],
     [ErrorCode.UNKNOWN_SERVICE, 14, 'backend service unavailable', 'unknown-service'],
-    [ErrorCode.BACKEND_INVALID, 13, 'route backend invalid', 'invalid-backend'],
+    [ErrorCode.BACKEND_INVALID, 14, 'route backend invalid', 'invalid-backend'],
     [ErrorCode.SERVICE_NOT_FOUND, 5, 'no such service', 'unknown-service'],
     [ErrorCode.SERVICE_PORT_NOT_FOUND, 5, 'no such service port', 'unknown-service-port'],
     [ErrorCode.NOT_A_SERVICE, 7, 'not a service of this cluster', 'not-a-service'],

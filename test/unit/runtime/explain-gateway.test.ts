@@ -12,11 +12,11 @@ import { backend, compileObjects, ingress, service } from '../support/k8s.ts';
 const snapshot: Snapshot = {
   ...compileObjects([
     gatewayClass(),
-    gateway('gw', [listener('web')]),
+    gateway('gw', [listener('web', { port: 8080 })]),
     service('stable', [{ port: 80 }]),
     service('canary', [{ port: 80 }]),
     ingress('i', { rules: [{ host: 'shop.example.com', paths: [{ path: '/', pathType: 'Prefix', backend: backend('stable', 80) }] }] }),
-    httpRoute('r', { hostnames: ['shop.example.com'], rules: [rule('canary', [{ headers: [{ name: 'x-canary', value: 'yes' }], queryParams: [{ name: 'v', value: '2' }] }])] }),
+    httpRoute('r', { hostnames: ['shop.example.com'], rules: [rule('canary', [{ headers: [{ name: 'x-canary', value: 'yes' }], queryParams: [{ name: 'v', value: '2' }] }]), rule('stable')] }),
   ]),
   version: 1,
   createdAt: '',
@@ -32,8 +32,10 @@ function backendFor(url: string, headers: string[]): string | null {
 
 describe('explain with HTTPRoute conditions', () => {
   it.each([
-    ['http://shop.example.com/x?v=2', ['X-Canary: yes'], 'default/canary:80'],
-    ['http://shop.example.com/x?v=1', ['X-Canary: yes'], 'default/stable:80'],
-    ['http://shop.example.com/x?v=2', [], 'default/stable:80'],
+    ['http://shop.example.com:8080/x?v=2', ['X-Canary: yes'], 'default/canary:80'],
+    ['http://shop.example.com:8080/x?v=1', ['X-Canary: yes'], 'default/stable:80'],
+    ['http://shop.example.com:8080/x?v=2', [], 'default/stable:80'],
+    // Another port is the Ingress listener's: its routes only.
+    ['http://shop.example.com/x?v=2', ['X-Canary: yes'], 'default/stable:80'],
   ])('%s %j → %s', (url, headers, want) => expect(backendFor(url, headers)).toBe(want));
 });

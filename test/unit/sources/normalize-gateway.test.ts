@@ -23,6 +23,13 @@ describe('Gateway API kinds from manifests', () => {
     });
   });
 
+  it('reads a ReferenceGrant of v1 (Gateway API v1.5) as of v1beta1, and refuses other versions naming both', () => {
+    expect(one({ ...referenceGrant('backends', 'shop', 'web'), apiVersion: 'gateway.networking.k8s.io/v1' })).toMatchObject({ kind: 'ReferenceGrant', to: [{ kind: 'Service', name: 'web' }] });
+    expect(errorOf({ ...referenceGrant('backends', 'shop', 'web'), apiVersion: 'gateway.networking.k8s.io/v1alpha2' }).message).toContain(
+      'field apiVersion: Unsupported value: "gateway.networking.k8s.io/v1alpha2": supported values: "gateway.networking.k8s.io/v1beta1", "gateway.networking.k8s.io/v1" (the versions of ReferenceGrant Switchyard reads)',
+    );
+  });
+
   it('reads a Gateway with the defaults of its listeners (allowedRoutes Same)', () => {
     const gw = one<GatewayRec>(gateway('gw', [listener('web', { hostname: '*.example.com' }), listener('all', { port: 8080, allowedRoutes: { namespaces: { from: 'All' } } })]));
     expect(gw.gatewayClassName).toBe('switchyard');
@@ -80,7 +87,7 @@ describe('Gateway API kinds from manifests', () => {
     expect(r.rules[0]!.filters).toEqual([
       { type: 'RequestHeaderModifier', headers: { set: [{ name: 'X-A', value: '1' }], add: [], remove: ['x-b'] } },
       { type: 'URLRewrite', hostname: undefined, path: { type: 'ReplacePrefixMatch', value: '/new' } },
-      { type: 'Unsupported', name: 'RequestMirror' },
+      { type: 'RequestMirror', backendRef: { group: '', kind: 'Service', name: 'm', namespace: 'default', port: 80, weight: 1 }, numerator: 1, denominator: 1 },
     ]);
     expect(r.rules[1]!.filters).toEqual([{ type: 'RequestRedirect', scheme: 'https', hostname: undefined, port: undefined, path: undefined, statusCode: 302 }]);
   });

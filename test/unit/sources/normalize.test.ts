@@ -117,7 +117,7 @@ items:
     ['Deployment', 'apps/v1'],
     ['ConfigMap', 'v1'],
     ['Pod', 'v1'],
-    ['GRPCRoute', 'gateway.networking.k8s.io/v1'],
+    ['TCPRoute', 'gateway.networking.k8s.io/v1alpha2'],
     ['CustomThing', 'example.com/v1alpha1'],
     // Regression: kinds named like Object.prototype members were taken for known kinds.
     ['constructor', 'v1'],

@@ -13,13 +13,21 @@ describe('resourcePath', () => {
     ['Ingress', 'shop', '/apis/networking.k8s.io/v1/namespaces/shop/ingresses'],
     // Cluster-scoped: the namespace does not apply.
     ['IngressClass', 'shop', '/apis/networking.k8s.io/v1/ingressclasses'],
+    ['HTTPRoute', 'shop', '/apis/gateway.networking.k8s.io/v1/namespaces/shop/httproutes'],
+    ['GatewayClass', 'shop', '/apis/gateway.networking.k8s.io/v1/gatewayclasses'],
+    ['ReferenceGrant', undefined, '/apis/gateway.networking.k8s.io/v1beta1/referencegrants'],
+    ['Namespace', 'shop', '/api/v1/namespaces'],
   ] as const)('%s in %s → %s', (kind, namespace, path) => {
     expect(resourcePath(KUBE_RESOURCES[kind], namespace)).toBe(path);
   });
 
-  it('selects only TLS Secrets, and applies --selector to Services, slices, Endpoints and Ingresses', () => {
+  it('selects only TLS Secrets, and applies --selector to Services, slices, Endpoints, Ingresses and routes', () => {
     expect(KUBE_RESOURCES.Secret.fieldSelector).toBe('type=kubernetes.io/tls');
-    expect(Object.values(KUBE_RESOURCES).filter((r) => r.selectable).map((r) => r.kind)).toEqual(['Service', 'EndpointSlice', 'Endpoints', 'Ingress']);
+    expect(Object.values(KUBE_RESOURCES).filter((r) => r.selectable).map((r) => r.kind)).toEqual(['Service', 'EndpointSlice', 'Endpoints', 'Ingress', 'HTTPRoute', 'GRPCRoute']);
+  });
+
+  it('reads the Gateway API kinds and Namespaces only where the cluster serves them', () => {
+    expect(Object.values(KUBE_RESOURCES).filter((r) => r.optional).map((r) => r.kind)).toEqual(['GatewayClass', 'Gateway', 'HTTPRoute', 'GRPCRoute', 'ReferenceGrant', 'Namespace']);
   });
 });
 
