@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { loadAll } from 'js-yaml';
 import { describe, expect, it } from 'vitest';
 import { USAGE, parseDuration, parseFlags, parseHostPort } from '../../src/flags.ts';
+import { KUBE_RESOURCES } from '../../src/sources/kube-api.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const DEPLOY = join(ROOT, 'deploy');
@@ -27,24 +28,46 @@ const KINDS: Record<string, { readonly apiVersion: string; readonly namespaced: 
   DaemonSet: { apiVersion: 'apps/v1', namespaced: true },
   PodDisruptionBudget: { apiVersion: 'policy/v1', namespaced: true },
   IngressClass: { apiVersion: 'networking.k8s.io/v1', namespaced: false },
+  GatewayClass: { apiVersion: 'gateway.networking.k8s.io/v1', namespaced: false },
   Kustomization: { apiVersion: 'kustomize.config.k8s.io/v1beta1', namespaced: false },
 };
 
-/** What the kube source lists and watches: the read-only role must grant exactly these, get/list/watch. */
-const WATCHED: readonly { readonly group: string; readonly resource: string }[] = [
-  { group: '', resource: 'services' },
-  { group: 'discovery.k8s.io', resource: 'endpointslices' },
-  { group: '', resource: 'endpoints' },
-  { group: 'networking.k8s.io', resource: 'ingresses' },
-  { group: 'networking.k8s.io', resource: 'ingressclasses' },
-  { group: '', resource: 'secrets' },
-];
+/**
+ * What the kube source lists and watches, from the code's own table (src/sources/kube-api.ts): every kind it
+ * can read, the optional Gateway API kinds and the Endpoints fallback included. The read-only role must
+ * grant exactly these, get/list/watch; a kind added there without its grant here fails the test.
+ */
+const WATCHED: readonly { readonly group: string; readonly resource: string }[] = Object.values(KUBE_RESOURCES).map((r) => ({
+  group: r.apiVersion.includes('/') ? r.apiVersion.split('/')[0]! : '',
+  resource: r.plural,
+}));
 const READ_VERBS = ['get', 'list', 'watch'] as const;
-/** The only writes allowed, and only in the opt-in status role. */
-const STATUS_WRITE = { group: 'networking.k8s.io', resource: 'ingresses/status', verbs: ['update', 'patch'] } as const;
+const WRITE_VERBS = ['update', 'patch'] as const;
+
+/**
+ * The Gateway API kinds whose status the gateway status writer patches, read from its own table
+ * (`PLURALS` in src/sources/kube-gateway-status.ts), so a kind it starts writing must be granted here too.
+ */
+const GATEWAY_STATUS_SOURCE = readFileSync(join(ROOT, 'src/sources/kube-gateway-status.ts'), 'utf8');
+const GATEWAY_GROUP = /const GROUP = '([^']+)'/.exec(GATEWAY_STATUS_SOURCE)?.[1];
+const GATEWAY_STATUS_PLURALS = [...(/const PLURALS\b[^=]*=\s*\{([^}]*)\}/.exec(GATEWAY_STATUS_SOURCE)?.[1] ?? '').matchAll(/:\s*'([a-z]+)'/g)].map((m) => m[1]!);
+
+/** The only writes allowed: update/patch on status subresources, each set in its own opt-in role. */
+const STATUS_ROLES: Readonly<Record<string, { readonly flag: string; readonly resources: readonly string[] }>> = {
+  'clusterrole-ingress-status.yaml': { flag: '--ingress-status-address', resources: ['networking.k8s.io/ingresses/status'] },
+  'clusterrole-gateway-status.yaml': { flag: '--gateway-status-address', resources: GATEWAY_STATUS_PLURALS.map((p) => `${GATEWAY_GROUP}/${p}/status`) },
+};
 
 /** Opt-in files: present in deploy/, deliberately absent from kustomization.yaml. */
-const OPT_IN_FILES = ['clusterrole-ingress-status.yaml', 'clusterrolebinding-ingress-status.yaml', 'daemonset-proxy.yaml'];
+const OPT_IN_FILES = [
+  'clusterrole-ingress-status.yaml',
+  'clusterrolebinding-ingress-status.yaml',
+  'clusterrole-gateway-status.yaml',
+  'clusterrolebinding-gateway-status.yaml',
+  // Needs the Gateway API CRDs: `kubectl apply -k` would fail on a cluster without them.
+  'gatewayclass.yaml',
+  'daemonset-proxy.yaml',
+];
 
 /**
  * The kernel service proxy (--proxy-mode nftables) programs the node's own nftables: the one workload with
@@ -247,7 +270,7 @@ const dockerCmd = execForm('CMD') ?? [];
 
 describe('deploy/: every object', () => {
   it('finds the files', () => {
-    for (const f of ['namespace.yaml', 'serviceaccount.yaml', 'clusterrole.yaml', 'clusterrolebinding.yaml', 'ingressclass.yaml', 'deployment-edge.yaml', 'pdb-edge.yaml', 'service-edge.yaml', 'daemonset-node.yaml', 'kustomization.yaml', ...OPT_IN_FILES]) {
+    for (const f of ['namespace.yaml', 'serviceaccount.yaml', 'clusterrole.yaml', 'clusterrolebinding.yaml', 'ingressclass.yaml', 'gatewayclass.yaml', 'deployment-edge.yaml', 'pdb-edge.yaml', 'service-edge.yaml', 'daemonset-node.yaml', 'kustomization.yaml', ...OPT_IN_FILES]) {
       expect(yamlFiles, f).toContain(f);
     }
   });
@@ -276,6 +299,15 @@ describe('deploy/: every object', () => {
     const edge = theOne<Workload>('Deployment').spec.template.spec.containers[0]!;
     expect(flagValue(edge.args ?? [], '--ingress-class') ?? usageDefault('--ingress-class')).toBe(ic.metadata?.name);
   });
+
+  it('the GatewayClass names the controller the edge serves (--gateway-controller-name)', () => {
+    const gc = theOne<K8sObject & { spec: { controllerName: string } }>('GatewayClass');
+    expect(gc.metadata?.name).toBe('switchyard');
+    const edge = theOne<Workload>('Deployment').spec.template.spec.containers[0]!;
+    const controller = flagValue(edge.args ?? [], '--gateway-controller-name') ?? usageDefault('--gateway-controller-name');
+    expect(controller).toBe('switchyard.dev/gateway-controller');
+    expect(gc.spec.controllerName).toBe(controller);
+  });
 });
 
 describe('deploy/: RBAC', () => {
@@ -293,23 +325,37 @@ describe('deploy/: RBAC', () => {
     }
   });
 
-  it('the read role grants get/list/watch on exactly the watched resources, and nothing else', () => {
-    const role = theOne<ClusterRole>('ClusterRole', 'clusterrole.yaml');
-    const expected = WATCHED.flatMap((w) => READ_VERBS.map((v) => `${w.group}/${w.resource}:${v}`));
-    expect(new Set(grants(role))).toEqual(new Set(expected));
+  it('the watched resources are read from the kube source\'s table, Gateway API kinds and Namespaces included', () => {
+    const names = WATCHED.map((w) => `${w.group}/${w.resource}`);
+    for (const r of ['/services', 'discovery.k8s.io/endpointslices', '/endpoints', 'networking.k8s.io/ingresses', '/secrets', '/namespaces']) expect(names).toContain(r);
+    for (const r of ['gatewayclasses', 'gateways', 'httproutes', 'grpcroutes', 'referencegrants']) expect(names).toContain(`gateway.networking.k8s.io/${r}`);
   });
 
-  it('the only writes are update/patch on ingresses/status, in the separate opt-in role', () => {
-    const status = theOne<ClusterRole>('ClusterRole', 'clusterrole-ingress-status.yaml');
-    const statusGrants = grants(status);
-    expect(statusGrants).toContain(`${STATUS_WRITE.group}/${STATUS_WRITE.resource}:update`);
-    for (const g of statusGrants) {
-      expect(STATUS_WRITE.verbs.map((v) => `${STATUS_WRITE.group}/${STATUS_WRITE.resource}:${v}`)).toContain(g);
-    }
-    for (const role of roles.filter((r) => r.file !== status.file)) {
+  it('the read-only role grants get/list/watch on exactly the watched resources, and nothing else', () => {
+    const role = theOne<ClusterRole>('ClusterRole', 'clusterrole.yaml');
+    const expected = WATCHED.flatMap((w) => READ_VERBS.map((v) => `${w.group}/${w.resource}:${v}`));
+    const granted = new Set(grants(role));
+    for (const e of expected) expect(granted, `clusterrole.yaml lacks ${e}`).toContain(e);
+    expect(granted).toEqual(new Set(expected));
+  });
+
+  it('the gateway status writer\'s kinds are read from its source', () => {
+    expect(GATEWAY_GROUP).toBe('gateway.networking.k8s.io');
+    expect([...GATEWAY_STATUS_PLURALS].sort()).toEqual(['gatewayclasses', 'gateways', 'grpcroutes', 'httproutes']);
+  });
+
+  it.each(Object.entries(STATUS_ROLES))('%s: update/patch on exactly the status subresources its writer patches, nothing else', (file, { resources }) => {
+    const role = theOne<ClusterRole>('ClusterRole', file);
+    expect(role.metadata?.name).toBe(`switchyard-${file.replace(/^clusterrole-|\.yaml$/g, '')}`);
+    expect(new Set(grants(role))).toEqual(new Set(resources.flatMap((r) => WRITE_VERBS.map((v) => `${r}:${v}`))));
+  });
+
+  it('the only writes are in the opt-in status roles; every other role only reads', () => {
+    for (const role of roles.filter((r) => STATUS_ROLES[r.file] === undefined)) {
       for (const g of grants(role)) expect(READ_VERBS.some((v) => g.endsWith(`:${v}`)), `${role.file}: ${g} is a write`).toBe(true);
     }
-    expect(roles).toHaveLength(2);
+    expect(roles.map((r) => r.file).sort()).toEqual(['clusterrole.yaml', ...Object.keys(STATUS_ROLES)].sort());
+    for (const file of Object.keys(STATUS_ROLES)) expect(OPT_IN_FILES).toContain(file);
   });
 
   it('the ServiceAccount exists and mounts its token (the in-cluster client needs it)', () => {
@@ -387,7 +433,7 @@ describe('deploy/: workloads', () => {
     expect(args.length).toBeGreaterThan(0);
     for (const a of args) expect(a).toMatch(/^--[a-z][a-z0-9-]*(=.+)?$/);
     expect(flagNames(args)).toContain('--in-cluster');
-    expect(flagNames(args), 'status write-back is opt-in').not.toContain('--ingress-status-address');
+    for (const { flag } of Object.values(STATUS_ROLES)) expect(flagNames(args), 'status write-back is opt-in').not.toContain(flag);
   });
 
   it.each(containerCases)('%s: the image can be replaced through kustomize', (_n, { container: c }) => {
@@ -451,8 +497,12 @@ describe('deploy/: workloads', () => {
     expect(terms.some((t) => t.topologyKey === 'kubernetes.io/hostname' && selects(t.labelSelector?.matchLabels, edge.spec.template.metadata.labels))).toBe(true);
   });
 
-  it('the edge documents --ingress-status-address as an opt-in, commented out', () => {
-    expect(readFileSync(join(DEPLOY, 'deployment-edge.yaml'), 'utf8')).toMatch(/^\s*#\s*- --ingress-status-address[= ]\S+/m);
+  it.each(Object.entries(STATUS_ROLES))('the edge documents the flag of %s as an opt-in, commented out, and it parses', (_f, { flag }) => {
+    const m = new RegExp(`^\\s*#\\s*- (${flag}[= ]\\S+)`, 'm').exec(readFileSync(join(DEPLOY, 'deployment-edge.yaml'), 'utf8'));
+    expect(m, flag).not.toBeNull();
+    const args = [...(theOne<Workload>('Deployment').spec.template.spec.containers[0]!.args ?? []), m![1]!];
+    const r = parseFlags(args);
+    expect(r.kind === 'error' ? r.errors : []).toEqual([]);
   });
 
   it('the node DaemonSet serves the service listener and DNS on hostPorts', () => {
