@@ -3,11 +3,14 @@
  * Changes arriving within the coalescing window are folded into one rebuild; a rebuild whose result
  * hashes the same as the current snapshot is not swapped. Certificates are checked against the clock of
  * each rebuild, and one more rebuild is due when the first certificate served expires, so an expired
- * certificate becomes a diagnostic (and its hosts get the default certificate) without any change.
+ * certificate becomes a diagnostic (and its hosts get the default certificate) without any change. That
+ * covers the Ingress certificates and those of the Gateways' HTTPS listeners (whose listener then gets
+ * ResolvedRefs False, InvalidCertificateRef, as at a configuration change).
  */
 import { compile, type CompileOptions } from './compile/compile.ts';
 import type { Logger } from './log.ts';
 import type { SnapshotHolder } from './snapshot/holder.ts';
+import type { Snapshot, TlsCertificate } from './snapshot/types.ts';
 import type { Store } from './store/store.ts';
 
 export interface ReconcilerOptions extends Omit<CompileOptions, 'now'> {
@@ -19,6 +22,12 @@ export interface ReconcilerOptions extends Omit<CompileOptions, 'now'> {
 
 /** Longest wait before the expiry re-check (setTimeout takes at most 2^31-1 ms). */
 const MAX_EXPIRY_WAIT_MS = 86_400_000;
+
+/** Every certificate `snapshot` serves: the Ingress listeners' and each Gateway HTTPS port's. */
+function* servedCertificates(snapshot: Snapshot): Iterable<TlsCertificate> {
+  yield* snapshot.tls.certificates.values();
+  for (const port of snapshot.gatewayPorts?.values() ?? []) if (port.tls !== undefined) yield* port.tls.certificates.values();
+}
 
 export interface Reconciler {
   /** Rebuilds now (used once after the initial load). */
@@ -38,7 +47,7 @@ export function startReconciler(store: Store, holder: SnapshotHolder, options: R
     expiryTimer = undefined;
     // The next moment a certificate served starts or stops being valid (its diagnostic changes then).
     let first = Number.POSITIVE_INFINITY;
-    for (const cert of holder.current().tls.certificates.values()) {
+    for (const cert of servedCertificates(holder.current())) {
       for (const at of [Date.parse(cert.info.notBefore), Date.parse(cert.info.notAfter)]) if (at >= now && at < first) first = at;
     }
     if (first === Number.POSITIVE_INFINITY) return;
