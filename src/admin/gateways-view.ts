@@ -56,6 +56,18 @@ export function routeParentsIndex(snapshot: Snapshot): ReadonlyMap<string, Route
   return new Map(gatewayStatusOf(snapshot).routes.map((r) => [`${r.kind}/${r.namespace}/${r.name}`, r]));
 }
 
+/**
+ * Gateway API routes that have no row in the route table (attached to no listener: NoMatchingParent,
+ * NotAllowedByListeners…), with their parents' conditions: without this their Accepted=False status,
+ * the one a user needs, would be on no admin page.
+ */
+export function unattachedRoutes(snapshot: Snapshot, parents: ReadonlyMap<string, RouteStatusView>) {
+  const rowed = new Set(snapshot.routes.list.flatMap((r) => (r.routeKind !== undefined ? [`${r.routeKind}/${r.ingress}`] : [])));
+  return [...parents.entries()]
+    .filter(([key]) => !rowed.has(key))
+    .map(([, r]) => ({ kind: r.kind, name: `${r.namespace}/${r.name}`, parents: r.parents.map((p) => ({ parentRef: parentRefView(p.parentRef), gatewayExists: p.ours, conditions: conditionsView(p.conditions) })) }));
+}
+
 /** What `/api/v1/routes` adds to a route: its kind, `namespace/name`, its parents' conditions (Gateway API routes) and its backends' weights. */
 export function routeExtras(snapshot: Snapshot, r: Route, parents: ReadonlyMap<string, RouteStatusView>) {
   const kind = r.routeKind ?? 'Ingress';

@@ -1,7 +1,7 @@
 /** JSON views of the snapshot and the sources for the admin API. Plain functions, no I/O. */
 import type { EndpointHealth } from '../health/endpoint-health.ts';
 import type { Backend, EndpointView, Snapshot } from '../snapshot/types.ts';
-import { routeExtras, routeParentsIndex } from './gateways-view.ts';
+import { routeExtras, routeParentsIndex, unattachedRoutes } from './gateways-view.ts';
 
 /** One endpoint of a backend with its state as the health registry derives it (also used by `explain`). */
 export function endpointView(e: EndpointView, backend: Backend, health: EndpointHealth) {
@@ -84,6 +84,7 @@ export function routesView(snapshot: Snapshot) {
     // `ingress` stays for clients of the Ingress-only view; `kind`, `name`, `parents` and `backends` came with the Gateway API.
     routes: snapshot.routes.list.map((r) => ({ host: r.host === '' ? '*' : r.host, path: r.path, pathType: r.pathType, ...target(r), ...routeExtras(snapshot, r, parents) })),
     defaultBackend: snapshot.routes.defaultBackend ? target(snapshot.routes.defaultBackend) : null,
+    unattached: unattachedRoutes(snapshot, parents),
   };
 }
 

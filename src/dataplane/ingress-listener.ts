@@ -16,7 +16,7 @@ import { sendHttpsRedirect, skipsHttpsRedirect } from './https-redirect.ts';
 import { matchRoute, normalizeHost } from './match.ts';
 import { parseTarget, PATH_REJECTED } from './path.ts';
 import { proxyRequest, proxyRouteRequest, type ProxyContext } from './proxy.ts';
-import { sendFailure } from './status.ts';
+import { sendFailure, sendNoRoute } from './status.ts';
 import { threadWeightedChoice } from './weighted.ts';
 import { cookieAffinity, withClientAffinity } from './affinity-request.ts';
 import { editHeaders, rewriteTarget, sendRouteRedirect } from './route-filters.ts';
@@ -54,7 +54,7 @@ export function createIngressListener(options: IngressListenerOptions): Listener
     // A Gateway port matches only the routes attached through its listeners; one branch on the Ingress path.
     const table = gatewayPort === undefined ? snapshot.routes : (snapshot.gatewayPorts?.get(gatewayPort)?.routes ?? NO_ROUTES);
     const route = matchRoute(table, host, target.path, exchange, target.pathAndQuery);
-    if (!route) return sendFailure(exchange, ErrorCode.NO_ROUTE);
+    if (!route) return sendNoRoute(exchange, gatewayPort !== undefined);
     const filters = route.filters;
     if (filters?.redirect !== undefined) {
       exchange.trace.route = proxy.stats.routeLabels(route, undefined);

@@ -127,6 +127,21 @@ export function sendFailure(exchange: HttpExchange, code: FailureCode): void {
   exchange.end();
 }
 
+/**
+ * A gRPC call that no route of a Gateway listener matches is UNIMPLEMENTED, not NOT_FOUND: the Gateway
+ * API's GRPCRoute conformance tests require it (an unmatched method, header or hostname), as gRPC's
+ * HTTP-to-status mapping reads the 404 of a gateway that answers in plain HTTP.
+ */
+const GRPC_GATEWAY_NO_ROUTE: readonly string[] = ['content-type', 'application/grpc', 'grpc-status', String(GrpcStatus.UNIMPLEMENTED), 'grpc-message', percentEncodeGrpcMessage(FAILURES[ErrorCode.NO_ROUTE].body.trimEnd()), 'server', SERVER_NAME, ERROR_HEADER, FAILURES[ErrorCode.NO_ROUTE].reason];
+
+/** Answers a request no route matches: as sendFailure(NO_ROUTE), but a gRPC call on a Gateway listener (`gateway`) gets UNIMPLEMENTED. */
+export function sendNoRoute(exchange: HttpExchange, gateway: boolean): void {
+  if (!gateway || !exchange.grpc || exchange.headersSent) return sendFailure(exchange, ErrorCode.NO_ROUTE);
+  exchange.trace.error = FAILURES[ErrorCode.NO_ROUTE].reason;
+  exchange.writeHead(200, [...GRPC_GATEWAY_NO_ROUTE, REQUEST_ID_HEADER, exchange.requestId]);
+  exchange.end();
+}
+
 const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ETIMEDOUT']);
 const CONNECT_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED', 'UND_ERR_DESTROYED']);
 

@@ -171,6 +171,8 @@ const targetRef = z
 export const endpointSliceSchema = z.object({
   metadata: metadataSchema,
   addressType: z.enum(['IPv4', 'IPv6', 'FQDN']),
+  // The API server takes a slice without endpoints (and serves one with no pods as `endpoints: null`);
+  // the Gateway API conformance manifests have such slices, filled later.
   endpoints: z.array(
     z.object({
       addresses: z.array(z.string().min(1)).min(1).max(100),
@@ -186,7 +188,7 @@ export const endpointSliceSchema = z.object({
       nodeName: z.string().optional().nullable(),
       targetRef,
     }),
-  ),
+  ).optional().nullable(),
   // In an EndpointSlice the port is optional ("all ports"); Switchyard needs a number to connect to.
   ports: z.array(endpointPort).optional().nullable(),
 });

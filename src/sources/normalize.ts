@@ -356,7 +356,7 @@ function refString(ref: { kind?: string; namespace?: string; name?: string } | n
 function normalizeEndpointSlice(obj: Record<string, unknown>, origin: Origin, at: At): Rec {
   const v = check(endpointSliceSchema, obj, at);
   const meta = toMeta(v.metadata, 'default');
-  const addresses: EndpointAddressRec[] = v.endpoints.map((e) => {
+  const addresses: EndpointAddressRec[] = (v.endpoints ?? []).map((e) => {
     // Per the EndpointSlice API: ready unset means ready; serving unset means "same as ready"; terminating unset means false.
     const ready = e.conditions?.ready ?? true;
     return {

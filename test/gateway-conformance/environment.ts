@@ -11,9 +11,11 @@ import { createConnection, createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { dump, loadAll } from 'js-yaml';
 import { defer } from '../helpers/cleanup.ts';
-import { tempManifestDir, writeManifest } from '../helpers/manifests.ts';
+import { tempManifestDir, writeManifest, writeManifestAtomic } from '../helpers/manifests.ts';
 import { startSwitchyard, type RunningSwitchyard } from '../helpers/switchyard.ts';
+import { selfSigned } from '../unit/support/certs.ts';
 import { startEchoBasic, type EchoBasicPod } from './echo-basic.ts';
+import type { EndpointFill } from './suite-source.ts';
 
 // Raw manifest documents: any shape; only a few known fields are read or rewritten.
 type Doc = Record<string, any>;
@@ -36,6 +38,10 @@ export interface EnvOptions {
   readonly probeMs?: number;
   /** Also write the manifests here (kept, for `switchyard check`/`explain` by hand). */
   readonly keepDir?: string;
+  /** EndpointSlices of the manifests to fill with a Deployment's pods (what the test does in Go before its requests). */
+  readonly endpointFills?: readonly EndpointFill[];
+  /** Starts a Deployment's pod in place of an echo-basic one (the gRPC runner's echo server); undefined: echo-basic. */
+  readonly startPod?: (deployment: Doc, context: { readonly namespace: string; readonly pod: string }) => Promise<EchoBasicPod> | undefined;
 }
 
 export interface TestEnv {
@@ -48,6 +54,37 @@ export interface TestEnv {
   readonly pods: ReadonlyMap<string, readonly EchoBasicPod[]>;
   /** True when Switchyard accepted connections on the moved listener ports; false: requests go to --listen. */
   readonly perListenerSockets: boolean;
+  /** `namespace/name` of each certificate Secret the suite creates in Go → its certificate PEM (what a TLS row trusts). */
+  readonly certificates: ReadonlyMap<string, string>;
+  /**
+   * Deletes an object mid-test as suite.Client.Delete does: its manifest file is rewritten without it (by a
+   * rename, so Switchyard never reads half a file). False when no manifest holds such an object.
+   */
+  deleteObject(kind: string, namespace: string, name: string): Promise<boolean>;
+}
+
+/**
+ * The serving-certificate Secrets the suite creates in Go at set-up (suite.go: MustCreateSelfSignedCertSecret),
+ * self-signed for the same names. The CA-signed ones (client certificates, TLSRoute) are for tests not run here.
+ */
+const SUITE_SECRETS: readonly { readonly namespace: string; readonly name: string; readonly hosts: readonly string[] }[] = [
+  { namespace: 'gateway-conformance-web-backend', name: 'certificate', hosts: ['*'] },
+  { namespace: 'gateway-conformance-infra', name: 'tls-validity-checks-certificate', hosts: ['*', '*.org', '*.wildcard.org'] },
+];
+
+// One key pair per run: openssl takes a while and the certificates never change.
+let suitePems: Map<string, ReturnType<typeof selfSigned>> | undefined;
+
+function suiteSecrets(): { docs: Doc[]; certificates: Map<string, string> } {
+  suitePems ??= new Map(SUITE_SECRETS.map((s) => [`${s.namespace}/${s.name}`, selfSigned(s.hosts, 'rsa')]));
+  const docs: Doc[] = [];
+  const certificates = new Map<string, string>();
+  for (const s of SUITE_SECRETS) {
+    const pem = suitePems.get(`${s.namespace}/${s.name}`)!;
+    certificates.set(`${s.namespace}/${s.name}`, pem.certPem);
+    docs.push({ apiVersion: 'v1', kind: 'Secret', type: 'kubernetes.io/tls', metadata: { namespace: s.namespace, name: s.name }, data: { 'tls.crt': Buffer.from(pem.certPem).toString('base64'), 'tls.key': Buffer.from(pem.keyPem).toString('base64') } });
+  }
+  return { docs, certificates };
 }
 
 async function freePort(): Promise<number> {
@@ -114,6 +151,7 @@ export async function startTestEnv(conformanceDir: string, manifests: readonly s
   }
 
   const pods = new Map<string, EchoBasicPod[]>();
+  const podsOf = new Map<string, EchoBasicPod[]>();
   const slices: Doc[] = [];
   const hasSlices = new Set(all.filter((d) => d['kind'] === 'EndpointSlice').map((d) => `${nsOf(d)}/${d['metadata']?.['labels']?.['kubernetes.io/service-name']}`));
   for (const dep of all.filter((d) => d['kind'] === 'Deployment')) {
@@ -122,8 +160,10 @@ export async function startTestEnv(conformanceDir: string, manifests: readonly s
     const labels = dep['spec']?.['template']?.['metadata']?.['labels'] as Record<string, string> | undefined;
     const replicas = Math.min(Number(dep['spec']?.['replicas'] ?? 1), 3);
     const started: EchoBasicPod[] = [];
+    podsOf.set(`${ns}/${name}`, started);
     for (let i = 0; i < replicas; i++) {
-      const pod = await startEchoBasic({ namespace: ns, pod: `${name}-5d8f7c9b4-${String.fromCharCode(97 + i)}x${i}` });
+      const context = { namespace: ns, pod: `${name}-5d8f7c9b4-${String.fromCharCode(97 + i)}x${i}` };
+      const pod = await (options.startPod?.(dep, context) ?? startEchoBasic(context));
       defer(() => pod.close());
       started.push(pod);
     }
@@ -143,7 +183,26 @@ export async function startTestEnv(conformanceDir: string, manifests: readonly s
       }
     }
   }
+  // The test's own EndpointSlices it fills in Go: one slice per pod here, since each echo pod has its own port.
+  for (const fill of options.endpointFills ?? []) {
+    const fillPods = podsOf.get(fill.deployment) ?? [];
+    for (const f of files) {
+      f.docs = f.docs.flatMap((d) => {
+        if (d['kind'] !== 'EndpointSlice' || nsOf(d) !== fill.namespace || !fill.slices.includes(String(d['metadata']?.['name'])) || d['addressType'] !== 'IPv4') return [d];
+        const svc = String(d['metadata']?.['labels']?.['kubernetes.io/service-name']);
+        pods.set(`${fill.namespace}/${svc}`, fillPods);
+        return fillPods.map((pod) => ({
+          ...d,
+          metadata: { ...d['metadata'], name: `${d['metadata']['name']}-${pod.name}` },
+          ports: ((d['ports'] ?? []) as Doc[]).map((p) => ({ ...p, port: pod.port })),
+          endpoints: [{ addresses: ['127.0.0.1'], conditions: { ready: true, serving: true, terminating: false }, targetRef: { kind: 'Pod', namespace: fill.namespace, name: pod.name } }],
+        }));
+      });
+    }
+  }
   files.push({ name: '99-echo-endpointslices.yaml', docs: slices });
+  const secrets = suiteSecrets();
+  files.push({ name: '98-suite-secrets.yaml', docs: secrets.docs });
 
   const dir = await tempManifestDir('swy-gwconf-');
   if (options.keepDir !== undefined) await mkdir(options.keepDir, { recursive: true });
@@ -164,5 +223,12 @@ export async function startTestEnv(conformanceDir: string, manifests: readonly s
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  return { switchyard, gateways, originalPort, pods, perListenerSockets };
+  const deleteObject = async (kind: string, namespace: string, name: string): Promise<boolean> => {
+    const file = files.find((f) => f.docs.some((d) => d['kind'] === kind && nsOf(d) === namespace && d['metadata']?.['name'] === name));
+    if (file === undefined) return false;
+    file.docs = file.docs.filter((d) => !(d['kind'] === kind && nsOf(d) === namespace && d['metadata']?.['name'] === name));
+    await writeManifestAtomic(dir, file.name, file.docs.map((d) => `---\n${dump(d, { noRefs: true })}`).join(''));
+    return true;
+  };
+  return { switchyard, gateways, originalPort, pods, perListenerSockets, certificates: secrets.certificates, deleteObject };
 }

@@ -14,6 +14,8 @@ export interface CaseRequest {
   readonly headers: Readonly<Record<string, string>>;
   readonly unfollowRedirect: boolean;
   readonly body: string;
+  /** The suite's roundtripper protocol: '' (HTTP/1.1, over TLS for a TLS row) or 'H2' (HTTP/2 over TLS by ALPN). */
+  readonly protocol: string;
 }
 
 export interface CaseExpectedRequest {
@@ -80,7 +82,7 @@ const strList = (v: Plain | undefined, what: string): string[] => {
   return v.map((x, i) => str(x, `${what}[${i}]`));
 };
 
-const REQUEST_FIELDS = ['Host', 'Method', 'Path', 'Headers', 'UnfollowRedirect', 'Body'];
+const REQUEST_FIELDS = ['Host', 'Method', 'Path', 'Headers', 'UnfollowRedirect', 'Body', 'Protocol'];
 
 function request(v: Plain | undefined, what: string): CaseRequest {
   const r = obj(v, what, REQUEST_FIELDS);
@@ -91,6 +93,7 @@ function request(v: Plain | undefined, what: string): CaseRequest {
     headers: strMap(r['Headers'], `${what}.Headers`) ?? {},
     unfollowRedirect: bool(r['UnfollowRedirect']),
     body: str(r['Body'], `${what}.Body`),
+    protocol: str(r['Protocol'], `${what}.Protocol`),
   };
 }
 

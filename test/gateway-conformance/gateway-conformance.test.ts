@@ -23,7 +23,9 @@ if (dirEnv === undefined || dirEnv === '') {
   const { readHttpRouteTests } = await import('./suite-source.ts');
   const { decide, featuresFromEnv } = await import('./scope.ts');
   const { startTestEnv } = await import('./environment.ts');
-  const { runCase } = await import('./runner.ts');
+  const { pickListener, runCase } = await import('./runner.ts');
+  const { runDistribution } = await import('./distribution.ts');
+  const { awaitStatus } = await import('./status.ts');
 
   const env = process.env;
   const dir = existsSync(join(dirEnv, 'tests')) && existsSync(join(dirEnv, 'base')) ? dirEnv : join(dirEnv, 'conformance');
@@ -33,6 +35,7 @@ if (dirEnv === undefined || dirEnv === '') {
     requiredSuccesses: num('GATEWAY_CONFORMANCE_SUCCESSES', 3),
     consistencyMs: num('GATEWAY_CONFORMANCE_CONSISTENCY_MS', 10_000),
     stableFailureMs: num('GATEWAY_CONFORMANCE_STABLE_FAILURE_MS', 1_500),
+    statusMs: num('GATEWAY_CONFORMANCE_STATUS_MS', 3_000),
   };
   const envOptions = {
     gatewayClass: env['GATEWAY_CONFORMANCE_CLASS'] || 'switchyard',
@@ -64,7 +67,7 @@ if (dirEnv === undefined || dirEnv === '') {
         continue;
       }
       it(title, async () => {
-        const started = await startTestEnv(dir, test.manifests, { ...envOptions, probeMs: perListener === false ? 300 : 3000, ...(env['GATEWAY_CONFORMANCE_KEEP_DIR'] ? { keepDir: join(env['GATEWAY_CONFORMANCE_KEEP_DIR'], test.shortName) } : {}) }).catch((err: unknown) => {
+        const started = await startTestEnv(dir, test.manifests, { ...envOptions, endpointFills: test.endpointFills, probeMs: perListener === false ? 300 : 3000, ...(env['GATEWAY_CONFORMANCE_KEEP_DIR'] ? { keepDir: join(env['GATEWAY_CONFORMANCE_KEEP_DIR'], test.shortName) } : {}) }).catch((err: unknown) => {
           summary.push({ test: test.shortName, result: 'fail', reason: `did not start: ${(err as Error).message.split('\n').slice(0, 3).join(' ')}` });
           throw err;
         });
@@ -74,7 +77,30 @@ if (dirEnv === undefined || dirEnv === '') {
           if ((await fetch(admin).catch(() => undefined))?.status === 200) break;
         }
         const rows = [];
-        for (const row of test.cases) rows.push(await runCase(started, row, options));
+        // The suite's status assertions come first in its tests: /api/v1/routes and /api/v1/gateways stand for the objects' status.
+        const adminBase = `http://${started.switchyard.admin.host}:${started.switchyard.admin.port}`;
+        for (const check of test.status) {
+          if (check.kind === 'unread') continue;
+          const subject = 'route' in check ? `HTTPRoute ${check.route.namespace}/${check.route.name}` : `Gateway ${check.gateway.namespace}/${check.gateway.name}`;
+          const detail = await awaitStatus(adminBase, check, options.statusMs);
+          rows.push({ name: `status ${check.call.replace(/^kubernetes\./, '')} ${subject}${check.kind === 'routeCondition' ? ` ${check.condition.type}=${check.condition.status}/${check.condition.reason}` : ''}`, ok: detail === undefined, detail: detail ?? '' });
+        }
+        let deleted = 0;
+        for (const row of test.cases) {
+          // The suite's mid-test deletions, made before the first row that follows them in its source.
+          for (; deleted < row.afterDeletions; deleted++) {
+            const d = test.deletions[deleted]!;
+            if (!(await started.deleteObject(d.kind, d.namespace, d.name))) rows.push({ name: `delete ${d.kind} ${d.namespace}/${d.name}`, ok: false, detail: 'no manifest holds it' });
+          }
+          // After a change the configuration is no longer static: wait for it as the suite does, up to consistencyMs.
+          rows.push(await runCase(started, row, deleted > 0 ? { ...options, stableFailureMs: options.consistencyMs } : options));
+        }
+        if (typeof test.distribution === 'object') {
+          const { row, weights } = test.distribution;
+          const listener = pickListener(started.gateways.get(`${row.gateway.namespace}/${row.gateway.name}`) ?? [], row.gateway.sections, row.request.host);
+          const result = listener === undefined ? { ok: false, detail: 'no HTTP listener' } : await runDistribution(started, listener, row, weights);
+          rows.push({ name: `weighted distribution ${JSON.stringify(weights)}`, ...result });
+        }
         const failed = rows.filter((r) => !r.ok);
         const notes = [...verdict.notes, ...(started.perListenerSockets ? [] : ['sent to the --listen port (no per-listener sockets)'])];
         summary.push({ test: test.shortName, result: failed.length === 0 ? 'pass' : 'fail', reason: [`${rows.length - failed.length}/${rows.length} rows`, ...notes].join('; '), rows });

@@ -50,6 +50,20 @@ export function evaluate(v: GoValue, scope: Scope): Plain {
     }
     case 'call':
       if (v.args.length === 1 && isConversion(v.fn)) return evaluate(v.args[0]!, scope);
+      // make([]T, n, c) is an empty slice; append(s, x, y...) the slice with the values (spread: their elements).
+      if (v.fn === 'make' && v.args[0]?.k === 'ident' && v.args[0].name.startsWith('[]')) return [];
+      if (v.fn === 'append' && v.args.length > 0) {
+        const base = evaluate(v.args[0]!, scope);
+        if (!Array.isArray(base)) throw new NotParsed('append to a value that is not a slice');
+        const out = [...base];
+        for (const a of v.args.slice(1)) {
+          const x = evaluate(a.k === 'spread' ? a.of : a, scope);
+          if (a.k === 'spread' && !Array.isArray(x)) throw new NotParsed('a spread value that is not a slice');
+          if (a.k === 'spread') out.push(...(x as Plain[]));
+          else out.push(x);
+        }
+        return out;
+      }
       throw new NotParsed(`a computed value: ${v.fn}(...)`);
     case 'index':
       throw new NotParsed('an indexed value');

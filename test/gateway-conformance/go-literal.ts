@@ -117,6 +117,11 @@ export class GoParser {
     if (this.isPunct('*')) { this.at++; return `*${this.parseType()}`; }
     if (this.isPunct('[')) { this.expect('['); this.expect(']'); return `[]${this.parseType()}`; }
     const t = this.peek();
+    // An anonymous struct type (`[]struct{ host string }{...}` tables): its fields are not needed, values are keyed.
+    if (t?.t === 'ident' && t.v === 'struct' && this.isPunct('{', 1)) {
+      this.at = matchingClose(this.tokens, this.at + 1) + 1;
+      return 'struct';
+    }
     if (t?.t === 'ident' && t.v === 'map') {
       this.at++;
       this.expect('[');
@@ -191,6 +196,8 @@ export class GoParser {
     if (t.t === 'int') { this.at++; return { k: 'int', v: t.v }; }
     if (t.t === 'punct' && (t.v === '[' || t.v === '*')) {
       const type = this.parseType();
+      // A bare type is an argument of make(...): kept as its name.
+      if (!this.isPunct('{')) return { k: 'ident', name: type };
       return this.parseBody(type);
     }
     if (t.t === 'punct' && t.v === '(') {

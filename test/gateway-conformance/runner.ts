@@ -39,17 +39,23 @@ function withRequestId(path: string, id: string): string {
   return `${p}?${params.toString()}`;
 }
 
-/** The listener a row is sent to: the Host header's port when the Gateway listens there, else 80, else the named sections'. */
-export function pickListener(listeners: readonly ListenerPort[], sections: readonly string[], host: string): ListenerPort | undefined {
-  const http = listeners.filter((l) => l.protocol === 'HTTP');
+/**
+ * The listener a row is sent to: of the Gateway's HTTP listeners (HTTPS for a TLS row), the Host header's
+ * port when the Gateway listens there, else 80 (443), else the named sections'.
+ */
+export function pickListener(listeners: readonly ListenerPort[], sections: readonly string[], host: string, tls = false): ListenerPort | undefined {
+  const http = listeners.filter((l) => l.protocol === (tls ? 'HTTPS' : 'HTTP'));
   const m = /:(\d+)$/.exec(host);
   const byHost = m ? http.find((l) => l.original === Number(m[1])) : undefined;
-  return byHost ?? http.find((l) => l.original === 80) ?? http.find((l) => sections.includes(l.name)) ?? http[0];
+  return byHost ?? http.find((l) => l.original === (tls ? 443 : 80)) ?? http.find((l) => sections.includes(l.name)) ?? http[0];
 }
 
-function describe(e: ExpectedCase, rt: RoundTrip | undefined): string {
+// The Secret whose certificate the suite's TLS tests trust (they read it with kubernetes.GetTLSSecret).
+const TLS_TRUST = 'gateway-conformance-infra/tls-validity-checks-certificate';
+
+function describe(e: ExpectedCase, rt: RoundTrip | undefined, tlsNote = ''): string {
   const want = { status: e.response.statusCodes, backend: e.backend || undefined, namespace: e.namespace || undefined, expectedRequest: e.expectedRequest, redirect: e.redirect, responseHeaders: e.response.headers, absentResponseHeaders: e.response.absentHeaders.length ? e.response.absentHeaders : undefined };
-  const lines = [`request: ${rt?.sent.method ?? e.request.method} ${rt?.sent.target ?? e.request.path} Host: ${rt?.sent.host ?? e.request.host}${Object.keys(e.request.headers).length ? ` headers ${JSON.stringify(e.request.headers)}` : ''}`, `expected: ${JSON.stringify(want)}`];
+  const lines = [`request: ${tlsNote}${rt?.sent.method ?? e.request.method} ${rt?.sent.target ?? e.request.path} Host: ${rt?.sent.host ?? e.request.host}${Object.keys(e.request.headers).length ? ` headers ${JSON.stringify(e.request.headers)}` : ''}`, `expected: ${JSON.stringify(want)}`];
   if (rt) {
     const c = rt.captured;
     lines.push(`got: ${rt.response.statusCode} headers ${JSON.stringify(rt.response.headers)}${rt.response.redirect ? ` location ${JSON.stringify(rt.response.redirect)}` : ''}`);
@@ -61,11 +67,12 @@ function describe(e: ExpectedCase, rt: RoundTrip | undefined): string {
 /** Runs one row; never throws (a transport error is a failed attempt). */
 export async function runCase(env: TestEnv, row: SuiteCase, options: RunOptions): Promise<CaseResult> {
   const listeners = env.gateways.get(`${row.gateway.namespace}/${row.gateway.name}`) ?? [];
-  const listener = pickListener(listeners, row.gateway.sections, row.request.host);
-  if (listener === undefined) return { name: row.name, ok: false, detail: `Gateway ${row.gateway.namespace}/${row.gateway.name} has no HTTP listener in the manifests` };
+  const listener = pickListener(listeners, row.gateway.sections, row.request.host, row.tls !== undefined);
+  if (listener === undefined) return { name: row.name, ok: false, detail: `Gateway ${row.gateway.namespace}/${row.gateway.name} has no ${row.tls ? 'HTTPS' : 'HTTP'} listener in the manifests` };
   const port = env.perListenerSockets ? listener.port : env.switchyard.ingress.port;
-  // What Go's CalculateHost puts in Host for the Gateway's address: the port only when it is not 80.
-  const defaultHost = listener.original === 80 ? '127.0.0.1' : `127.0.0.1:${listener.original}`;
+  // What Go's CalculateHost puts in Host for the Gateway's address: the port only when it is not the scheme's.
+  const defaultHost = listener.original === (row.tls ? 443 : 80) ? '127.0.0.1' : `127.0.0.1:${listener.original}`;
+  const tls = row.tls === undefined ? undefined : { serverName: row.tls.serverName, ca: env.certificates.get(TLS_TRUST) ?? '', h2: row.request.protocol === 'H2' };
 
   let e: ExpectedCase = row;
   if (row.mirroredTo.length > 0) {
@@ -83,7 +90,7 @@ export async function runCase(env: TestEnv, row: SuiteCase, options: RunOptions)
     let rt: RoundTrip | undefined;
     let message: string | undefined;
     try {
-      rt = await roundTrip(port, e.request, defaultHost, e.backendSetResponseHeaders);
+      rt = await roundTrip(port, e.request, defaultHost, e.backendSetResponseHeaders, 10_000, tls);
       message = compareRoundTrip(e, rt, { originalPort });
     } catch (err) {
       message = `request failed: ${(err as Error).message}`;
@@ -98,7 +105,7 @@ export async function runCase(env: TestEnv, row: SuiteCase, options: RunOptions)
     const key = message.replace(/"(date|x-request-id)":\[[^\]]*\]/g, '');
     if (last?.key !== key) last = { message, key, since: now, rt };
     else last.rt = rt;
-    if (now - last.since >= options.stableFailureMs || now - start >= options.consistencyMs) return { name: row.name, ok: false, detail: `${message}\n    ${describe(e, rt)}` };
+    if (now - last.since >= options.stableFailureMs || now - start >= options.consistencyMs) return { name: row.name, ok: false, detail: `${message}\n    ${describe(e, rt, row.tls ? `[TLS SNI ${row.tls.serverName}${row.request.protocol === 'H2' ? ', h2' : ''}] ` : '')}` };
     await new Promise((r) => setTimeout(r, 100));
   }
 

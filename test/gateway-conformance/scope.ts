@@ -1,7 +1,8 @@
 /**
  * Which conformance tests this runner runs, and why the others do not: the features Switchyard claims
- * (issue 17, item 3: the Core HTTPRoute features and the Extended ones listed there), TLS listeners and
- * status-only tests out of scope, and tests whose checks are not a request table "not parsed".
+ * (issue 17, item 3: the Core HTTPRoute features and the Extended ones listed there), and tests whose
+ * checks this runner cannot reproduce from files ("out of scope": a Patch of a live object) or read
+ * ("not parsed").
  */
 import type { SuiteTest } from './suite-source.ts';
 
@@ -25,11 +26,16 @@ export const CLAIMED_FEATURES: readonly string[] = [
   'HTTPRoute303RedirectStatusCode',
   'HTTPRoute307RedirectStatusCode',
   'HTTPRoute308RedirectStatusCode',
+  // Any listener port is served (the runner moves them all to free loopback ports).
+  'GatewayPort8080',
+  // Several RequestMirror filters per rule (docs/gateway-api.md, Filters).
+  'HTTPRouteRequestMultipleMirrors',
 ];
 
 /** Calls that only wait for the suite's set-up (their status side is not checked here). */
-const SETUP_CALLS = new Set(['kubernetes.GatewayAndHTTPRoutesMustBeAccepted', 'kubernetes.NewGatewayRef', 'kubernetes.NamespacesMustBeReady']);
-const REQUEST_CALLS = new Set(['http.MakeRequestAndExpectEventuallyConsistentResponse', 'http.ExpectMirroredRequest']);
+const SETUP_CALLS = new Set(['kubernetes.GatewayAndHTTPRoutesMustBeAccepted', 'kubernetes.NewGatewayRef', 'kubernetes.NamespacesMustBeReady', 'kubernetes.GetTLSSecret']);
+const REQUEST_CALLS = new Set(['http.MakeRequestAndExpectEventuallyConsistentResponse', 'http.ExpectMirroredRequest', 'tls.MakeTLSRequestAndExpectEventuallyConsistentResponse']);
+const WEIGHT_CALLS = new Set(['weight.NewFunctionBasedSender', 'http.AddEntropy', 'http.MakeRequest', 'http.CompareRoundTrip', 'weight.TestWeightedDistribution']);
 const STATUS_CALL = /^kubernetes\.(HTTPRouteMust|GatewayMust|GatewayStatusMust|GatewayClassMust|ListenerMust)/;
 
 export type Verdict =
@@ -42,19 +48,31 @@ export function decide(test: SuiteTest, features: ReadonlySet<string> | 'all'): 
     const missing = test.features.filter((f) => !features.has(f));
     if (missing.length > 0) return { run: false, kind: 'out of scope', reason: `feature${missing.length > 1 ? 's' : ''} not claimed: ${missing.join(', ')}` };
   }
-  if (test.calls.some((c) => c.startsWith('tls.') || c === 'kubernetes.GetTLSSecret')) return { run: false, kind: 'out of scope', reason: 'needs an HTTPS listener (TLS requests)' };
-  const status = test.calls.filter((c) => STATUS_CALL.test(c));
-  const other = test.calls.filter((c) => !SETUP_CALLS.has(c) && !REQUEST_CALLS.has(c) && !STATUS_CALL.test(c));
-  if (!test.calls.includes('http.MakeRequestAndExpectEventuallyConsistentResponse')) {
-    if (other.length === 0) return { run: false, kind: 'out of scope', reason: `status checks only (${status.join(', ') || 'none'}); status is not read by this runner` };
-    return { run: false, kind: 'not parsed', reason: `its checks are not a request table (${other.join(', ')})` };
+  const tlsOther = test.calls.filter((c) => c.startsWith('tls.') && !REQUEST_CALLS.has(c));
+  if (tlsOther.length > 0) return { run: false, kind: 'out of scope', reason: `TLS checks beyond a request table (${tlsOther.join(', ')})` };
+  const unread = [...new Set(test.status.flatMap((s) => (s.kind === 'unread' ? [s.call] : [])))];
+  // The calls of a weighted-distribution check (its sender and the check itself), run by distribution.ts.
+  const weighted = typeof test.distribution === 'object' ? WEIGHT_CALLS : new Set<string>();
+  if (typeof test.distribution === 'string') return { run: false, kind: 'not parsed', reason: test.distribution };
+  const other = test.calls.filter((c) => !SETUP_CALLS.has(c) && !REQUEST_CALLS.has(c) && !STATUS_CALL.test(c) && !weighted.has(c));
+  const notes = unread.length > 0 ? [`status checks not run: ${unread.join(', ')}`] : [];
+  if (!test.calls.some((c) => c.endsWith('RequestAndExpectEventuallyConsistentResponse'))) {
+    const mutating = other.filter((c) => c.startsWith('suite.Client.') || c.startsWith('suite.Applier.'));
+    if (mutating.length > 0) return { run: false, kind: 'out of scope', reason: `status checks after changing cluster objects (${mutating.join(', ')}); files carry no metadata.generation` };
+    if (other.length > 0) return { run: false, kind: 'not parsed', reason: `its checks are not a request table (${other.join(', ')})` };
+    if (unread.length > 0) return { run: false, kind: 'not parsed', reason: `status checks this runner does not read (${unread.join(', ')})` };
+    return { run: true, notes };
   }
-  const mutations = other.filter((c) => c.startsWith('suite.Client.') || c.startsWith('suite.Applier.'));
+  // Deletions of literal objects are made by the runner (the manifest file rewritten without them).
+  // So are the reads (Get the Deployment, List its pods) of setupEndpointSlices, emulated from the manifests.
+  const handled = (c: string): boolean => (c === 'suite.Client.Delete' && test.deletions.length > 0) || ((c === 'suite.Client.Get' || c === 'suite.Client.List') && test.endpointFills.length > 0);
+  const mutations = other.filter((c) => (c.startsWith('suite.Client.') || c.startsWith('suite.Applier.')) && !handled(c));
   if (mutations.length > 0) return { run: false, kind: 'not parsed', reason: `changes or reads cluster objects between its requests (${mutations.join(', ')})` };
-  if (other.length > 0) return { run: false, kind: 'not parsed', reason: `checks beyond the request table (${other.join(', ')})` };
+  const beyond = other.filter((c) => !handled(c));
+  if (beyond.length > 0) return { run: false, kind: 'not parsed', reason: `checks beyond the request table (${beyond.join(', ')})` };
   if (test.notParsed !== undefined) return { run: false, kind: 'not parsed', reason: test.notParsed };
   if (test.cases.length === 0) return { run: false, kind: 'not parsed', reason: 'no ExpectedResponse found' };
-  return { run: true, notes: status.length > 0 ? [`status checks not run: ${status.join(', ')}`] : [] };
+  return { run: true, notes };
 }
 
 /** The claimed set from GATEWAY_CONFORMANCE_FEATURES: unset → CLAIMED_FEATURES; `all`; or `+A,+B` to add, `A,B` to replace. */

@@ -135,6 +135,23 @@ describe('GRPCRoute with grpc-js clients and pods', () => {
     expect([post.status, post.headers['x-switchyard-error']]).toEqual([404, 'no-route']);
   });
 
+  it('answers a gRPC call no GRPCRoute matches (method, header, hostname) UNIMPLEMENTED on a Gateway listener, as the conformance suite requires; NOT_FOUND on --listen', async () => {
+    const exact = grpcRoute('exact', {
+      rules: [
+        { matches: [{ method: { service: 'test.Echo', method: 'Unary' } }], backendRefs: to(['alpha']) },
+        { matches: [{ method: { service: 'test.Echo', method: 'Shout' }, headers: [{ name: 'x-canary', value: 'yes' }] }], backendRefs: to(['beta']) },
+      ],
+    });
+    const { sy, port } = await start([exact]);
+    const c = client(`${HOST}:${port}`);
+    expect((await call(c, 'echo')).text).toBe('pod-a /test.Echo/Unary');
+    expect((await call(c, 'shout', canary())).text).toBe('pod-b /test.Echo/Shout');
+    // GRPCExactMethodMatching, GRPCRouteHeaderMatching, GRPCRouteListenerHostnameMatching of the suite.
+    const unmatched = [await call(c, 'other'), await call(c, 'shout'), await call(client(`${HOST}:${port}`, undefined, { 'grpc.default_authority': 'other.example' }), 'echo')];
+    expect(unmatched.map((r) => [r.code, r.error])).toEqual(Array(3).fill([grpc.status.UNIMPLEMENTED, 'no-route']));
+    expect((await call(client(`${sy.ingress.host}:${sy.ingress.port}`), 'echo')).code).toBe(grpc.status.NOT_FOUND);
+  });
+
   it('serves an HTTPRoute and a GRPCRoute of one hostname on one listener: gRPC calls to the GRPCRoute, the rest to the HTTPRoute', async () => {
     const [web] = await startPods(['web'], { hosts: [2] });
     const httpRoute: Manifest = { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute', metadata: { name: 'site', namespace: NS }, spec: { parentRefs: [{ name: 'gw' }], hostnames: ['grpc.example'], rules: [{ backendRefs: [{ name: 'web', port: 80 }] }] } };

@@ -27,6 +27,7 @@ interface GatewaysBody {
 
 interface RoutesBody {
   routes: { host: string; ingress: string; kind: string; name: string; service: string; parents?: { parentRef: { name: string }; conditions: Condition[] }[]; backends: { service: string; weight: number; problem: string | null }[] }[];
+  unattached: { kind: string; name: string; parents: { parentRef: { name: string }; conditions: Condition[] }[] }[];
 }
 
 const brief = (conditions: readonly Condition[] | undefined): string[] => (conditions ?? []).map((c) => `${c.type}=${c.status}/${c.reason}`);
@@ -75,5 +76,11 @@ describe('Gateway API status on the admin API (from manifest files)', () => {
     const legacy = routes.find((r) => r.name === 'shop/legacy')!;
     expect(legacy).toMatchObject({ kind: 'Ingress', ingress: 'shop/legacy', backends: [{ service: 'shop/web:80', weight: 1, problem: null }] });
     expect(legacy.parents).toBeUndefined();
+    // Regression: a route attached to no listener has no row above; its Accepted=False is listed apart.
+    const body = (await getJson<RoutesBody>(sy.admin, '/api/v1/routes')).body;
+    expect(routes.some((r) => r.name === 'elsewhere/stray')).toBe(false);
+    expect(body.unattached.map((r) => [r.kind, r.name, r.parents.map((p) => [p.parentRef.name, brief(p.conditions)])])).toEqual([
+      ['HTTPRoute', 'elsewhere/stray', [['gw', ['Accepted=False/NotAllowedByListeners', 'ResolvedRefs=False/BackendNotFound']]]],
+    ]);
   });
 });

@@ -315,6 +315,17 @@ endpoints:
     expect(rec.addressType).toBe('IPv6');
     expect(rec.group).toEqual({ ports: [], addresses: [] });
   });
+
+  // Regression: refused as "endpoints: Required value", which rejected the Gateway API conformance
+  // manifests' slices (filled later) and the API server's `endpoints: null` of a Service with no pods.
+  it.each([
+    ['missing', ''],
+    ['null', 'endpoints: null\n'],
+  ])('endpoints %s is a slice without addresses', (_name, endpoints) => {
+    const rec = one(`apiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\nmetadata: {name: s, labels: {kubernetes.io/service-name: api}}\naddressType: IPv4\n${endpoints}ports: [{port: 3000}]\n`, 'EndpointSlice');
+    expect(rec.serviceName).toBe('api');
+    expect(rec.group.addresses).toEqual([]);
+  });
 });
 
 describe('parseManifest: Endpoints', () => {
@@ -555,7 +566,6 @@ describe('parseManifest: invalid objects → SWY_ERR_MANIFEST_INVALID with file,
     ['ExternalName without externalName', `${SVC('a')}spec: {type: ExternalName}\n`, 'spec.externalName'],
     ['EndpointSlice addressType missing', SLICE('endpoints: []\n'), 'addressType'],
     ['EndpointSlice addressType unknown', SLICE('addressType: IPv5\nendpoints: []\n'), 'addressType'],
-    ['EndpointSlice endpoints missing', SLICE('addressType: IPv4\n'), 'endpoints'],
     ['EndpointSlice endpoints[1].addresses empty', SLICE('addressType: IPv4\nendpoints:\n- addresses: [10.0.0.1]\n- addresses: []\n'), 'endpoints[1].addresses'],
     ['EndpointSlice endpoints[0].addresses missing', SLICE('addressType: IPv4\nendpoints:\n- conditions: {ready: true}\n'), 'endpoints[0].addresses'],
     ['EndpointSlice conditions.ready a string', SLICE('addressType: IPv4\nendpoints:\n- addresses: [10.0.0.1]\n  conditions: {ready: "yes"}\n'), 'endpoints[0].conditions.ready'],
