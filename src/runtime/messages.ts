@@ -19,7 +19,10 @@ export interface WorkerData {
 }
 
 export type ToWorker =
-  /** `cursorSlots`: the shared cursor of each of the snapshot's backends. */
+  /**
+   * `snapshot`: its worker copy (worker-snapshot.ts: no diagnostics, status or layer-4 ports); `cursorSlots`:
+   * the shared cursor of each of the snapshot's backends.
+   */
   | { readonly t: 'snapshot'; readonly snapshot: Snapshot; readonly cursorSlots: ReadonlyMap<string, number> }
   | { readonly t: 'health'; readonly events: readonly HealthEvent[] }
   /** The TLS session-ticket key (48 bytes; a Uint8Array once it crossed). */

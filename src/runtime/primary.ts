@@ -31,6 +31,7 @@ import type { Snapshot } from '../snapshot/types.ts';
 import type { FromWorker, ToWorker, WorkerData } from './messages.ts';
 import type { TicketKeys } from './ticket-keys.ts';
 import { gatewayPortStatus } from './gateway-port-status.ts';
+import { sameForWorkers, workerSnapshot } from './worker-snapshot.ts';
 
 /**
  * V8's young generation per worker thread, in MB: 3 × the 4 MB semi-spaces that bin/switchyard.js's
@@ -120,6 +121,8 @@ export function startWorkerPool(config: Config, holder: SnapshotHolder, health: 
   // Every worker binds the Gateway ports itself (SO_REUSEPORT); the ports any could not bind are reported.
   const reportGatewayPorts = gatewayPortStatus(holder, config.gatewayAddress, log);
   let slotTable = assignSlots(holder.current());
+  /** The snapshot whose worker copy was posted last (to every worker then; a new one gets the current). */
+  let posted = holder.current();
   const slots: Slot[] = [];
   let retired: CountersView = NO_COUNTS;
   /** Counter and histogram families of the workers that died, summed into one list. */
@@ -181,7 +184,7 @@ export function startWorkerPool(config: Config, holder: SnapshotHolder, health: 
       case 'hello':
         // A new worker (first start or replacement) gets the current state before it listens.
         send(slot, { t: 'ticketKeys', keys: ticketKeys.current() });
-        send(slot, { t: 'snapshot', snapshot: holder.current(), cursorSlots: slotTable });
+        send(slot, { t: 'snapshot', snapshot: workerSnapshot(holder.current()), cursorSlots: slotTable });
         send(slot, { t: 'health', events: health.currentEvents() });
         slot.greeted = true;
         tellWhereToListen(slot);
@@ -255,8 +258,10 @@ export function startWorkerPool(config: Config, holder: SnapshotHolder, health: 
   };
 
   holder.onSwap((next) => {
+    if (sameForWorkers(next, posted)) return;
+    posted = next;
     slotTable = assignSlots(next);
-    broadcast({ t: 'snapshot', snapshot: next, cursorSlots: slotTable });
+    broadcast({ t: 'snapshot', snapshot: workerSnapshot(next), cursorSlots: slotTable });
   });
   ticketKeys.onChange((keys) => broadcast({ t: 'ticketKeys', keys }));
   for (let i = 0; i < config.workers; i++) start(i, 0, 0);
