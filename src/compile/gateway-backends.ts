@@ -16,6 +16,7 @@ export interface RuleTarget {
   readonly problem: RouteProblem | undefined;
   readonly describe: string;
   readonly weighted?: readonly WeightedTarget[];
+  readonly weightKey?: string;
 }
 
 export function ruleTarget(
@@ -33,7 +34,8 @@ export function ruleTarget(
   // No reference, all of weight 0, or any that does not resolve: answered per request by weight (500 for
   // the shares of the unresolved, all of them when none has weight).
   const describe = live.length === 0 ? '(no backend)' : live.map((t) => `${t.describe}×${t.weight}`).join(', ');
-  return { backend: undefined, problem: live.length === 0 ? 'unsupported-backend' : undefined, describe, weighted: live };
+  const weightKey = `${route.kind}/${route.meta.namespace}/${route.meta.name}#${ruleIndex}`;
+  return { backend: undefined, problem: live.length === 0 ? 'unsupported-backend' : undefined, describe, weighted: live, weightKey };
 }
 
 function resolveRef(

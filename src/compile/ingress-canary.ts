@@ -79,7 +79,8 @@ export function canaryChain(main: Route, canary: RouteTarget, spec: CanarySpec):
       { backend: main.backend, problem: main.problem, describe: main.describe, ingress: main.ingress, weight: mainWeight },
       { ...toCanary, weight: spec.weight },
     ];
-    tail = { ...main, backend: undefined, problem: undefined, describe: weighted.map((t) => `${t.describe}×${t.weight}`).join(', '), weighted };
+    const weightKey = `Ingress/${main.ingress} ${main.host || '*'} ${main.path} (${main.pathType})`;
+    tail = { ...main, backend: undefined, problem: undefined, describe: weighted.map((t) => `${t.describe}×${t.weight}`).join(', '), weighted, weightKey };
   }
   if (spec.header === undefined) return tail;
   const when = (value: string): RouteConditions => ({ method: undefined, headers: [{ name: spec.header!, value, regex: false }], query: [] });

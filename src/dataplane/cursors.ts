@@ -10,7 +10,8 @@
  * the cursor past it, or the endpoint after it would get the skipped one's turns too.
  *
  * Slots are given out by the thread that owns snapshots (`CursorSlots`, in the main thread) and sent
- * with each snapshot, so every thread maps a backend key to the same slot.
+ * with each snapshot, so every thread maps a backend key to the same slot. Weighted rules (weighted.ts)
+ * get slots from the same table under their `weightKey`, and move theirs with `counter(key).take()`.
  */
 
 /** The cursor of each backend, by backend key. */
@@ -19,13 +20,63 @@ export interface Cursors {
   load(key: string): number;
   /** Sets the cursor to `next` if it still is `seen`; false when another thread moved it first. */
   swap(key: string, seen: number, next: number): boolean;
+  /**
+   * The counter of a weighted rule (weighted.ts) under `key`, kept apart from the backends' cursors; the
+   * same one while the key lives. Looked up once per snapshot, not per pick.
+   */
+  counter(key: string): Counter;
   /** Forgets cursors of backends that no longer exist. */
   retain(keys: ReadonlySet<string> | ReadonlyMap<string, unknown>): void;
+}
+
+/**
+ * A position that only moves forward, one per pick: where no pick is ever skipped (weighted.ts), so one
+ * atomic add does when shared, no compare-and-swap loop.
+ */
+export interface Counter {
+  /** The position, moved on by one in the same step. */
+  take(): number;
+  load(): number;
+  /** Sets the position back to 0 if it still is `seen` (another thread may have moved it: then nothing). */
+  rewind(seen: number): void;
+}
+
+/** A counter of one thread. */
+export class LocalCounter implements Counter {
+  #at = 0;
+  take(): number {
+    return this.#at++;
+  }
+  load(): number {
+    return this.#at;
+  }
+  rewind(seen: number): void {
+    if (this.#at === seen) this.#at = 0;
+  }
+}
+
+class SharedCounter implements Counter {
+  readonly #cells: Int32Array;
+  readonly #slot: number;
+  constructor(cells: Int32Array, slot: number) {
+    this.#cells = cells;
+    this.#slot = slot;
+  }
+  take(): number {
+    return Atomics.add(this.#cells, this.#slot, 1);
+  }
+  load(): number {
+    return Atomics.load(this.#cells, this.#slot);
+  }
+  rewind(seen: number): void {
+    Atomics.compareExchange(this.#cells, this.#slot, seen, 0);
+  }
 }
 
 /** Cursors of one thread. */
 export class LocalCursors implements Cursors {
   readonly #cursors = new Map<string, number>();
+  readonly #counters = new Map<string, LocalCounter>();
 
   load(key: string): number {
     return this.#cursors.get(key) ?? 0;
@@ -36,8 +87,15 @@ export class LocalCursors implements Cursors {
     return true;
   }
 
+  counter(key: string): Counter {
+    let counter = this.#counters.get(key);
+    if (counter === undefined) this.#counters.set(key, (counter = new LocalCounter()));
+    return counter;
+  }
+
   retain(keys: ReadonlySet<string> | ReadonlyMap<string, unknown>): void {
     for (const key of this.#cursors.keys()) if (!keys.has(key)) this.#cursors.delete(key);
+    for (const key of this.#counters.keys()) if (!keys.has(key)) this.#counters.delete(key);
   }
 }
 
@@ -69,6 +127,11 @@ export class SharedCursors implements Cursors {
     const slot = this.#slots.get(key);
     if (slot === undefined || slot >= this.#cells.length) return this.#local.swap(key, seen, next);
     return Atomics.compareExchange(this.#cells, slot, seen, next) === seen;
+  }
+
+  counter(key: string): Counter {
+    const slot = this.#slots.get(key);
+    return slot === undefined || slot >= this.#cells.length ? this.#local.counter(key) : new SharedCounter(this.#cells, slot);
   }
 
   retain(keys: ReadonlySet<string> | ReadonlyMap<string, unknown>): void {

@@ -63,7 +63,7 @@ export function createIngressListener(options: IngressListenerOptions): Listener
     // A session cookie naming a pod of one of the route's backends chooses that backend (affinity-request.ts).
     const sticky = route.sessionCookie === undefined ? undefined : cookieAffinity(route, exchange.rawHeaders, snapshot.backends);
     // HTTPRoute backendRefs share a route by weight; a share whose reference does not resolve is answered 500.
-    const chosen = sticky?.target ?? (route.weighted === undefined ? route : (threadWeightedChoice.pick(route.weighted) ?? route));
+    const chosen = sticky?.target ?? (route.weighted === undefined ? route : (threadWeightedChoice.pick(route.weighted, route.weightKey) ?? route));
     const backend = chosen.backend === undefined ? undefined : snapshot.backends.get(chosen.backend);
     exchange.trace.route = proxy.stats.routeLabels(chosen, backend);
     if (route.redirectToHttps && exchange.scheme === 'http' && !skipsHttpsRedirect(target.path)) {

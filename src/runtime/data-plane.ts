@@ -21,6 +21,7 @@ import { RetryBudget } from '../dataplane/retry-budget.ts';
 import { createServiceListener } from '../dataplane/service-listener.ts';
 import { TunnelRegistry } from '../dataplane/tunnel-registry.ts';
 import { UpstreamPools } from '../dataplane/upstream-pools.ts';
+import { threadWeightedChoice } from '../dataplane/weighted.ts';
 import { ErrorCode, SwyError } from '../errors.ts';
 import type { Config, HostPort } from '../flags.ts';
 import type { EndpointHealth } from '../health/endpoint-health.ts';
@@ -141,6 +142,7 @@ export function createDataPlane(options: DataPlaneOptions): DataPlane {
     // Tunnels outlive reloads; only those whose endpoint left get the drain timeout.
     tunnels.retain(next);
     balancer.retain(next.backends);
+    threadWeightedChoice.retain(next);
     budget.retain(next.backends);
   });
   if (options.observeHealth) health.observe(holder.current());

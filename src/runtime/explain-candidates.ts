@@ -4,15 +4,18 @@
  * matchPath about each one alone, so "would it match" is answered by the router's own code.
  */
 import { prefixKey } from '../compile/routes.ts';
-import { matchHost, matchPath } from '../dataplane/match.ts';
+import { holds, matchHost, matchPath, type MatchRequest } from '../dataplane/match.ts';
+import { conditionText, explainConditions, failedConditions } from './explain-weighted.ts';
 import type { Diagnostic, HostRoutes, Route, RouteTable, RouteTarget } from '../snapshot/types.ts';
 
 /** A rule that could have answered the request and did not. */
 export interface Loser {
   /** `host path (PathType)`, `host *.suffix`, `default backend`… */
   readonly rule: string;
-  /** `namespace/name` of the Ingress behind it, when one is. */
+  /** `namespace/name` of the Ingress (or route, see `kind`) behind it, when one is. */
   readonly ingress: string | null;
+  /** The kind of that object when not an Ingress; absent: Ingress. */
+  readonly kind?: 'HTTPRoute' | 'GRPCRoute';
   readonly service: string | null;
   readonly reason: string;
 }
@@ -27,6 +30,7 @@ export interface HostChoice {
 }
 
 const NO_ROUTES: ReadonlyMap<string, Route> = new Map();
+const NO_REQUEST: MatchRequest = { method: '', rawHeaders: [] };
 
 /** Which host rule matchHost chose, told apart by identity with the table's maps. */
 export function chooseHost(table: RouteTable, host: string): HostChoice {
@@ -65,26 +69,40 @@ export function hostLosers(table: RouteTable, host: string, choice: HostChoice, 
   return losers;
 }
 
-/** The chosen host's paths that lost to `winner` (undefined: none of them matched), matching ones first. */
-export function pathLosers(routes: HostRoutes, path: string, winner: RouteTarget | undefined): Loser[] {
+/**
+ * The chosen host's paths that lost to `winner` (undefined: none of them matched), matching ones first.
+ * Each route of a chain (routes of one path with conditions, in precedence order) is a rule of its own:
+ * one whose path matches loses for its conditions (`asked`, `url`: the request as the matcher reads it),
+ * or to the winner ranked above it, or to a more specific path.
+ */
+export function pathLosers(routes: HostRoutes, path: string, winner: RouteTarget | undefined, asked?: MatchRequest, url?: string): Loser[] {
   const matching: Loser[] = [];
   const others: Loser[] = [];
-  const exactWon = winner !== undefined && (winner as Route).pathType === 'Exact';
-  for (const route of routes.exact.values()) {
-    if (route === winner) continue;
-    others.push(loser(route, `Exact ${route.path} must equal the path ${path}`));
-  }
-  for (const [key, route] of routes.prefix) {
-    if (route === winner) continue;
-    const alone: HostRoutes = { exact: NO_ROUTES, prefix: new Map([[key, route]]) };
-    if (matchPath(alone, path) === route) {
-      const why = exactWon ? 'an Exact path equal to the request is chosen before any Prefix' : `the longer Prefix ${(winner as Route).path} is chosen (longest prefix first)`;
-      matching.push(loser(route, `matches too, but ${why}`));
-    } else if (key !== '' && path.startsWith(key)) {
-      others.push(loser(route, `Prefix compares whole path elements: ${path} is neither ${key} nor under ${key}/`));
-    } else {
-      others.push(loser(route, `${route.path} is not a prefix of ${path}`));
+  const won = winner as Route | undefined;
+  const first =
+    won?.pathType === 'Exact'
+      ? 'an Exact path equal to the request is chosen before any Prefix'
+      : won?.pathType === 'RegularExpression'
+        ? `the RegularExpression ${won.path} is tried before any Prefix`
+        : `the longer Prefix ${won?.path} is chosen (longest prefix first)`;
+  const chain = (head: Route, pathMatches: boolean, miss: (r: Route) => string): void => {
+    let afterWinner = false;
+    for (let r: Route | undefined = head; r !== undefined; r = r.next) {
+      if (r === winner) afterWinner = true;
+      else if (!pathMatches) others.push(loser(r, miss(r)));
+      else if (afterWinner) matching.push(loser(r, `matches too, but the rule ranked above it for the same path matched first${r.routeKind === undefined ? '' : " (the spec's order: method, then headers, then query parameters, then age)"}`));
+      else if (r.conditions !== undefined && !holds(r.conditions, asked, url)) matching.push(loser(r, `the path matches, but ${failedConditions(r, asked ?? NO_REQUEST, url ?? path)}`));
+      else matching.push(loser(r, `matches too, but ${first}`));
     }
+  };
+  const bare = (r: Route): Route => ({ ...r, conditions: undefined, next: undefined });
+  for (const [key, head] of routes.exact) chain(head, key === path, (r) => `Exact ${r.path} must equal the path ${path}`);
+  for (const r of routes.regex ?? []) {
+    chain(r, matchPath({ exact: NO_ROUTES, prefix: NO_ROUTES, regex: [bare(r)] }, path) !== undefined, () => `the pattern ${r.path} does not match ${path} whole`);
+  }
+  for (const [key, head] of routes.prefix) {
+    const covers = matchPath({ exact: NO_ROUTES, prefix: new Map([[key, bare(head)]]) }, path) !== undefined;
+    chain(head, covers, (r) => (key !== '' && path.startsWith(key) ? `Prefix compares whole path elements: ${path} is neither ${key} nor under ${key}/` : `${r.path} is not a prefix of ${path}`));
   }
   return [...matching, ...others];
 }
@@ -112,5 +130,6 @@ export function conflictLosers(diagnostics: readonly Diagnostic[], winner: Route
 }
 
 function loser(route: Route, reason: string): Loser {
-  return { rule: ruleName(route), ingress: route.ingress, service: route.describe, reason };
+  const when = route.conditions === undefined ? '' : ` when ${(explainConditions(route, NO_REQUEST, '') ?? { list: [] }).list.map(conditionText).join(' and ')}`;
+  return { rule: `${ruleName(route)}${when}`, ingress: route.ingress, ...(route.routeKind !== undefined ? { kind: route.routeKind } : {}), service: route.describe, reason };
 }

@@ -36,6 +36,14 @@ export function hintsFor(outcome: 'bad-path' | 'no-route' | 'backend-unresolved'
     case 'backend-unresolved': {
       const winner = facts.winner!;
       const [namespace = '', name = ''] = winner.ingress.split('/');
+      const kind = winner.routeKind;
+      if (kind !== undefined) {
+        // A route's backendRefs: compile's diagnostic names the reference and the spec's reason.
+        const code = `${kind.toUpperCase()}_BACKEND_UNRESOLVED`;
+        const found = (facts.diagnostics ?? []).filter((d) => d.kind === kind && d.namespace === namespace && d.name === name && d.code === code);
+        const fix = winner.describe === '(no backend)' ? `give a backendRef of ${kind} ${winner.ingress} a weight above 0` : `make ${winner.describe} resolve (create the Service or port, or a ReferenceGrant for another namespace), or take it out of ${kind} ${winner.ingress}`;
+        return [fix, ...found.map((d) => `${d.code}: ${d.message}`)];
+      }
       const codes = PROBLEM_CODES[winner.problem ?? ''] ?? [];
       const found = (facts.diagnostics ?? []).filter((d) => d.kind === 'Ingress' && d.namespace === namespace && d.name === name && codes.includes(d.code));
       const generic: Record<string, string> = {

@@ -3,7 +3,8 @@
  * plane's matchRoute returns for the request's host and path; the losers, the backend's endpoints with
  * their state (the admin API's endpointView) and the next round-robin pick (RoundRobin#peek) are read
  * from the same snapshot, health registry and balancer the proxy uses. Nothing here decides anything
- * the router does not.
+ * the router does not. A weighted route (HTTPRoute backendRefs, an Ingress canary) is explained through
+ * the backend its next pick falls to (explain-weighted.ts), with the weights beside it.
  */
 import { endpointView } from '../admin/views.ts';
 import type { RoundRobin } from '../dataplane/balancer.ts';
@@ -14,6 +15,8 @@ import type { Backend, Route, RouteTarget, Snapshot } from '../snapshot/types.ts
 import { chooseHost, conflictLosers, hostLosers, pathLosers, type HostMatch, type Loser } from './explain-candidates.ts';
 import type { ExplainRequest } from './explain-request.ts';
 import { hintsFor } from './explain-hints.ts';
+import { WeightedChoice } from '../dataplane/weighted.ts';
+import { explainAffinity, explainConditions, explainWeighting, type ExplainedConditions, type Weighting } from './explain-weighted.ts';
 
 export type { Loser } from './explain-candidates.ts';
 
@@ -28,13 +31,16 @@ export interface ExplainContext {
   readonly workers: number;
   /** Whether a TLS listener is open (--listen-tls): only then are plain-HTTP requests redirected. */
   readonly tlsListener: boolean;
+  /** The weighted choice whose next pick to tell (the data plane's; with workers, on their shared counters); default a fresh one (position 0). */
+  readonly weighted?: WeightedChoice;
 }
 
 /**
  * What becomes of the request: forwarded to a pod, redirected to https, refused for its path (400), no
- * route (404), a route whose Service or port does not resolve (503), or no endpoint to send it to (503).
+ * route (404), a route whose Service or port does not resolve (503), a weighted route whose next pick
+ * falls to a backendRef that does not resolve, or to none (500), or no endpoint to send it to (503).
  */
-export type Outcome = 'forward' | 'redirect' | 'bad-path' | 'no-route' | 'backend-unresolved' | 'no-endpoints';
+export type Outcome = 'forward' | 'redirect' | 'bad-path' | 'no-route' | 'backend-unresolved' | 'backend-invalid' | 'no-endpoints';
 
 export interface ExplainedRoute {
   /** `*` for a rule without a host; null for the default backend. */
@@ -42,8 +48,15 @@ export interface ExplainedRoute {
   readonly path: string | null;
   readonly pathType: string | null;
   readonly default: boolean;
+  /** `namespace/name` of the object that defined it (kept under this name for older clients; also `name`). */
   readonly ingress: string;
-  /** `namespace/service:port` as the Ingress wrote it. */
+  /** The kind of that object. */
+  readonly kind: 'Ingress' | 'HTTPRoute' | 'GRPCRoute';
+  /** `namespace/name` of that object. */
+  readonly name: string;
+  /** Method, header and query conditions and whether the request meets each; null: none. */
+  readonly conditions: ExplainedConditions | null;
+  /** `namespace/service:port` as the route wrote it (weighted: each with its weight). */
   readonly service: string;
   readonly backend: string | null;
   readonly problem: string | null;
@@ -68,6 +81,10 @@ export interface Explanation {
   readonly backend: { readonly key: string; readonly service: string; readonly port: number; readonly portName: string; readonly terminatingFallback: boolean } | null;
   readonly endpoints: readonly (ReturnType<typeof endpointView> & { readonly key: string; readonly inRotation: boolean })[];
   readonly balancing: Balancing | null;
+  /** The weighted backends of the route and where the next pick falls; null: one backend. */
+  readonly weighting: Weighting | null;
+  /** Session affinity of the route and its backends, in words. */
+  readonly affinity: readonly string[];
   /** What to change, when the answer is not a pod's. */
   readonly hints: readonly string[];
 }
@@ -97,7 +114,7 @@ export function explain(request: ExplainRequest, ctx: ExplainContext): Explanati
   const choice = chooseHost(table, request.host);
   const host = { match: choice.match, rule: choice.rule, reason: hostReason(choice.match, choice.rule, request.host) };
   // Every key once, in the order a reader wants them: the returns below override values, not order.
-  const base: Explanation = { request: req, matched: false, outcome: 'no-route', status: null, summary: '', host, route: null, losers: [], losersOmitted: 0, ignored, backend: null, endpoints: [], balancing: null, hints: [] };
+  const base: Explanation = { request: req, matched: false, outcome: 'no-route', status: null, summary: '', host, route: null, losers: [], losersOmitted: 0, ignored, backend: null, endpoints: [], balancing: null, weighting: null, affinity: [], hints: [] };
   if (request.pathRejected) {
     const summary = `400: the path rules refuse the path ${request.path} before any routing`;
     return { ...base, matched: false, outcome: 'bad-path', status: 400, summary, route: null, losers: [], losersOmitted: 0, hints: hintsFor('bad-path', { request }) };
@@ -108,7 +125,7 @@ export function explain(request: ExplainRequest, ctx: ExplainContext): Explanati
   const winner = matchRoute(table, request.host, request.path, asked, request.url);
   const fromHost = choice.routes && matchPath(choice.routes, request.path, asked, request.url);
   const isDefault = winner !== undefined && fromHost === undefined;
-  const losers = [...(choice.routes ? pathLosers(choice.routes, request.path, fromHost) : []), ...hostLosers(table, request.host, choice, request.path)];
+  const losers = [...(choice.routes ? pathLosers(choice.routes, request.path, fromHost, asked, request.url) : []), ...hostLosers(table, request.host, choice, request.path)];
   if (winner !== undefined) losers.unshift(...conflictLosers(diagnostics, winner, isDefault));
   if (!isDefault && table.defaultBackend) losers.push({ rule: 'default backend', ingress: table.defaultBackend.ingress, service: table.defaultBackend.describe, reason: 'answers only requests no rule matches' });
   const listed = { losers: losers.slice(0, MAX_LOSERS), losersOmitted: Math.max(0, losers.length - MAX_LOSERS) };
@@ -117,14 +134,23 @@ export function explain(request: ExplainRequest, ctx: ExplainContext): Explanati
     const summary = `404: no rule matches host ${request.host || '(none)'} and path ${request.path}, and there is no default backend`;
     return { ...base, ...listed, matched: false, outcome: 'no-route', status: 404, summary, route: null, hints: hintsFor('no-route', { request, choice }) };
   }
-  const route = describeRoute(winner, isDefault, request.path, choice.rule);
+  const route = describeRoute(winner, isDefault, request.path, choice.rule, explainConditions(winner as Route, asked, request.url));
   const redirect = winner.redirectToHttps === true && request.scheme === 'http' && !skipsHttpsRedirect(request.path);
-  const backend = winner.backend === undefined ? undefined : backends.get(winner.backend);
-  const matched = { ...base, ...listed, matched: true, route };
+  // As the listener decides: a session cookie naming a pod of one of the backends, else the weighted pick, else the route's one backend.
+  const sticky = explainAffinity(winner, backends, asked.rawHeaders);
+  const weighed = explainWeighting(winner, ctx.weighted ?? new WeightedChoice(), ctx.live, ctx.workers);
+  const chosen = sticky.target ?? (weighed === null ? winner : (weighed.next ?? winner));
+  const backend = chosen.backend === undefined ? undefined : backends.get(chosen.backend);
+  const matched = { ...base, ...listed, matched: true, route, weighting: weighed?.weighting ?? null, affinity: sticky.notes };
   if (redirect && ctx.tlsListener) {
     return { ...matched, outcome: 'redirect', status: 308, summary: `308 to https: ${route.ingress} serves this host over TLS`, hints: [] };
   }
   const redirectHint = redirect ? ['the route asks for https (a tls: entry or force-ssl-redirect), but no TLS listener is open (--listen-tls): plain HTTP is served'] : [];
+  if (backend === undefined && winner.weighted !== undefined) {
+    const why = weighed?.next === undefined ? 'the rule has no backendRef of weight above 0' : `the next request falls to ${chosen.describe} (weight ${(chosen as { weight?: number }).weight ?? '?'}), which does not resolve (${chosen.problem ?? 'unknown'})`;
+    const summary = `500: ${why}; that share is answered 500 (x-switchyard-error: invalid-backend)${winner.routeKind === 'GRPCRoute' ? ', gRPC status UNAVAILABLE' : ''}`;
+    return { ...matched, outcome: 'backend-invalid', status: 500, summary, hints: [...hintsFor('backend-unresolved', { request, winner: { ...chosen, routeKind: winner.routeKind }, diagnostics }), ...redirectHint] };
+  }
   if (backend === undefined) {
     const summary = `503: the route's backend ${winner.describe} does not resolve (${winner.problem ?? 'unknown'})`;
     return { ...matched, outcome: 'backend-unresolved', status: 503, summary, hints: [...hintsFor('backend-unresolved', { request, winner, diagnostics }), ...redirectHint] };
@@ -137,7 +163,9 @@ export function explain(request: ExplainRequest, ctx: ExplainContext): Explanati
   }
   const balancing = balancingOf(backend, ctx);
   const to = balancing.next ?? `one of ${balancing.rotation.length} endpoint${balancing.rotation.length === 1 ? '' : 's'}`;
-  const summary = `forwarded to ${backend.key} (${to}) by ${isDefault ? `the default backend of Ingress ${winner.ingress}` : `Ingress ${winner.ingress}`}`;
+  const by = isDefault ? `the default backend of Ingress ${winner.ingress}` : `${route.kind} ${winner.ingress}`;
+  const share = weighed === null ? '' : `, its weighted pick for the next request`;
+  const summary = `forwarded to ${backend.key} (${to}) by ${by}${share}`;
   const panicHint = balancing.panic ? ['every endpoint is ejected or failing its health check: the proxy spreads requests over all of them anyway (panic mode); see the endpoints below'] : [];
   return { ...matched, backend: backendView, endpoints, balancing, outcome: 'forward', status: null, summary, hints: [...panicHint, ...redirectHint] };
 }
@@ -156,14 +184,17 @@ function hostReason(match: HostMatch, rule: string | null, host: string): string
   }
 }
 
-function describeRoute(winner: RouteTarget, isDefault: boolean, path: string, hostRule: string | null): ExplainedRoute {
-  const common = { ingress: winner.ingress, service: winner.describe, backend: winner.backend ?? null, problem: winner.problem ?? null };
+function describeRoute(winner: RouteTarget, isDefault: boolean, path: string, hostRule: string | null, conditions: ExplainedConditions | null): ExplainedRoute {
+  const kind: ExplainedRoute['kind'] = winner.routeKind ?? 'Ingress';
+  const common = { ingress: winner.ingress, kind, name: winner.ingress, conditions, service: winner.describe, backend: winner.backend ?? null, problem: winner.problem ?? null };
   if (isDefault) {
     const why = hostRule === null ? 'no host rule matches' : `no path of host ${hostRule} matches ${path} (rules of other hosts are not consulted once a host is chosen)`;
     return { host: null, path: null, pathType: null, default: true, ...common, reason: `${why}: the default backend (spec.defaultBackend of Ingress ${winner.ingress}) answers` };
   }
   const r = winner as Route;
-  const reason = r.pathType === 'Exact' ? `Exact ${r.path} equals the path (Exact is chosen before Prefix)` : `${r.path} is the longest Prefix covering ${path} element by element`;
+  const how =
+    r.pathType === 'Exact' ? `Exact ${r.path} equals the path (Exact is chosen before Prefix)` : r.pathType === 'RegularExpression' ? `the pattern ${r.path} matches the whole path` : `${r.path} is the longest Prefix covering ${path} element by element`;
+  const reason = conditions === null ? how : `${how}, and its conditions hold`;
   return { host: r.host === '' ? '*' : r.host, path: r.path, pathType: r.pathType, default: false, ...common, reason };
 }
 

@@ -21,6 +21,7 @@ import { AggregatorRegistry } from 'prom-client';
 import { RoundRobin } from '../dataplane/balancer.ts';
 import { CursorSlots, MAX_SHARED_CURSORS, SharedCursors } from '../dataplane/cursors.ts';
 import { affinityBuffer } from '../dataplane/affinity-table.ts';
+import { threadWeightedChoice, weightKeys } from '../dataplane/weighted.ts';
 import { addCounters, NO_COUNTS, retiredCounters, type CountersView } from '../dataplane/counters.ts';
 import { ErrorCode, SwyError } from '../errors.ts';
 import type { Config, HostPort } from '../flags.ts';
@@ -117,6 +118,8 @@ export function startWorkerPool(config: Config, holder: SnapshotHolder, health: 
   const entry = new URL(`./worker-main${path.extname(fileURLToPath(import.meta.url))}`, import.meta.url);
   const cursorSlots = new CursorSlots();
   const peekCursors = new SharedCursors(cursorSlots.buffer);
+  // No data plane runs in this thread: its weighted choice only peeks (explain) at the workers' counters.
+  threadWeightedChoice.share(peekCursors);
   const affinity = affinityBuffer();
   // Every worker binds the Gateway ports itself (SO_REUSEPORT); the ports any could not bind are reported.
   const reportGatewayPorts = gatewayPortStatus(holder, config.gatewayAddress, log);
@@ -144,8 +147,9 @@ export function startWorkerPool(config: Config, holder: SnapshotHolder, health: 
   let readySettled = false;
 
   function assignSlots(snapshot: Snapshot): ReadonlyMap<string, number> {
-    const table = cursorSlots.assign(snapshot.backends.keys());
-    if (cursorSlots.overflow > 0) log.warn({ backends: snapshot.backends.size, max: MAX_SHARED_CURSORS }, `${cursorSlots.overflow} backends past ${MAX_SHARED_CURSORS} get a round-robin cursor per worker instead of a shared one`);
+    // Weighted rules' counters (dataplane/weighted.ts) share the table: a rule keeps its slot across snapshots as a backend does.
+    const table = cursorSlots.assign([...snapshot.backends.keys(), ...weightKeys(snapshot)]);
+    if (cursorSlots.overflow > 0) log.warn({ backends: snapshot.backends.size, max: MAX_SHARED_CURSORS }, `${cursorSlots.overflow} backends and weighted rules past ${MAX_SHARED_CURSORS} get a cursor per worker instead of a shared one`);
     peekCursors.setSlots(table);
     return table;
   }

@@ -7,6 +7,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { emptySnapshot } from '../compile/compile.ts';
 import { SharedCursors } from '../dataplane/cursors.ts';
+import { threadWeightedChoice } from '../dataplane/weighted.ts';
 import { AffinityTable } from '../dataplane/affinity-table.ts';
 import type { HostPort } from '../flags.ts';
 import { EndpointHealth } from '../health/endpoint-health.ts';
@@ -24,6 +25,8 @@ const send = (m: FromWorker): void => port.postMessage(m);
 
 const holder = new SnapshotHolder(emptySnapshot(config.clusterDomain));
 const cursors = new SharedCursors(cursorBuffer);
+// Weighted rules count their picks in the same shared cells (their slots come in the same table).
+threadWeightedChoice.share(cursors);
 const ticketKeys = new TicketKeyHolder();
 const health = new EndpointHealth({ log: log.child({ component: 'health' }), onEvent: (event) => send({ t: 'health', event }) });
 let accessLog: AccessLog | undefined;

@@ -271,6 +271,12 @@ export interface RouteTarget {
    * (dataplane/weighted.ts); `backend` and `problem` then describe none of them. Absent: one backend.
    */
   readonly weighted?: readonly WeightedTarget[];
+  /**
+   * With `weighted`: the rule's identity, the same in every snapshot while the rule exists
+   * (`HTTPRoute/ns/name#rule`, `GRPCRoute/…`, `Ingress/ns/name host path (type)` for a canary): the key of
+   * its weighting counter, shared by the worker threads (dataplane/weighted.ts). Absent: none.
+   */
+  readonly weightKey?: string;
   /** HTTPRoute filters, or the Ingress route annotations compiled to them (compile/ingress-annotations.ts); absent: none. */
   readonly filters?: RouteFilters;
   /** Cookie session affinity; absent: none. */

@@ -93,7 +93,7 @@ describe('weighted backendRefs', () => {
         rules: [{ backendRefs: [{ name: 'stable', port: 80, weight: 90 }, { name: 'canary', port: 80, weight: 10 }, { name: 'off', port: 80, weight: 0 }] }],
       }),
     ]);
-    // One worker: the interleaving is per thread (docs/gateway-api.md); the split holds either way.
+    // One worker here; test/integration/gateway-api/weighted-workers.test.ts checks the same across workers.
     const sy = await startSwitchyard({ manifests: dir, args: ['--workers', '1', ...GATEWAY_ON_LOOPBACK] });
     const order: string[] = [];
     for (let batch = 0; batch < 100; batch++) {
