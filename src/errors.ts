@@ -17,6 +17,11 @@ export const ErrorCode = {
   MANIFEST_PATH_MISSING: 'SWY_ERR_MANIFEST_PATH_MISSING',
   /** No route matched the request's host and path. */
   NO_ROUTE: 'SWY_ERR_NO_ROUTE',
+  /**
+   * HTTPS Gateway listener: the request's host belongs to another listener of the port than the one the
+   * connection's TLS server name (SNI) chose: 421, so the client retries on a connection of its own.
+   */
+  MISDIRECTED_REQUEST: 'SWY_ERR_MISDIRECTED_REQUEST',
   /** The route's backend Service (or its port) does not exist. */
   UNKNOWN_SERVICE: 'SWY_ERR_UNKNOWN_SERVICE',
   /** An HTTPRoute's backendRef that does not resolve (or a rule with no backend of weight > 0) drew the request: 500, as the Gateway API requires. */

@@ -5,7 +5,7 @@
  * its listeners' hostnames select by SNI. Ingress listeners never see these routes.
  */
 import type { StoreView } from '../model/store-view.ts';
-import type { Diagnostic, GatewayListenerState, GatewayPortView, RouteTable, TlsCertificate } from '../snapshot/types.ts';
+import type { Diagnostic, GatewayListenerState, GatewayPortView, ListenerHostIndex, RouteTable, TlsCertificate } from '../snapshot/types.ts';
 import { ourGateways, planListeners, type ListenerPlan, type ServedListener } from './gateway-listeners.ts';
 import type { RankedRoute } from './gateway-routes.ts';
 import { mergeRoutes } from './route-merge.ts';
@@ -53,7 +53,7 @@ export function compileGatewayPorts(plan: ListenerPlan, ranked: readonly RankedR
     }
     const tls = protocol === 'HTTPS' ? tlsTable(listeners, fingerprints) : undefined;
     const names = listeners.map((s) => `${s.gateway.meta.namespace}/${s.gateway.meta.name}/${s.listener.name}`);
-    ports.set(port, { port, protocol, routes, tls, listeners: names });
+    ports.set(port, { port, protocol, routes, tls, listeners: names, ...(protocol === 'HTTPS' ? { listenerHosts: listenerHosts(listeners) } : {}) });
   }
   return { ports, listeners: plan.states, fingerprints: [...fingerprints].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)) };
 }
@@ -82,6 +82,21 @@ function tlsTable(listeners: readonly ServedListener[], fingerprints: Map<string
   }
   defaultKey ??= listeners.find((s) => s.cert !== undefined)?.cert!.certificate.secret ?? '';
   return { certificates, hosts, wildcards, defaultKey, uses: [] };
+}
+
+/** Which of an HTTPS port's listeners each host name selects (indices into its listeners), for the 421 check. */
+function listenerHosts(listeners: readonly ServedListener[]): ListenerHostIndex {
+  const exact = new Map<string, number>();
+  const wildcards = new Map<string, number>();
+  let fallback = -1;
+  listeners.forEach((s, i) => {
+    const host = s.listener.hostname;
+    if (host === undefined) fallback = fallback < 0 ? i : fallback;
+    else if (host.startsWith('*.')) {
+      if (!wildcards.has(host.slice(2))) wildcards.set(host.slice(2), i);
+    } else if (!exact.has(host)) exact.set(host, i);
+  });
+  return { exact, wildcards, fallback };
 }
 
 /**

@@ -16,6 +16,11 @@ export interface BodySink {
 }
 
 /** A sink that takes body bytes and drops them: the rest of a request whose answer already went out. */
+/** A TLS socket's SNI name, lower-cased (sniName of TLSSocket#servername: a string, or false/null/undefined when none). */
+export function sniName(servername: unknown): string | undefined {
+  return typeof servername === 'string' && servername !== '' ? servername.toLowerCase() : undefined;
+}
+
 export const DISCARD_BODY: BodySink = { onData: () => true, onEnd: () => {}, onError: () => {} };
 
 /** The wire protocol a request arrived in. */
@@ -49,6 +54,8 @@ export interface HttpExchange {
   readonly localPort: number;
   /** `https` when the client connection is TLS. */
   readonly scheme: 'http' | 'https';
+  /** The TLS server name (SNI) the client sent, lower-cased; undefined over plaintext or without SNI. */
+  readonly servername: string | undefined;
   readonly protocol: ClientProtocol;
   /** A gRPC call (content-type application/grpc…): Switchyard's own failures are answered as gRPC statuses. */
   readonly grpc: boolean;

@@ -4,6 +4,8 @@
  * (node-http-exchange.ts). One pass over the header fields (headers.ts requestFields) finds them all.
  */
 import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import { sniName } from './exchange.ts';
 import { ExchangeTrace } from './exchange-trace.ts';
 import { requestFields, requestIdFor, type RequestFields } from './headers.ts';
 import { clientAddress, clientPort } from './proxy-protocol.ts';
@@ -31,6 +33,7 @@ export abstract class Http1Head {
   readonly remoteAddress: string;
   readonly localPort: number;
   readonly scheme: 'http' | 'https';
+  readonly servername: string | undefined;
   readonly protocol = 'http/1.1';
   /** gRPC needs HTTP/2: a gRPC call never arrives over HTTP/1.1. */
   readonly grpc = false;
@@ -51,5 +54,6 @@ export abstract class Http1Head {
     this.trace = new ExchangeTrace(clientPort(socket));
     this.localPort = socket.localPort ?? 0;
     this.scheme = scheme;
+    this.servername = scheme === 'https' ? sniName((socket as TLSSocket).servername) : undefined;
   }
 }

@@ -14,6 +14,7 @@ import { upstreamRequestHeaders } from './headers.ts';
 import { createHttpListener, type ClientLimits, type ExchangeEnded, type HttpListenerOptions, type Listener, type ListenerTls } from './http-listener.ts';
 import { sendHttpsRedirect, skipsHttpsRedirect } from './https-redirect.ts';
 import { matchRoute, normalizeHost } from './match.ts';
+import { isMisdirected } from './misdirected.ts';
 import { parseTarget, PATH_REJECTED } from './path.ts';
 import { proxyRequest, proxyRouteRequest, type ProxyContext } from './proxy.ts';
 import { sendFailure, sendNoRoute } from './status.ts';
@@ -52,7 +53,12 @@ export function createIngressListener(options: IngressListenerOptions): Listener
     if (target === PATH_REJECTED) return sendFailure(exchange, ErrorCode.REQUEST_PATH_REJECTED);
     const host = normalizeHost(target.host ?? exchange.host);
     // A Gateway port matches only the routes attached through its listeners; one branch on the Ingress path.
-    const table = gatewayPort === undefined ? snapshot.routes : (snapshot.gatewayPorts?.get(gatewayPort)?.routes ?? NO_ROUTES);
+    let table = snapshot.routes;
+    if (gatewayPort !== undefined) {
+      const port = snapshot.gatewayPorts?.get(gatewayPort);
+      if (exchange.servername !== undefined && isMisdirected(port, host, exchange.servername)) return sendFailure(exchange, ErrorCode.MISDIRECTED_REQUEST);
+      table = port?.routes ?? NO_ROUTES;
+    }
     const route = matchRoute(table, host, target.path, exchange, target.pathAndQuery);
     if (!route) return sendNoRoute(exchange, gatewayPort !== undefined);
     const filters = route.filters;

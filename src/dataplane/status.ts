@@ -18,6 +18,7 @@ const failure = (status: number, reason: string, body: string): Failure => ({ st
 
 export const FAILURES = {
   [ErrorCode.NO_ROUTE]: failure(404, 'no-route', 'no route for this host and path'),
+  [ErrorCode.MISDIRECTED_REQUEST]: failure(421, 'misdirected-request', 'misdirected request: this connection does not serve that host'),
   [ErrorCode.UNKNOWN_SERVICE]: failure(503, 'unknown-service', 'backend service unavailable'),
   [ErrorCode.BACKEND_INVALID]: failure(500, 'invalid-backend', 'route backend invalid'),
   [ErrorCode.SERVICE_NOT_FOUND]: failure(502, 'unknown-service', 'no such service'),
@@ -60,6 +61,8 @@ const FAILURE_RESPONSES = new Map<string, { readonly headers: readonly string[];
  */
 export const GRPC_STATUSES = {
   [ErrorCode.NO_ROUTE]: GrpcStatus.NOT_FOUND,
+  // A new connection with the right server name succeeds: the call may be retried.
+  [ErrorCode.MISDIRECTED_REQUEST]: GrpcStatus.UNAVAILABLE,
   [ErrorCode.UNKNOWN_SERVICE]: GrpcStatus.UNAVAILABLE,
   [ErrorCode.BACKEND_INVALID]: GrpcStatus.UNAVAILABLE,
   [ErrorCode.SERVICE_NOT_FOUND]: GrpcStatus.NOT_FOUND,

@@ -439,6 +439,20 @@ export interface GatewayPortView {
   readonly tls: TlsTable | undefined;
   /** `namespace/gateway/listener` of the listeners served on it. */
   readonly listeners: readonly string[];
+  /** HTTPS: which listener a host name belongs to, to answer 421 when the Host's is not the SNI's; absent for HTTP. */
+  readonly listenerHosts?: ListenerHostIndex;
+}
+
+/**
+ * The listener of an HTTPS port a host name selects, as an index into GatewayPortView.listeners: its exact
+ * hostname, else the longest wildcard suffix (a Gateway wildcard covers any number of labels), else the
+ * listener without a hostname (`fallback`); -1: none.
+ */
+export interface ListenerHostIndex {
+  readonly exact: ReadonlyMap<string, number>;
+  /** Keyed by the suffix after `*.`. */
+  readonly wildcards: ReadonlyMap<string, number>;
+  readonly fallback: number;
 }
 
 /** One condition of a listener (the spec's type, status and reason). */

@@ -30,6 +30,8 @@ export const CLAIMED_FEATURES: readonly string[] = [
   'GatewayPort8080',
   // Several RequestMirror filters per rule (docs/gateway-api.md, Filters).
   'HTTPRouteRequestMultipleMirrors',
+  // 421 when the Host belongs to another HTTPS listener of the port than the SNI's (dataplane/misdirected.ts).
+  'GatewayHTTPSListenerDetectMisdirectedRequests',
 ];
 
 /** Calls that only wait for the suite's set-up (their status side is not checked here). */

@@ -5,6 +5,7 @@
  * ReferenceGrant; a port that cannot be bound reported and retried, the rest served; ports opened and
  * closed as the manifests change; every worker thread serving the port.
  */
+import { connect as h2connect } from 'node:http2';
 import { request as httpsRequest } from 'node:https';
 import { createServer, type Server } from 'node:net';
 import { connect, type PeerCertificate } from 'node:tls';
@@ -88,6 +89,40 @@ function handshake(port: number, servername: string): Promise<{ cert: PeerCertif
   });
 }
 
+/** A GET over TLS whose SNI is `servername` and Host `host` (HTTP/1.1, the certificate not verified): the status and the pod. */
+function tlsGetAs(port: number, servername: string, host: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest({ host: HOST, port, servername, path: '/', headers: { host }, rejectUnauthorized: false, agent: false, timeout: 5000 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+      res.on('end', () => resolve(res.statusCode === 200 ? `200 ${(JSON.parse(body) as EchoBody).pod}` : `${res.statusCode} ${res.headers['x-switchyard-error'] ?? ''}`));
+    });
+    req.on('timeout', () => req.destroy(new Error('https request timed out')));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** Requests on ONE HTTP/2 connection whose SNI is `servername`, one per `:authority`, as a client reusing a connection does: their statuses. */
+async function h2StatusesAs(port: number, servername: string, authorities: readonly string[]): Promise<number[]> {
+  const session = h2connect(`https://${HOST}:${port}`, { servername, rejectUnauthorized: false });
+  defer(() => session.close());
+  const statuses: number[] = [];
+  for (const authority of authorities) {
+    statuses.push(
+      await new Promise<number>((resolve, reject) => {
+        const stream = session.request({ ':path': '/', ':authority': authority });
+        stream.once('response', (h) => resolve(Number(h[':status'])));
+        stream.once('error', reject);
+        stream.resume();
+        stream.end();
+      }),
+    );
+  }
+  return statuses;
+}
+
 async function refused(port: number): Promise<boolean> {
   return tryConnect(at(port), 1000).then(
     (r) => r !== 'connected',
@@ -140,6 +175,39 @@ describe('Gateway listener ports', () => {
     const h = await handshake(port, 'shop.example');
     expect([h.cert.subject.CN, h.alpn]).toEqual(['shop.example', 'h2']);
     expect((await get(sy.ingress, 'shop.example', '/')).status).toBe(404);
+  });
+
+  it('answers 421 when the Host belongs to another listener of the HTTPS port than the SNI chose, over HTTP/1.1 and on a reused HTTP/2 connection', async () => {
+    const [any, second, wild] = await startPods(['any', 'second', 'wild'], { hosts: [2, 3, 4] });
+    const port = await unusedPort(HOST);
+    const cert = selfSigned(['example.org', 'second.example', '*.wild.example']);
+    const listener = (name: string, hostname?: string): Manifest => ({ name, port, protocol: 'HTTPS', ...(hostname ? { hostname } : {}), tls: { certificateRefs: [{ name: 'cert' }] } });
+    const via = (name: string, section: string, service: string): Manifest => httpRoute(name, 'shop', { parentRefs: [{ name: 'gw', sectionName: section }], rules: [toService(service)] });
+    await start([
+      gatewayClass(),
+      gateway('shop', [listener('any'), listener('second', 'second.example'), listener('wild', '*.wild.example')]),
+      tlsSecret('cert', 'shop', cert),
+      ...serviceWithPods('any', 'shop', [any!]),
+      ...serviceWithPods('second', 'shop', [second!]),
+      ...serviceWithPods('wild', 'shop', [wild!]),
+      via('to-any', 'any', 'any'),
+      via('to-second', 'second', 'second'),
+      via('to-wild', 'wild', 'wild'),
+    ]);
+    const cases: [sni: string, host: string, expected: string][] = [
+      ['example.org', 'example.org', '200 any'],
+      ['example.org', 'second.example', '421 misdirected-request'],
+      ['example.org', 'unknown.example', '200 any'], // the same listener: the one without a hostname
+      ['second.example', 'second.example', '200 second'],
+      ['second.example', 'example.org', '421 misdirected-request'],
+      ['a.wild.example', 'b.c.wild.example', '200 wild'],
+      ['a.wild.example', 'second.example', '421 misdirected-request'],
+      ['unknown.example', 'second.example', '421 misdirected-request'],
+    ];
+    const got: string[] = [];
+    for (const [sni, host] of cases) got.push(await tlsGetAs(port, sni, host));
+    expect(got).toEqual(cases.map((c) => c[2]));
+    expect(await h2StatusesAs(port, 'second.example', ['second.example', 'example.org', 'x.wild.example', 'second.example'])).toEqual([200, 421, 421, 200]);
   });
 
   it('a certificateRef to another namespace needs a ReferenceGrant there; granted by an edit, the port opens', async () => {

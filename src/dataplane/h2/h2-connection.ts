@@ -6,8 +6,9 @@
  */
 import type { Socket } from 'node:net';
 import type { ServerHttp2Session, ServerHttp2Stream } from 'node:http2';
+import type { TLSSocket } from 'node:tls';
 import type { Logger } from '../../log.ts';
-import type { HttpExchange } from '../exchange.ts';
+import { sniName, type HttpExchange } from '../exchange.ts';
 import { clientAddress, clientPort } from '../proxy-protocol.ts';
 import { clientFailureResponse } from '../status.ts';
 import { Http2Exchange, type Http2StreamOwner } from './h2-exchange.ts';
@@ -86,6 +87,10 @@ export class Http2Connection implements Http2StreamOwner {
 
   get localPort(): number {
     return (this.#localPort ??= this.socket.localPort ?? 0);
+  }
+
+  get servername(): string | undefined {
+    return this.scheme === 'https' ? sniName((this.socket as TLSSocket).servername) : undefined;
   }
 
   readonly #onStream = (stream: ServerHttp2Stream, _headers: unknown, flags: number, rawHeaders: string[]): void => {

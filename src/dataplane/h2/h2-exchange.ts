@@ -32,6 +32,8 @@ export interface Http2StreamOwner {
   readonly remotePort: number;
   readonly localPort: number;
   readonly scheme: 'http' | 'https';
+  /** The TLS server name the client sent (exchange.ts HttpExchange#servername). */
+  readonly servername: string | undefined;
   /**
    * The stream closed. `finished`: the response was ended and went out whole. `reset`: it closed before
    * any response, and not by Switchyard (the client reset it, or nghttp2 did for the client's error).
@@ -88,6 +90,7 @@ export class Http2Exchange implements HttpExchange {
   readonly remoteAddress: string;
   readonly localPort: number;
   readonly scheme: 'http' | 'https';
+  readonly servername: string | undefined;
   readonly protocol = 'h2';
   readonly grpc: boolean;
   /** Streams end on their own: the connection carries other requests whatever this one did. */
@@ -145,6 +148,7 @@ export class Http2Exchange implements HttpExchange {
     this.trace = new ExchangeTrace(owner.remotePort);
     this.localPort = owner.localPort;
     this.scheme = owner.scheme;
+    this.servername = owner.servername;
     // Stream errors (a reset with an error code, a write after the client left) are ignored by the
     // connection's listener and end in 'close', which does the accounting.
     stream.once('close', this.#onClose);

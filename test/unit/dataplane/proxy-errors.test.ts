@@ -52,6 +52,7 @@ class FakeClient implements HttpExchange {
   readonly remoteAddress = '127.0.0.1';
   readonly localPort = 80;
   readonly scheme = 'http';
+  readonly servername = undefined;
   readonly protocol = 'http/1.1';
   upgrade: string | undefined;
   keepAlive = true;

@@ -52,6 +52,7 @@ describe('classifyUpstreamError', () => {
 describe('FAILURES and sendFailure', () => {
   it.each([
     [ErrorCode.NO_ROUTE, 404, 'no-route'],
+    [ErrorCode.MISDIRECTED_REQUEST, 421, 'misdirected-request'],
     [ErrorCode.UNKNOWN_SERVICE, 503, 'unknown-service'],
     [ErrorCode.BACKEND_INVALID, 500, 'invalid-backend'],
     [ErrorCode.NO_READY_ENDPOINT, 503, 'no-ready-endpoint'],
@@ -147,6 +148,7 @@ describe('sendFailure for a gRPC call (exchange.grpc)', () => {
   // [code, grpc-status, grpc-message (percent-encoded), x-switchyard-error]
   const cases: [FailureCode, number, string, string][] = [
     [ErrorCode.NO_ROUTE, 5, 'no route for this host and path', 'no-route'],
+    [ErrorCode.MISDIRECTED_REQUEST, 14, 'misdirected request: this connection does not serve that host', 'misdirected-request'],
     [ErrorCode.UNKNOWN_SERVICE, 14, 'backend service unavailable', 'unknown-service'],
     [ErrorCode.BACKEND_INVALID, 14, 'route backend invalid', 'invalid-backend'],
     [ErrorCode.SERVICE_NOT_FOUND, 5, 'no such service', 'unknown-service'],
