@@ -11,15 +11,14 @@ import type { SwyError } from './errors.ts';
 import { USAGE, parseFlags } from './flags.ts';
 import { createRootLogger } from './log.ts';
 import { startSwitchyard } from './main.ts';
-import { checkManifests, formatCheckReport, parseCheckArgs } from './runtime/check.ts';
-import { runCleanup } from './runtime/cleanup-cli.ts';
-import { explainManifests, parseExplainArgs } from './runtime/explain-cli.ts';
-import { formatExplanation } from './runtime/explain-format.ts';
 
 export async function runCli(argv: readonly string[]): Promise<number> {
   if (argv[0] === 'check') return runCheck(argv.slice(1));
   if (argv[0] === 'explain') return runExplain(argv.slice(1));
-  if (argv[0] === 'cleanup') return runCleanup(argv.slice(1), (t) => process.stdout.write(t), (t) => process.stderr.write(t));
+  if (argv[0] === 'cleanup') {
+    const { runCleanup } = await import('./runtime/cleanup-cli.ts');
+    return runCleanup(argv.slice(1), (t) => process.stdout.write(t), (t) => process.stderr.write(t));
+  }
   const parsed = parseFlags(argv);
   if (parsed.kind === 'help') {
     process.stdout.write(USAGE);
@@ -72,6 +71,8 @@ export async function runCli(argv: readonly string[]): Promise<number> {
 
 /** `switchyard check --manifests PATH ...`: the report on stdout, nothing started. */
 async function runCheck(argv: readonly string[]): Promise<number> {
+  // The subcommands' modules are imported when run: a proxy's start never loads them.
+  const { checkManifests, formatCheckReport, parseCheckArgs } = await import('./runtime/check.ts');
   const parsed = parseCheckArgs(argv);
   if (parsed.kind === 'help') {
     process.stdout.write(USAGE);
@@ -88,6 +89,8 @@ async function runCheck(argv: readonly string[]): Promise<number> {
 
 /** `switchyard explain --manifests PATH ... URL`: the routing decision on stdout, nothing started. */
 async function runExplain(argv: readonly string[]): Promise<number> {
+  const { explainManifests, parseExplainArgs } = await import('./runtime/explain-cli.ts');
+  const { formatExplanation } = await import('./runtime/explain-format.ts');
   const parsed = parseExplainArgs(argv);
   if (parsed.kind === 'help') {
     process.stdout.write(USAGE);

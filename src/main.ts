@@ -7,9 +7,9 @@ import type { Config } from './flags.ts';
 import type { Logger } from './log.ts';
 import { NO_COUNTS } from './dataplane/counters.ts';
 import { createControlPlane } from './runtime/control-plane.ts';
-import { createDataPlane } from './runtime/data-plane.ts';
+import type { createDataPlane } from './runtime/data-plane.ts';
 import { checkAccessLogTarget, createAccessLog, type AccessLog } from './runtime/access-log.ts';
-import { startWorkerPool, type WorkerPool } from './runtime/primary.ts';
+import type { WorkerPool } from './runtime/primary.ts';
 import { logClientConnectionCap } from './runtime/fd-budget.ts';
 import { rotateTicketKeys, TicketKeyHolder } from './runtime/ticket-keys.ts';
 import { collectStartupGarbage } from './runtime/startup-gc.ts';
@@ -71,7 +71,10 @@ export async function startSwitchyard(config: Config, log: Logger): Promise<Swit
   let stopData: (drainTimeoutMs: number) => Promise<number>;
   let accessLog: AccessLog | undefined;
   try {
+    // Only the shape asked for is imported: a primary of worker threads never runs the data plane's
+    // listeners itself, and one thread never starts workers.
     if (config.workers === 1) {
+      const { createDataPlane } = await import('./runtime/data-plane.ts');
       accessLog = createAccessLog(config, log);
       local = createDataPlane({ config, holder: cp.holder, health: cp.health, log, observeHealth: false, ticketKeys, accessLog });
       const dataPlane = local;
@@ -86,6 +89,7 @@ export async function startSwitchyard(config: Config, log: Logger): Promise<Swit
     } else {
       // Each worker opens the access log itself; an unusable path must fail start-up here, not in a worker.
       checkAccessLogTarget(config);
+      const { startWorkerPool } = await import('./runtime/primary.ts');
       pool = startWorkerPool(config, cp.holder, cp.health, ticketKeys, log.child({ component: 'workers' }));
       const workers = pool;
       for (const [role, address] of Object.entries(await workers.ready)) announce(role, address);

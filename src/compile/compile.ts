@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import { ingressClassIndex, isServedIngress } from '../model/ingress-class.ts';
 import type { StoreView } from '../model/store-view.ts';
-import type { Diagnostic, Snapshot, TlsTable } from '../snapshot/types.ts';
+import type { Diagnostic, Snapshot } from '../snapshot/types.ts';
 import { compileServices } from './backends.ts';
 import { compileCertificates, tlsHostsOf, type PemPair } from './certificates.ts';
 import { compileGatewayPorts, listGatewayRoutes, planGatewayListeners } from './gateway-ports.ts';
@@ -100,25 +100,4 @@ function compareDiagnostics(a: Diagnostic, b: Diagnostic): number {
   return 0;
 }
 
-/** The snapshot served before any source has loaded: no services, no routes. */
-export function emptySnapshot(clusterDomain: string): Snapshot {
-  return {
-    version: 0,
-    hash: '',
-    storeVersion: 0,
-    createdAt: new Date(0).toISOString(),
-    clusterDomain,
-    services: new Map(),
-    backends: new Map(),
-    registry: new Map(),
-    routes: { hosts: new Map(), wildcards: new Map(), anyHost: undefined, defaultBackend: undefined, list: [] },
-    tls: emptyTlsTable(),
-    l4: [],
-    diagnostics: [],
-  };
-}
-
-/** No certificates: every handshake gets the generated default, once the control plane has made one. */
-export function emptyTlsTable(): TlsTable {
-  return { certificates: new Map(), hosts: new Map(), wildcards: new Map(), defaultKey: '', uses: [] };
-}
+export { emptySnapshot, emptyTlsTable } from '../snapshot/empty.ts';

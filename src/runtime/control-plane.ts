@@ -20,12 +20,12 @@ import type { KubeSource } from '../sources/kube-source.ts';
 import { gatewayStatusOf } from '../snapshot/gateway-status.ts';
 import type { Source } from '../sources/source.ts';
 import { Store } from '../store/store.ts';
-import { formatAddress, listenError } from './data-plane.ts';
+import { formatAddress, listenError } from './listen-address.ts';
 import { generateSelfSigned } from './self-signed.ts';
 import { createLiveExplainer } from './explain-live.ts';
 import type { RoundRobin } from '../dataplane/balancer.ts';
-import { UserspaceProxy } from '../l4/userspace-proxy.ts';
-import { NftProxier } from '../l4/nft-proxier.ts';
+import type { UserspaceProxy } from '../l4/userspace-proxy.ts';
+import type { NftProxier } from '../l4/nft-proxier.ts';
 
 export interface ControlPlaneOptions {
   readonly config: Config;
@@ -115,10 +115,11 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
     servingGenerated = generated;
   });
   const health = new EndpointHealth({ log: log.child({ component: 'health' }), ...(options.onHealthEvent ? { onEvent: options.onHealthEvent } : {}) });
-  // The layer-4 service proxy runs here, once, whatever the number of data-plane workers (issue 16).
-  const l4 =
+  // The layer-4 service proxy runs here, once, whatever the number of data-plane workers (issue 16). Its
+  // modules are imported only for the mode asked for: a start without --proxy-mode never loads them.
+  const l4: UserspaceProxy | NftProxier | undefined =
     config.proxyMode === 'userspace'
-      ? new UserspaceProxy({
+      ? new (await import('../l4/userspace-proxy.ts')).UserspaceProxy({
           holder,
           health,
           nodePortAddresses: config.nodePortAddresses,
@@ -129,7 +130,7 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
           log: log.child({ component: 'service-proxy' }),
         })
       : config.proxyMode === 'nftables'
-        ? new NftProxier({
+        ? new (await import('../l4/nft-proxier.ts')).NftProxier({
             holder,
             health,
             nodeName: config.nodeName,
@@ -164,8 +165,8 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
     serviceProxy:
       l4 === undefined
         ? undefined
-        : () => (l4 instanceof NftProxier ? { mode: 'nftables', ...l4.state() } : { mode: 'userspace', failedListeners: l4.view().listeners.filter((l) => l.state === 'failed') }),
-    nftables: l4 instanceof NftProxier ? () => l4.rulesetView() : undefined,
+        : () => (isNft(l4) ? { mode: 'nftables', ...l4.state() } : { mode: 'userspace', failedListeners: l4.view().listeners.filter((l) => l.state === 'failed') }),
+    nftables: l4 !== undefined && isNft(l4) ? () => l4.rulesetView() : undefined,
     startedAt,
     explain: createLiveExplainer({ holder, health, config, balancer: options.balancer ?? (() => undefined) }),
     ...(config.kube?.gatewayStatusAddress !== undefined ? { gatewayAddresses: [gatewayAddressOf(config.kube.gatewayStatusAddress)] } : {}),
@@ -225,6 +226,11 @@ export function compileOptionsOf(
     sslRedirect: config.sslRedirect,
     ...(config.defaultCertificate !== undefined ? { defaultCertificate: config.defaultCertificate } : {}),
   };
+}
+
+/** Which service proxy runs, without its class at hand (only the mode asked for is imported). */
+function isNft(l4: UserspaceProxy | NftProxier): l4 is NftProxier {
+  return 'rulesetView' in l4;
 }
 
 /** --gateway-status-address as a Gateway `status.addresses` entry. */

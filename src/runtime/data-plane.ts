@@ -22,7 +22,6 @@ import { createServiceListener } from '../dataplane/service-listener.ts';
 import { TunnelRegistry } from '../dataplane/tunnel-registry.ts';
 import { UpstreamPools } from '../dataplane/upstream-pools.ts';
 import { threadWeightedChoice } from '../dataplane/weighted.ts';
-import { ErrorCode, SwyError } from '../errors.ts';
 import type { Config, HostPort } from '../flags.ts';
 import type { EndpointHealth } from '../health/endpoint-health.ts';
 import type { Logger } from '../log.ts';
@@ -30,6 +29,7 @@ import type { SnapshotHolder } from '../snapshot/holder.ts';
 import type { Http2Options } from '../dataplane/h2/h2-sessions.ts';
 import type { EdgePolicy } from '../dataplane/edge-policy.ts';
 import { clientConnectionCap } from './fd-budget.ts';
+import { formatAddress, listenError } from './listen-address.ts';
 import { createListenerTls, type TicketKeys } from '../dataplane/tls/listener-tls.ts';
 import { createGatewayTls } from '../dataplane/tls/gateway-tls.ts';
 import { GatewayListeners, type GatewayPortsReport } from '../dataplane/gateway-listeners.ts';
@@ -274,19 +274,6 @@ function listenOn(server: Server, at: HostPort, reusePort: boolean): Promise<voi
       resolve();
     });
   });
-}
-
-export function listenError(role: string, at: HostPort, err: unknown): SwyError {
-  const code = (err as NodeJS.ErrnoException).code ?? 'unknown';
-  return new SwyError(ErrorCode.LISTEN_FAILED, `cannot listen for ${role} on ${formatHostPort(at)}: ${code}`, { cause: err });
-}
-
-export function formatHostPort(at: HostPort): string {
-  return at.host.includes(':') ? `[${at.host}]:${at.port}` : `${at.host}:${at.port}`;
-}
-
-export function formatAddress(a: AddressInfo): string {
-  return formatHostPort({ host: a.address, port: a.port });
 }
 
 /** Whether two bind addresses share ports: the same, or either is a wildcard. */

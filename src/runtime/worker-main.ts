@@ -5,7 +5,7 @@
  * when told to.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { emptySnapshot } from '../compile/compile.ts';
+import { emptySnapshot } from '../snapshot/empty.ts';
 import { SharedCursors } from '../dataplane/cursors.ts';
 import { threadWeightedChoice } from '../dataplane/weighted.ts';
 import { AffinityTable } from '../dataplane/affinity-table.ts';
