@@ -125,6 +125,17 @@ export function ingress(s: IngressSpec): Manifest {
   };
 }
 
+/** A `kubernetes.io/tls` Secret holding `pem`'s certificate and key. */
+export function tlsSecretOf(name: string, namespace: string, pem: { readonly certPem: string; readonly keyPem: string }): Manifest {
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    type: 'kubernetes.io/tls',
+    metadata: { name, namespace },
+    data: { 'tls.crt': Buffer.from(pem.certPem).toString('base64'), 'tls.key': Buffer.from(pem.keyPem).toString('base64') },
+  };
+}
+
 /** Multi-document YAML. */
 export function toYaml(docs: readonly Manifest[]): string {
   return docs.map((d) => `---\n${dump(d)}`).join('');

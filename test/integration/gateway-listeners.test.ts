@@ -12,12 +12,12 @@ import { connect, type PeerCertificate } from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cleanupAll, defer } from '../helpers/cleanup.ts';
 import { get, getJson, tryConnect, type Response } from '../helpers/http.ts';
-import { serviceWithPods, tempManifestDir, writeManifest, type Manifest } from '../helpers/manifests.ts';
+import { serviceWithPods, tlsSecretOf, tempManifestDir, writeManifest, type Manifest } from '../helpers/manifests.ts';
 import { startPods, unusedPort, type EchoBody, type Pod } from '../helpers/pods.ts';
 import { waitUntilWatching, type ConfigView } from '../helpers/reload.ts';
 import { startSwitchyard, type HostPort, type RunningSwitchyard } from '../helpers/switchyard.ts';
 import { waitFor } from '../helpers/wait.ts';
-import { selfSigned, type Pem } from '../unit/support/certs.ts';
+import { selfSigned } from '../unit/support/certs.ts';
 import { gateway, gatewayClass, httpRoute, toService } from './gateway-api/gateway-manifests.ts';
 
 afterEach(cleanupAll);
@@ -29,15 +29,6 @@ function routeTo(name: string, namespace: string, gw: string, hostnames: readonl
   return httpRoute(name, namespace, { parentRefs: [{ name: gw }], hostnames, rules: [toService(service)] });
 }
 
-function tlsSecret(name: string, namespace: string, pem: Pem): Manifest {
-  return {
-    apiVersion: 'v1',
-    kind: 'Secret',
-    type: 'kubernetes.io/tls',
-    metadata: { name, namespace },
-    data: { 'tls.crt': Buffer.from(pem.certPem).toString('base64'), 'tls.key': Buffer.from(pem.keyPem).toString('base64') },
-  };
-}
 
 function grant(namespace: string, fromNamespace: string): Manifest {
   return {
@@ -162,8 +153,8 @@ describe('Gateway listener ports', () => {
         { name: 'shop', port, protocol: 'HTTPS', hostname: 'shop.example', tls: { certificateRefs: [{ name: 'shop-cert' }] } },
         { name: 'apps', port, protocol: 'HTTPS', hostname: '*.apps.example', tls: { mode: 'Terminate', certificateRefs: [{ kind: 'Secret', group: '', name: 'apps-cert' }] } },
       ]),
-      tlsSecret('shop-cert', 'shop', shop),
-      tlsSecret('apps-cert', 'shop', apps),
+      tlsSecretOf('shop-cert', 'shop', shop),
+      tlsSecretOf('apps-cert', 'shop', apps),
       ...serviceWithPods('web', 'shop', [web!]),
       httpRoute('r', 'shop', { rules: [toService('web')] }),
     ]);
@@ -186,7 +177,7 @@ describe('Gateway listener ports', () => {
     await start([
       gatewayClass(),
       gateway('shop', [listener('any'), listener('second', 'second.example'), listener('wild', '*.wild.example')]),
-      tlsSecret('cert', 'shop', cert),
+      tlsSecretOf('cert', 'shop', cert),
       ...serviceWithPods('any', 'shop', [any!]),
       ...serviceWithPods('second', 'shop', [second!]),
       ...serviceWithPods('wild', 'shop', [wild!]),
@@ -217,7 +208,7 @@ describe('Gateway listener ports', () => {
     const base = [
       gatewayClass(),
       gateway('shop', [{ name: 'tls', port, protocol: 'HTTPS', hostname: 'secure.example', tls: { certificateRefs: [{ name: 'cert', namespace: 'certs' }] } }]),
-      tlsSecret('cert', 'certs', cert),
+      tlsSecretOf('cert', 'certs', cert),
       ...serviceWithPods('web', 'shop', [web!]),
       httpRoute('r', 'shop', { rules: [toService('web')] }),
     ];

@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cleanupAll, defer } from '../helpers/cleanup.ts';
 import { get, getJson } from '../helpers/http.ts';
-import { ingress, serviceWithPods, tempManifestDir, writeManifest, writeManifestAtomic, type Manifest } from '../helpers/manifests.ts';
+import { ingress, serviceWithPods, tlsSecretOf, tempManifestDir, writeManifest, writeManifestAtomic, type Manifest } from '../helpers/manifests.ts';
 import { startPods, type EchoBody, type Pod } from '../helpers/pods.ts';
 import { waitUntilWatching, type ConfigView } from '../helpers/reload.ts';
 import { startSwitchyard, type HostPort, type RunningSwitchyard } from '../helpers/switchyard.ts';
@@ -23,15 +23,6 @@ const run = promisify(execFile);
 
 afterEach(cleanupAll);
 
-function tlsSecret(name: string, namespace: string, pem: Pem): Manifest {
-  return {
-    apiVersion: 'v1',
-    kind: 'Secret',
-    type: 'kubernetes.io/tls',
-    metadata: { name, namespace },
-    data: { 'tls.crt': Buffer.from(pem.certPem).toString('base64'), 'tls.key': Buffer.from(pem.keyPem).toString('base64') },
-  };
-}
 
 function withTls(ing: Manifest, tls: readonly { hosts: readonly string[]; secretName: string }[], annotations: Record<string, string> = {}): Manifest {
   const spec = ing['spec'] as Record<string, unknown>;
@@ -60,8 +51,8 @@ async function fixture(args: readonly string[] = ['--workers', '1'], extra: read
   const wildcard = selfSigned(['*.apps.example']);
   await writeManifest(dir, 'web.yaml', [
     ...serviceWithPods('web', 'shop', pods),
-    tlsSecret('shop-tls', 'shop', shop),
-    tlsSecret('apps-tls', 'shop', wildcard),
+    tlsSecretOf('shop-tls', 'shop', shop),
+    tlsSecretOf('apps-tls', 'shop', wildcard),
     withTls(
       ingress({
         name: 'shop',
@@ -191,7 +182,7 @@ describe('TLS termination', () => {
     const other = selfSigned(['bad.example']);
     const mismatched = { certPem: other.certPem, keyPem: selfSigned(['x.example']).keyPem };
     const f = await fixture(['--workers', '1'], [
-      tlsSecret('bad-tls', 'shop', mismatched),
+      tlsSecretOf('bad-tls', 'shop', mismatched),
       withTls(ingress({ name: 'bad', namespace: 'shop', rules: [{ host: 'bad.example', paths: [{ path: '/', service: 'web' }] }] }), [{ hosts: ['bad.example'], secretName: 'bad-tls' }]),
       withTls(ingress({ name: 'missing', namespace: 'shop', rules: [{ host: 'missing.example', paths: [{ path: '/', service: 'web' }] }] }), [{ hosts: ['missing.example'], secretName: 'no-such-secret' }]),
     ]);
@@ -218,13 +209,13 @@ describe('TLS termination', () => {
     defer(() => void open.destroy());
     await new Promise<void>((resolve, reject) => open.once('secureConnect', resolve).once('error', reject));
     const replacement = selfSigned(['shop.example']);
-    await writeManifestAtomic(f.dir, 'replacement.yaml', [tlsSecret('shop-tls-2', 'shop', replacement)]);
+    await writeManifestAtomic(f.dir, 'replacement.yaml', [tlsSecretOf('shop-tls-2', 'shop', replacement)]);
     // Point the Ingress at the new Secret: an Ingress edit and a Secret both count.
     const started = Date.now();
     await writeManifestAtomic(f.dir, 'web.yaml', [
       ...serviceWithPods('web', 'shop', f.pods),
-      tlsSecret('shop-tls', 'shop', replacement),
-      tlsSecret('apps-tls', 'shop', f.wildcard),
+      tlsSecretOf('shop-tls', 'shop', replacement),
+      tlsSecretOf('apps-tls', 'shop', f.wildcard),
       withTls(ingress({ name: 'shop', namespace: 'shop', rules: [{ host: 'shop.example', paths: [{ path: '/', service: 'web' }] }] }), [{ hosts: ['shop.example'], secretName: 'shop-tls' }]),
     ]);
     await waitFor(async () => (await handshake(f.tls, 'shop.example')).cert.fingerprint256 === fingerprintOf(replacement.certPem) || undefined, { timeoutMs: 1000, intervalMs: 20, what: 'the new certificate' });
@@ -330,7 +321,7 @@ describe('HTTP to HTTPS', () => {
     const dir = await tempManifestDir();
     await writeManifest(dir, 'web.yaml', [
       ...serviceWithPods('web', 'shop', pods),
-      tlsSecret('shop-tls', 'shop', selfSigned(['shop.example'])),
+      tlsSecretOf('shop-tls', 'shop', selfSigned(['shop.example'])),
       withTls(ingress({ name: 'shop', namespace: 'shop', rules: [{ host: 'shop.example', paths: [{ path: '/', service: 'web' }] }] }), [{ hosts: ['shop.example'], secretName: 'shop-tls' }]),
     ]);
     const sy = await startSwitchyard({ manifests: dir });
