@@ -17,8 +17,7 @@ async function main(): Promise<void> {
   const example = await startGatewayExample(freePorts);
   const listenPort = await freeOr0(8080);
   const adminPort = await freeOr0(9901);
-  // One worker thread: the split shows exactly 9:1, interleaved. With several, each thread keeps its own
-  // weighting (docs/gateway-api.md): the proportions hold overall, the interleaving per thread.
+  // The default workers: they share one weighted sequence, so the split shows exactly 9:1, interleaved.
   const args = ['--manifests', example.manifests, '--listen', `127.0.0.1:${listenPort}`, '--admin', `127.0.0.1:${adminPort}`, '--gateway-address', '127.0.0.1', ...userArgs];
   let proxy;
   try {

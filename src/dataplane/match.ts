@@ -4,10 +4,11 @@
  * an Exact path, then RegularExpression paths, then the longest matching prefix. Only Map lookups for
  * hosts, exact paths and prefixes: the cost does not grow with the number of routes.
  *
- * A route may carry conditions (HTTPRoute matches: method, headers, query parameters). Where it does and
- * they do not hold, the next route of the same path key is tried (Route.next, in precedence order), then
- * shorter prefixes. Routes without conditions — every Ingress route — are returned as found: the Ingress
- * hot path pays one property read, no allocation and no regular expression.
+ * A route may carry conditions (HTTPRoute and GRPCRoute matches: method, headers, query parameters; an
+ * Ingress canary's header). Where it does and they do not hold, the next route of the same path key is
+ * tried (Route.next, in precedence order), then shorter prefixes. Routes without conditions — every other
+ * Ingress route — are returned as found: the Ingress hot path pays one property read, no allocation and no
+ * regular expression.
  *
  * Once a host is chosen, its paths are the only candidates (as with Envoy virtual hosts and nginx
  * server blocks): a request for a known host whose path matches nothing gets the default backend.

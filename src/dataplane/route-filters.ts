@@ -1,8 +1,9 @@
 /**
- * HTTPRoute filters, applied where the listener builds the upstream request and where the proxy builds
+ * Route filters, applied where the listener builds the upstream request and where the proxy builds
  * the client's response (one place each): header edits (RequestHeaderModifier, ResponseHeaderModifier),
- * path and Host rewrites (URLRewrite) and redirects (RequestRedirect). Only routes with filters get here;
- * Ingress routes never do.
+ * path and Host rewrites (URLRewrite) and redirects (RequestRedirect). HTTPRoute and GRPCRoute filters,
+ * and the Ingress annotations that compile into them (compile/ingress-annotations.ts); only routes with
+ * filters get here.
  */
 import type { HeaderEdits, PathRewrite, RouteFilters } from '../snapshot/types.ts';
 import type { HttpExchange } from './exchange.ts';
