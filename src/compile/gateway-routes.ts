@@ -9,7 +9,7 @@
  * Exact and before PathPrefix (longer patterns first), as Envoy Gateway orders them; its dialect is
  * model/linear-regex.ts's. One route per match, hostname and (for wildcards) table.
  */
-import type { HttpRouteMatchRec, HttpRouteRec } from '../model/gateway-records.ts';
+import type { HttpRouteMatchRec, HttpRouteRec, HttpValueMatchRec } from '../model/gateway-records.ts';
 import { regexProblem } from '../model/linear-regex.ts';
 import type { StoreView } from '../model/store-view.ts';
 import { serviceKey } from '../model/keys.ts';
@@ -102,22 +102,23 @@ function conditionsOf(m: HttpRouteMatchRec): RouteConditions | undefined {
 
 /** The first invalid pattern of a match, worded for the diagnostic. */
 function matchProblem(m: HttpRouteMatchRec): string | undefined {
-  const check = (what: string, pattern: string): string | undefined => {
-    // Compiling it also fills the cache the data plane reads (in this thread).
-    const problem = regexProblem(pattern);
-    return problem === undefined ? undefined : `${what} ${JSON.stringify(pattern)} is not a usable regular expression: ${problem}`;
-  };
-  if (m.path.type === 'RegularExpression') {
-    const p = check('path', m.path.value);
-    if (p) return p;
-  }
-  for (const h of m.headers) if (h.type === 'RegularExpression') {
-    const p = check(`header ${h.name}`, h.value);
-    if (p) return p;
-  }
-  for (const q of m.queryParams) if (q.type === 'RegularExpression') {
-    const p = check(`query parameter ${q.name}`, q.value);
-    if (p) return p;
+  return (m.path.type === 'RegularExpression' ? patternProblem('path', m.path.value) : undefined) ?? valueMatchesProblem('header', m.headers) ?? valueMatchesProblem('query parameter', m.queryParams);
+}
+
+/**
+ * Why `pattern` (a match's RegularExpression, named `what` in the diagnostic) is not usable; undefined:
+ * usable, or no pattern. Compiling it also fills the cache the data plane reads (in this thread).
+ */
+export function patternProblem(what: string, pattern: string | undefined): string | undefined {
+  const problem = pattern === undefined ? undefined : regexProblem(pattern);
+  return problem === undefined ? undefined : `${what} ${JSON.stringify(pattern)} is not a usable regular expression: ${problem}`;
+}
+
+/** The first unusable RegularExpression among header (`what` = 'header') or query parameter matches. */
+export function valueMatchesProblem(what: string, matches: readonly HttpValueMatchRec[]): string | undefined {
+  for (const v of matches) {
+    const p = v.type === 'RegularExpression' ? patternProblem(`${what} ${v.name}`, v.value) : undefined;
+    if (p !== undefined) return p;
   }
   return undefined;
 }

@@ -26,14 +26,13 @@
  */
 import type { GrpcRouteMatchRec, GrpcRouteRec, ReferenceGrantRec } from '../model/gateway-records.ts';
 import { serviceKey } from '../model/keys.ts';
-import { regexProblem } from '../model/linear-regex.ts';
 import type { StoreView } from '../model/store-view.ts';
 import type { Backend, Diagnostic, Route, RouteConditions, RouteFilters, RouteMirror, RouteTarget, ServiceView, ValueCondition } from '../snapshot/types.ts';
 import { diag } from './diagnostics.ts';
 import { attachRoutes, intersectHostnames, newAttachReport, type AttachReport, type Attachment } from './gateway-attach.ts';
 import { resolveBackendRef, ruleTarget, type RuleTarget } from './gateway-backends.ts';
 import { compileFilters, reportUnsupportedFilters } from './gateway-filters.ts';
-import type { RankedRoute } from './gateway-routes.ts';
+import { patternProblem, valueMatchesProblem, type RankedRoute } from './gateway-routes.ts';
 import { ANNOTATION_PREFIX } from './policy.ts';
 import { compareByAge } from './routes.ts';
 
@@ -145,21 +144,9 @@ function conditionsOf(match: GrpcRouteMatchRec): RouteConditions {
 
 /** The first unusable pattern of a match, worded for the diagnostic. */
 function matchProblem(match: GrpcRouteMatchRec): string | undefined {
-  const check = (what: string, pattern: string | undefined): string | undefined => {
-    // Compiling it also fills the cache the data plane reads (in this thread).
-    const problem = pattern === undefined ? undefined : regexProblem(pattern);
-    return problem === undefined ? undefined : `${what} ${JSON.stringify(pattern)} is not a usable regular expression: ${problem}`;
-  };
   const mm = match.method;
-  if (mm?.type === 'RegularExpression') {
-    const p = check('service', mm.service) ?? check('method', mm.method) ?? check('service/method', matchPath(match).path);
-    if (p) return p;
-  }
-  for (const h of match.headers) {
-    const p = h.type === 'RegularExpression' ? check(`header ${h.name}`, h.value) : undefined;
-    if (p) return p;
-  }
-  return undefined;
+  const method = mm?.type === 'RegularExpression' ? (patternProblem('service', mm.service) ?? patternProblem('method', mm.method) ?? patternProblem('service/method', matchPath(match).path)) : undefined;
+  return method ?? valueMatchesProblem('header', match.headers);
 }
 
 /**
