@@ -154,13 +154,17 @@ export interface HttpRouteRuleRec {
   readonly sessionPersistence?: SessionPersistenceRec;
 }
 
-export interface HttpRouteRec {
-  readonly kind: 'HTTPRoute';
+/** What HTTPRoute and GRPCRoute share: how they attach to Gateways (compile/gateway-attach.ts). */
+export interface GatewayRouteRec {
   readonly meta: Meta;
   readonly origin: Origin;
   readonly parentRefs: readonly ParentRefRec[];
   /** Lower-cased, exact or `*.suffix`; empty: every host the listener allows. */
   readonly hostnames: readonly string[];
+}
+
+export interface HttpRouteRec extends GatewayRouteRec {
+  readonly kind: 'HTTPRoute';
   readonly rules: readonly HttpRouteRuleRec[];
 }
 
@@ -207,13 +211,8 @@ export interface GrpcRouteRuleRec {
   readonly filters: readonly GrpcRouteFilterRec[];
 }
 
-export interface GrpcRouteRec {
+export interface GrpcRouteRec extends GatewayRouteRec {
   readonly kind: 'GRPCRoute';
-  readonly meta: Meta;
-  readonly origin: Origin;
-  readonly parentRefs: readonly ParentRefRec[];
-  /** Lower-cased, exact or `*.suffix`; empty: every host the listener allows. */
-  readonly hostnames: readonly string[];
   readonly rules: readonly GrpcRouteRuleRec[];
 }
 
