@@ -16,9 +16,7 @@ if (dirEnv === undefined || dirEnv === '') {
     it.skip('set GATEWAY_CONFORMANCE_DIR to the suite\'s conformance/ directory to run it (test/gateway-conformance/run.sh does; see test/gateway-conformance/README.md)', () => {});
   });
 } else {
-  const { existsSync } = await import('node:fs');
   const { writeFile } = await import('node:fs/promises');
-  const { join } = await import('node:path');
   const { cleanupAll } = await import('../helpers/cleanup.ts');
   const { readHttpRouteTests } = await import('./suite-source.ts');
   const { decide, featuresFromEnv } = await import('./scope.ts');
@@ -26,33 +24,21 @@ if (dirEnv === undefined || dirEnv === '') {
   const { pickListener, runCase } = await import('./runner.ts');
   const { runDistribution } = await import('./distribution.ts');
   const { awaitStatus } = await import('./status.ts');
+  const { keepDirOf, rowOptionsFrom, settle, suiteDir, summaryLines, switchyardOptionsFrom, waitReady } = await import('./run-common.ts');
 
   const env = process.env;
-  const dir = existsSync(join(dirEnv, 'tests')) && existsSync(join(dirEnv, 'base')) ? dirEnv : join(dirEnv, 'conformance');
+  const dir = suiteDir(dirEnv);
   const features = featuresFromEnv(env['GATEWAY_CONFORMANCE_FEATURES']);
-  const num = (name: string, fallback: number): number => (env[name] ? Number(env[name]) : fallback);
-  const options = {
-    requiredSuccesses: num('GATEWAY_CONFORMANCE_SUCCESSES', 3),
-    consistencyMs: num('GATEWAY_CONFORMANCE_CONSISTENCY_MS', 10_000),
-    stableFailureMs: num('GATEWAY_CONFORMANCE_STABLE_FAILURE_MS', 1_500),
-    statusMs: num('GATEWAY_CONFORMANCE_STATUS_MS', 3_000),
-  };
-  const envOptions = {
-    gatewayClass: env['GATEWAY_CONFORMANCE_CLASS'] || 'switchyard',
-    controllerName: env['GATEWAY_CONFORMANCE_CONTROLLER'] || 'switchyard.dev/gateway-controller',
-    extraArgs: (env['GATEWAY_CONFORMANCE_SWITCHYARD_ARGS'] ?? '').split(/\s+/).filter((a) => a !== ''),
-  };
+  const options = rowOptionsFrom(env);
+  const envOptions = switchyardOptionsFrom(env);
   const tests = await readHttpRouteTests(dir);
-  const summary: { test: string; result: string; reason: string; rows?: { name: string; ok: boolean; detail: string }[] }[] = [];
+  const summary: import('./run-common.ts').SummaryEntry[] = [];
   let perListener: boolean | undefined;
 
   describe(`gateway-api conformance (${dir})`, () => {
     afterEach(cleanupAll, 30_000);
     afterAll(async () => {
-      const width = Math.max(...summary.map((s) => s.test.length));
-      const lines = summary.map((s) => `${s.test.padEnd(width)}  ${s.result.padEnd(12)}  ${s.reason}`);
-      const count = (r: string): number => summary.filter((s) => s.result === r).length;
-      lines.push('', `pass ${count('pass')}, fail ${count('fail')}, out of scope ${count('out of scope')}, not parsed ${count('not parsed')} (of ${summary.length} HTTPRoute tests)`);
+      const lines = summaryLines(summary, 'HTTPRoute tests');
       lines.push(perListener === false ? 'requests went to the --listen port: Switchyard opened no socket on the Gateway listener ports' : 'requests went to the Gateway listener ports (--gateway-address 127.0.0.1)');
       console.log(`\nGateway API conformance summary\n${lines.join('\n')}`);
       if (env['GATEWAY_CONFORMANCE_REPORT']) await writeFile(env['GATEWAY_CONFORMANCE_REPORT'], JSON.stringify({ perListenerSockets: perListener, tests: summary }, null, 2));
@@ -67,15 +53,12 @@ if (dirEnv === undefined || dirEnv === '') {
         continue;
       }
       it(title, async () => {
-        const started = await startTestEnv(dir, test.manifests, { ...envOptions, endpointFills: test.endpointFills, probeMs: perListener === false ? 300 : 3000, ...(env['GATEWAY_CONFORMANCE_KEEP_DIR'] ? { keepDir: join(env['GATEWAY_CONFORMANCE_KEEP_DIR'], test.shortName) } : {}) }).catch((err: unknown) => {
+        const started = await startTestEnv(dir, test.manifests, { ...envOptions, endpointFills: test.endpointFills, probeMs: perListener === false ? 300 : 3000, ...keepDirOf(env, test.shortName) }).catch((err: unknown) => {
           summary.push({ test: test.shortName, result: 'fail', reason: `did not start: ${(err as Error).message.split('\n').slice(0, 3).join(' ')}` });
           throw err;
         });
         perListener = started.perListenerSockets;
-        const admin = `http://${started.switchyard.admin.host}:${started.switchyard.admin.port}/readyz`;
-        for (const deadline = Date.now() + 10_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 100))) {
-          if ((await fetch(admin).catch(() => undefined))?.status === 200) break;
-        }
+        await waitReady(started.switchyard.admin);
         const rows = [];
         // The suite's status assertions come first in its tests: /api/v1/routes and /api/v1/gateways stand for the objects' status.
         const adminBase = `http://${started.switchyard.admin.host}:${started.switchyard.admin.port}`;
@@ -101,10 +84,7 @@ if (dirEnv === undefined || dirEnv === '') {
           const result = listener === undefined ? { ok: false, detail: 'no HTTP listener' } : await runDistribution(started, listener, row, weights);
           rows.push({ name: `weighted distribution ${JSON.stringify(weights)}`, ...result });
         }
-        const failed = rows.filter((r) => !r.ok);
-        const notes = [...verdict.notes, ...(started.perListenerSockets ? [] : ['sent to the --listen port (no per-listener sockets)'])];
-        summary.push({ test: test.shortName, result: failed.length === 0 ? 'pass' : 'fail', reason: [`${rows.length - failed.length}/${rows.length} rows`, ...notes].join('; '), rows });
-        if (failed.length > 0) throw new Error(`${failed.length} of ${rows.length} rows failed:\n${failed.map((f) => `  ${f.name}: ${f.detail}`).join('\n')}`);
+        settle(summary, test.shortName, rows, [...verdict.notes, ...(started.perListenerSockets ? [] : ['sent to the --listen port (no per-listener sockets)'])]);
       }, 300_000);
     }
   });
