@@ -34,6 +34,8 @@ export interface StartOptions<T> {
   /** Every stdout line that readyLine did not take. */
   readonly onLine?: (line: string) => void;
   readonly timeoutMs: number;
+  /** Variables set for this child on top of the bench's environment. */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 interface Tracked {
@@ -65,8 +67,8 @@ function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
   }
 }
 
-function spawnTracked(name: string, command: string, args: readonly string[]): { t: Tracked; proc: ChildProcess } {
-  const proc = spawn(command, [...args], { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+function spawnTracked(name: string, command: string, args: readonly string[], env?: Readonly<Record<string, string>>): { t: Tracked; proc: ChildProcess } {
+  const proc = spawn(command, [...args], { stdio: ['pipe', 'pipe', 'pipe'], detached: true, env: env === undefined ? process.env : { ...process.env, ...env } });
   // An EPIPE on a child that already died must not crash the bench.
   proc.stdin?.on('error', () => undefined);
   const t: Tracked = { name, proc, stopping: false };
@@ -99,7 +101,7 @@ function stopTracked(t: Tracked, graceMs: number): Promise<void> {
 
 /** Spawns a child and resolves once it is ready; rejects with its stderr if it exits or times out first. */
 export function startChild<T>(options: StartOptions<T>): Promise<{ child: Child; value: T }> {
-  const { t, proc } = spawnTracked(options.name, options.command, options.args);
+  const { t, proc } = spawnTracked(options.name, options.command, options.args, options.env);
   let stderr = '';
   proc.stderr?.setEncoding('utf8');
   proc.stderr?.on('data', (chunk: string) => {

@@ -47,12 +47,11 @@ import { HELP, parseSettings, type Settings } from './settings.ts';
 import { elapsedText, summaryTool } from './overview.ts';
 import { summarizeAll } from './summary.ts';
 import { evaluateTargets } from './targets.ts';
+import { applyMallocEnv } from './malloc-env.ts';
 
 const benchDir = path.dirname(fileURLToPath(import.meta.url));
-// Every candidate runs in the environment the image gives Switchyard (deploy/Dockerfile): glibc's trim
-// threshold fixed, so freed socket buffers go back to the system (docs/performance.md, "Memory tuning").
-// The children inherit it; a value set by whoever runs the bench is kept.
-process.env.MALLOC_TRIM_THRESHOLD_ ??= '131072';
+// Every candidate runs in the malloc environment deploy/ gives Switchyard; the children inherit it.
+applyMallocEnv();
 const repoDir = path.dirname(benchDir);
 
 function gitRevision(): { commit: string | null; dirty: boolean | null } {

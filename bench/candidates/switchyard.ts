@@ -15,6 +15,7 @@ import { startChild, type Child } from '../children.ts';
 import { comparisonManifests } from '../manifests.ts';
 import { answers200, freePort } from '../net.ts';
 import { START_TIMEOUT_MS } from '../pods.ts';
+import { switchyardMallocEnv } from '../malloc-env.ts';
 import type { CandidateSpec } from './types.ts';
 
 const repoDir = path.dirname(path.dirname(path.dirname(fileURLToPath(import.meta.url))));
@@ -105,6 +106,7 @@ export async function startSwitchyard(options: SwitchyardOptions): Promise<Switc
     command: process.execPath,
     args,
     timeoutMs: START_TIMEOUT_MS,
+    env: switchyardMallocEnv(options.workers),
     probe: answers200(`http://${address}${options.probePath}`, { host: options.probeHost }),
     onLine: (line) => forwardLog(options.name, line),
   });

@@ -111,6 +111,7 @@ interface Container {
   readonly command?: readonly string[];
   readonly args?: readonly string[];
   readonly ports?: readonly ContainerPort[];
+  readonly env?: readonly { readonly name: string; readonly value?: string }[];
   readonly readinessProbe?: Probe;
   readonly livenessProbe?: Probe;
   readonly resources?: { readonly requests?: Record<string, unknown>; readonly limits?: Record<string, unknown> };
@@ -595,6 +596,17 @@ describe('deploy/Dockerfile and .dockerignore', () => {
     expect(flagValue(dockerCmd, '--admin')).toBe('0.0.0.0:9901');
     const exposed = finalStage.filter((l) => l.startsWith('EXPOSE ')).flatMap((l) => l.split(/\s+/).slice(1).map((p) => Number(p.split('/')[0])));
     for (const c of containers) for (const p of c.container.ports ?? []) expect(exposed).toContain(p.containerPort);
+  });
+
+  it('sets the malloc environment: trim threshold, 2 arenas (worker threads); single-process containers 1 arena', () => {
+    const env = new Map(finalStage.flatMap((l) => [...l.matchAll(/^ENV\s+([A-Za-z_][A-Za-z0-9_]*)=(\S+)/g)].map((m) => [m[1]!, m[2]!] as const)));
+    expect(env.get('MALLOC_TRIM_THRESHOLD_')).toBe('131072');
+    expect(env.get('MALLOC_ARENA_MAX')).toBe('2');
+    for (const { workload, container } of containers) {
+      const workers = flagValue(container.args ?? [], '--workers');
+      const arenas = container.env?.find((e) => e.name === 'MALLOC_ARENA_MAX')?.value;
+      expect(arenas, `${workload.metadata?.name}: --workers=${workers}`).toBe(workers === '1' ? '1' : undefined);
+    }
   });
 
   it('bakes in no secrets', () => {
