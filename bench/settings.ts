@@ -17,7 +17,7 @@ export const PROTOCOL_SECTIONS = ['tls', 'handshakes', 'http2', 'websocket', 'gr
 export type ProtocolSection = (typeof PROTOCOL_SECTIONS)[number];
 
 /** Candidate ids accepted by --only; `switchyard` stands for every Switchyard variant. */
-export const CANDIDATE_IDS = ['direct', 'switchyard', 'switchyard-1', 'switchyard-n', 'http-proxy', 'http-proxy-3', 'fastify', 'nginx'] as const;
+export const CANDIDATE_IDS = ['direct', 'switchyard', 'switchyard-1', 'switchyard-n', 'http-proxy', 'http-proxy-3', 'fastify', 'node-relay', 'nginx'] as const;
 
 export const HELP = `Usage: npm run bench -- [options]   (or: node bench/proxy-bench.ts [options], Node 24)
 
@@ -32,6 +32,7 @@ Candidates (ids for --only):
   http-proxy     node http-proxy 1.18, keep-alive agent, round-robin over both pods
   http-proxy-3   http-proxy-3 2.x (its maintained rewrite), set up the same way
   fastify        @fastify/http-proxy 11, round-robin via replyOptions.getUpstream
+  node-relay     not a proxy: a bare node:net relay per connection, no HTTP (the floor of any Node proxy)
   nginx          nginx, 1 worker, upstream keepalive to both pods (skipped when not on PATH)
 Load: autocannon in this process; wrk as well when it is on PATH (skipped silently otherwise).
 

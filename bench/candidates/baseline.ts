@@ -10,7 +10,7 @@ import type { CandidateSpec, RunningCandidate, StartContext } from './types.ts';
 
 const baselinesDir = path.join(path.dirname(path.dirname(fileURLToPath(import.meta.url))), 'baselines');
 
-async function startBaseline(name: string, script: string, { pods, host }: StartContext): Promise<RunningCandidate> {
+async function startBaseline(name: string, script: string, { pods, host }: StartContext, spreadsOverPods = true): Promise<RunningCandidate> {
   const { child, value } = await startChild({
     name,
     command: process.execPath,
@@ -19,7 +19,7 @@ async function startBaseline(name: string, script: string, { pods, host }: Start
     readyLine: listeningLine,
     onLine: (line) => process.stderr.write(`[${name}] ${line}\n`),
   });
-  return { target: { url: `http://${value.address}:${value.port}/`, headers: { host } }, proxyPid: child.pid, spreadsOverPods: true, stop: () => child.stop() };
+  return { target: { url: `http://${value.address}:${value.port}/`, headers: { host } }, proxyPid: child.pid, spreadsOverPods, stop: () => child.stop() };
 }
 
 export const httpProxy: CandidateSpec = {
@@ -41,4 +41,13 @@ export const fastifyProxy: CandidateSpec = {
   label: '@fastify/http-proxy 11',
   setup: "fastify 5 + @fastify/http-proxy with upstream '' and replyOptions.getUpstream round-robin over both pods (undici Agent, keep-alive pool per pod); own process",
   start: (context) => startBaseline('fastify', 'fastify-proxy-server.ts', context),
+};
+
+export const nodeRelay: CandidateSpec = {
+  id: 'node-relay',
+  label: 'Node.js TCP relay (floor, no HTTP)',
+  setup:
+    "not a proxy: net.createServer relaying each client connection byte for byte to a new connection to the next pod (round-robin per connection; no HTTP parsing, routing, headers or log) through node:net's streams: what Node costs per request before any proxy work; own process",
+  // Round-robin per connection: the preflight's requests share one keep-alive connection, so one pod.
+  start: (context) => startBaseline('node-relay', 'node-relay-server.ts', context, false),
 };

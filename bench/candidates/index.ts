@@ -1,7 +1,7 @@
 /**
  * Which comparison candidates run, in order, and the notes about the ones that cannot.
  */
-import { fastifyProxy, httpProxy, httpProxy3 } from './baseline.ts';
+import { fastifyProxy, httpProxy, httpProxy3, nodeRelay } from './baseline.ts';
 import { direct } from './direct.ts';
 import { nginxCandidate } from './nginx.ts';
 import { switchyardCandidates } from './switchyard.ts';
@@ -13,7 +13,7 @@ export function plannedCandidates(only: readonly string[] | null): { specs: Cand
   if (sy.note) notes.push(sy.note);
   const nginx = nginxCandidate();
   if (nginx === null) notes.push('nginx is not on PATH: the nginx candidate is skipped (apt-get install nginx to include it)');
-  const all = [direct, ...sy.specs, httpProxy, httpProxy3, fastifyProxy, ...(nginx ? [nginx] : [])];
+  const all = [direct, ...sy.specs, httpProxy, httpProxy3, fastifyProxy, nodeRelay, ...(nginx ? [nginx] : [])];
   if (only === null) return { specs: all, notes };
   // `switchyard` asks for every variant; `switchyard-1`/`-n` fall back to the default one without --workers.
   const isSwitchyard = (id: string): boolean => id.startsWith('switchyard');
