@@ -14,8 +14,9 @@
  * Re-measured for issue 19 (2026-12-05; `--workers 1`, h2load `--h1`, 50 connections, 100,000 requests a
  * round, this build against the same build without the fresh array, alternating in one run): 10 routes ×
  * 1,000 endpoints, peak RSS 139–148 MB with it against 221–222 MB without (4 rounds; CPU per request,
- * median of the rounds, 117 against 128 µs). With 3 endpoints, where every connection is busy, it costs a
- * little: 131–134 against 118–125 MB (two runs of 3 rounds, either start order), CPU per request the same.
+ * median of the rounds, 117 against 128 µs). With 3 endpoints, where every connection is busy, two runs
+ * of 3 rounds had it 8–10 MB higher (131–134 against 118–125 MB), a third run 120–125 MB: no clear cost,
+ * and the same CPU. Giving a fresh array only after 10 ms without a response measured the same as always.
  *
  * The answers (issue #14; undici 7.30 still has both, worth sending upstream):
  * - An interim `100 Continue` the request did not ask for: undici destroys the connection ("bad
