@@ -257,8 +257,9 @@ Options:
   --watch-ingress-without-class true|false  serve Ingresses without a class
                                 even when no IngressClass of ours is the default [default: false]
   --health-check-concurrency N  most active health checks in flight         [default: 64]
-  --startup-gc-heap MB          one garbage collection after start-up when
-                                the heap in use is at least MB (0: always)  [default: 32]
+  --startup-gc-heap MB          one garbage collection after start-up, giving
+                                freed memory back, when the heap in use is at
+                                least MB (0: always)                        [default: 0]
   -h, --help                    show this help
   -v, --version                 print the version (and Node.js's) and exit
 
@@ -326,7 +327,7 @@ const OPTIONS = {
   'gateway-status-address': { type: 'string' },
   'watch-ingress-without-class': { type: 'string', default: 'false' },
   'health-check-concurrency': { type: 'string', default: '64' },
-  'startup-gc-heap': { type: 'string', default: '32' },
+  'startup-gc-heap': { type: 'string', default: '0' },
   dns: { type: 'string' },
   'dns-ttl': { type: 'string', default: '5s' },
   'service-listen': { type: 'string' },

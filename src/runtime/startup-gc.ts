@@ -1,6 +1,7 @@
 /**
- * One full garbage collection when start-up is done, before the process takes traffic, when start-up
- * left a large heap behind (`--startup-gc-heap`, in MB of heap in use; default 32).
+ * One full garbage collection when start-up is done, before the process takes traffic, that also gives
+ * the freed memory back to the system (`--startup-gc-heap`: only when the heap in use is at least that
+ * many MB; default 0, always).
  *
  * Why: reading and compiling a large configuration leaves its garbage in V8's old generation (at 10,000
  * Ingresses: the YAML text, parsed documents, the compile's intermediates; 53 MB of heap in use before
@@ -12,10 +13,19 @@
  * peak 154–155 against 159–160. Worker threads build nothing (they receive the compiled snapshot), so
  * only the main thread collects.
  *
- * Why not always: a small configuration frees ~1–2 MB and no RSS (10 routes: 17.7 → 16.7 MB of heap;
- * 1,000 routes: 21 → 19), not worth a pause; the default lies between 1,000 routes (21 MB) and 10,000
- * (53 MB). Only at start-up: a later snapshot is compiled while the process serves, where a forced
- * collection (~35 ms at 10,000 routes) would pause every request in flight.
+ * Which collection: V8's "last resort" one (what it runs before giving up on memory: full collections
+ * until nothing more dies, then its free pages and the young generation's unused half handed back), not
+ * a plain full one. A plain one frees the objects but V8 keeps the pages, and the process keeps the RSS
+ * until V8's memory reducer runs ~10 s later, after the bench's reading at rest and often into the load.
+ * Measured (2026-12-05, issue 19, `--workers 1`, RSS 1–5 s after ready, 2 runs each): the demo's manifests
+ * 88 MB with the old default (no collection below 32 MB of heap), 86 MB with a plain collection, 81–82 MB
+ * with this one (its log: 92.4 → 82.5 MB in 46–48 ms, against 16 ms for a plain one that gave nothing
+ * back); 10,000 Ingresses 135–138 MB against 106–107 MB (164 ms against 48 ms). So it now runs by
+ * default whatever the heap; the flag still skips it below a size. Options V8 does not know are ignored,
+ * so an engine without this flavor makes a plain collection.
+ *
+ * Only at start-up: a later snapshot is compiled while the process serves, where a forced collection
+ * would pause every request in flight.
  *
  * How: V8 hands out `gc` only with --expose-gc, and that flag given at start costs every request ~10 %
  * more instructions (callgrind: 224k against 204k per request, with no collection ever forced; V8 then
@@ -29,11 +39,11 @@ import type { Logger } from '../log.ts';
 
 const MB = 1e6;
 
-/** V8's full-collection function, made in a context of its own. */
-function fullCollector(): () => void {
+/** V8's collection function (its options as V8's gc extension takes them), made in a context of its own. */
+function fullCollector(): (options?: { type: 'major'; execution: 'sync'; flavor: 'last-resort' }) => void {
   v8.setFlagsFromString('--expose-gc');
   try {
-    return vm.runInNewContext('gc') as () => void;
+    return vm.runInNewContext('gc') as (options?: { type: 'major'; execution: 'sync'; flavor: 'last-resort' }) => void;
   } finally {
     v8.setFlagsFromString('--no-expose-gc');
   }
@@ -47,7 +57,7 @@ export function collectStartupGarbage(minHeapMb: number, log: Logger): void {
     return;
   }
   const started = performance.now();
-  fullCollector()();
+  fullCollector()({ type: 'major', execution: 'sync', flavor: 'last-resort' });
   const after = process.memoryUsage();
   log.debug(
     { ms: Math.round(performance.now() - started), heapUsedMB: [mb(before.heapUsed), mb(after.heapUsed)], rssMB: [mb(before.rss), mb(after.rss)] },

@@ -1,8 +1,8 @@
 /**
- * The one garbage collection at the end of start-up (src/runtime/startup-gc.ts): it runs before the
- * process takes traffic when the heap is at least --startup-gc-heap MB, in the main thread only (worker
- * threads build nothing: they receive the compiled snapshot), without Node's --expose-gc (and without leaving `gc` behind). These configurations are small,
- * so the tests that expect a collection ask for one whatever the heap (--startup-gc-heap 0).
+ * The one garbage collection at the end of start-up (src/runtime/startup-gc.ts): by default it runs
+ * before the process takes traffic whatever the heap (--startup-gc-heap skips it below a size), in the
+ * main thread only (worker threads build nothing: they receive the compiled snapshot), without Node's
+ * --expose-gc (and without leaving `gc` behind).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -31,8 +31,8 @@ async function manifests(): Promise<string> {
 const collected = (l: LogLine): boolean => l.msg === 'collected start-up garbage';
 
 describe('start-up garbage collection', () => {
-  it('run as the CLI runs, one process collects once, before it listens, and then serves', async () => {
-    const sy = await startSwitchyard({ manifests: await manifests(), nodeFlags: shebangFlags(), args: ['--log-level', 'debug', '--startup-gc-heap', '0'] });
+  it('run as the CLI runs, with its defaults, one process collects once, before it listens, and then serves', async () => {
+    const sy = await startSwitchyard({ manifests: await manifests(), nodeFlags: shebangFlags(), args: ['--log-level', 'debug'] });
     const gcLines = sy.logs.filter(collected);
     expect(gcLines).toHaveLength(1);
     expect(gcLines[0]!['ms']).toEqual(expect.any(Number));
@@ -41,8 +41,8 @@ describe('start-up garbage collection', () => {
     expect((await get(sy.ingress, 'app.example', '/')).status).toBe(200);
   });
 
-  it('by default, a small configuration is left to V8 (a pause for no memory back)', async () => {
-    const sy = await startSwitchyard({ manifests: await manifests(), nodeFlags: shebangFlags(), args: ['--log-level', 'debug'] });
+  it('--startup-gc-heap 32 leaves a small configuration to V8', async () => {
+    const sy = await startSwitchyard({ manifests: await manifests(), nodeFlags: shebangFlags(), args: ['--log-level', 'debug', '--startup-gc-heap', '32'] });
     expect(sy.logs.some(collected)).toBe(false);
     const skipped = sy.logs.find((l) => l.msg === 'start-up garbage left to V8: the heap is below --startup-gc-heap');
     expect(skipped?.['minHeapMb']).toBe(32);
@@ -51,7 +51,7 @@ describe('start-up garbage collection', () => {
   });
 
   it('with worker threads, the main thread collects once; the workers, which only received the snapshot, do not', async () => {
-    const sy = await startSwitchyard({ manifests: await manifests(), args: ['--log-level', 'debug', '--workers', '2', '--startup-gc-heap', '0'] });
+    const sy = await startSwitchyard({ manifests: await manifests(), args: ['--log-level', 'debug', '--workers', '2'] });
     expect((await get(sy.ingress, 'app.example', '/')).status).toBe(200);
     const gcLines = sy.logs.filter(collected);
     expect(gcLines).toHaveLength(1);

@@ -62,7 +62,7 @@ describe('parseFlags: defaults', () => {
       gatewayAddress: '0.0.0.0',
       watchIngressWithoutClass: false,
       healthCheckConcurrency: 64,
-      startupGcHeapMb: 32,
+      startupGcHeapMb: 0,
       dns: undefined,
       dnsTtlSeconds: 5,
       serviceListen: undefined,
