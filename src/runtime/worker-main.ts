@@ -12,6 +12,7 @@ import { AffinityTable } from '../dataplane/affinity-table.ts';
 import type { HostPort } from '../flags.ts';
 import { EndpointHealth } from '../health/endpoint-health.ts';
 import { createRootLogger } from '../log.ts';
+import { collectStartupGarbage } from './startup-gc.ts';
 import { SnapshotHolder } from '../snapshot/holder.ts';
 import { createDataPlane } from './data-plane.ts';
 import { createAccessLog, type AccessLog } from './access-log.ts';
@@ -61,6 +62,7 @@ let stopping = false;
 function listenWhenReady(): void {
   if (listening || stopping || !snapshotIn || listenAt === undefined) return;
   listening = true;
+  collectStartupGarbage(config.startupGcHeapMb, log);
   dataPlane.listen({ at: listenAt.at, reusePort: true }).then(
     (addresses) => send({ t: 'listening', addresses, bound: dataPlane.bound() }),
     (err: unknown) => {

@@ -1,8 +1,8 @@
 /**
  * The one garbage collection at the end of start-up (src/runtime/startup-gc.ts): by default it runs
  * before the process takes traffic whatever the heap (--startup-gc-heap skips it below a size), in the
- * main thread only (worker threads build nothing: they receive the compiled snapshot), without Node's
- * --expose-gc (and without leaving `gc` behind).
+ * main thread and once in each worker thread before it listens, without Node's --expose-gc (and without
+ * leaving `gc` behind).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -50,11 +50,16 @@ describe('start-up garbage collection', () => {
     expect((await get(sy.ingress, 'app.example', '/')).status).toBe(200);
   });
 
-  it('with worker threads, the main thread collects once; the workers, which only received the snapshot, do not', async () => {
+  it('with worker threads, the main thread and each worker collect once', async () => {
     const sy = await startSwitchyard({ manifests: await manifests(), args: ['--log-level', 'debug', '--workers', '2'] });
     expect((await get(sy.ingress, 'app.example', '/')).status).toBe(200);
     const gcLines = sy.logs.filter(collected);
-    expect(gcLines).toHaveLength(1);
-    expect(gcLines[0]!['worker']).toBeUndefined();
+    expect(gcLines.map((l) => l['worker']).sort()).toEqual([0, 1, undefined]);
+  });
+
+  it('--startup-gc-heap leaves the workers\' small heaps to V8 too', async () => {
+    const sy = await startSwitchyard({ manifests: await manifests(), args: ['--log-level', 'debug', '--workers', '2', '--startup-gc-heap', '1000'] });
+    expect((await get(sy.ingress, 'app.example', '/')).status).toBe(200);
+    expect(sy.logs.some(collected)).toBe(false);
   });
 });
