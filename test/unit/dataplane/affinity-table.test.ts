@@ -2,10 +2,7 @@ import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { AFFINITY_TABLE_ENTRIES, AffinityTable, affinityBuffer } from '../../../src/dataplane/affinity-table.ts';
 import type { EndpointView } from '../../../src/snapshot/types.ts';
-
-function ep(address: string, port = 8080): EndpointView {
-  return { key: `${address}:${port}`, address, port, ready: true, serving: true, terminating: false, hostname: undefined, nodeName: undefined, targetRef: undefined };
-}
+import { ep } from './backend-fixtures.ts';
 
 const rotation = [ep('10.0.0.1'), ep('10.0.0.2'), ep('10.0.0.3')];
 const B = 'shop/web:80';

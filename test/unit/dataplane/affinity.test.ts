@@ -4,32 +4,10 @@ import { Affinity, affinityClient, cookieAffinity, withClientAffinity } from '..
 import { AffinityTable, affinityBuffer } from '../../../src/dataplane/affinity-table.ts';
 import { RoundRobin } from '../../../src/dataplane/balancer.ts';
 import { DEFAULT_EDGE_POLICY } from '../../../src/dataplane/edge-policy.ts';
-import type { Backend, EndpointView, RouteTarget } from '../../../src/snapshot/types.ts';
+import type { RouteTarget } from '../../../src/snapshot/types.ts';
+import { backendOf, ep } from './backend-fixtures.ts';
 
-function ep(address: string, port = 8080): EndpointView {
-  return { key: `${address}:${port}`, address, port, ready: true, serving: true, terminating: false, hostname: undefined, nodeName: undefined, targetRef: undefined };
-}
-
-function backendOf(key: string, addresses: readonly string[], clientAffinitySeconds?: number): Backend {
-  const rotation = addresses.map((a) => ep(a));
-  return {
-    key,
-    namespace: 'default',
-    service: key.split(/[/:]/)[1]!,
-    port: 80,
-    portName: '',
-    protocol: 'TCP',
-    ready: rotation,
-    all: rotation,
-    rotation,
-    terminatingFallback: false,
-    policy: { retries: 2, retryBudgetPercent: 20, connectTimeoutMs: undefined, responseTimeoutMs: undefined, idleTimeoutMs: undefined, outlier: undefined, healthCheck: undefined },
-    upstream: { protocol: 'http1', caPem: undefined },
-    ...(clientAffinitySeconds === undefined ? {} : { clientAffinitySeconds }),
-  };
-}
-
-const web = backendOf('default/web:80', ['10.0.0.1', '10.0.0.2', '10.0.0.3'], 10800);
+const web = backendOf('default/web:80', ['10.0.0.1', '10.0.0.2', '10.0.0.3'], { clientAffinitySeconds: 10800 });
 const down = (keys: string[]) => ({ available: (k: string) => !keys.includes(k) });
 
 function clientAffinity(client: string, seconds = 10800): Affinity {

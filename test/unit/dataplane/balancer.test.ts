@@ -1,29 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { RoundRobin } from '../../../src/dataplane/balancer.ts';
-import type { Backend, EndpointView } from '../../../src/snapshot/types.ts';
-
-function ep(address: string, port = 8080, ready = true): EndpointView {
-  return { key: `${address}:${port}`, address, port, ready, serving: ready, terminating: false, hostname: undefined, nodeName: undefined, targetRef: undefined };
-}
-
-function backendOf(key: string, addresses: readonly string[], notReady: readonly string[] = []): Backend {
-  const all = [...addresses.map((a) => ep(a)), ...notReady.map((a) => ep(a, 8080, false))].sort((x, y) => (x.address < y.address ? -1 : 1));
-  const ready = all.filter((e) => e.ready);
-  return {
-    key,
-    namespace: 'default',
-    service: key.split(/[/:]/)[1]!,
-    port: 80,
-    portName: '',
-    protocol: 'TCP',
-    ready,
-    all,
-    rotation: ready,
-    terminatingFallback: false,
-    policy: { retries: 2, retryBudgetPercent: 20, connectTimeoutMs: undefined, responseTimeoutMs: undefined, idleTimeoutMs: undefined, outlier: undefined, healthCheck: undefined },
-    upstream: { protocol: 'http1', caPem: undefined },
-  };
-}
+import type { Backend } from '../../../src/snapshot/types.ts';
+import { backendOf } from './backend-fixtures.ts';
 
 const picks = (rr: RoundRobin, b: Backend, n: number) => Array.from({ length: n }, () => rr.pick(b)?.key ?? 'none');
 
@@ -42,7 +20,7 @@ describe('RoundRobin', () => {
   });
 
   it('skips endpoints that are not ready', () => {
-    const b = backendOf('default/web:80', ['127.0.0.2', '127.0.0.4'], ['127.0.0.3']);
+    const b = backendOf('default/web:80', ['127.0.0.2', '127.0.0.4'], { notReady: ['127.0.0.3'] });
     expect(picks(new RoundRobin(), b, 4)).toEqual(['127.0.0.2:8080', '127.0.0.4:8080', '127.0.0.2:8080', '127.0.0.4:8080']);
   });
 
@@ -71,7 +49,7 @@ describe('RoundRobin', () => {
     const rr = new RoundRobin();
     const some = backendOf('default/web:80', ['127.0.0.2', '127.0.0.3']);
     expect(picks(rr, some, 1)).toEqual(['127.0.0.2:8080']);
-    const none = backendOf('default/web:80', [], ['127.0.0.2', '127.0.0.3']);
+    const none = backendOf('default/web:80', [], { notReady: ['127.0.0.2', '127.0.0.3'] });
     expect(rr.pick(none)).toBeUndefined();
     expect(rr.pick(backendOf('default/empty:80', []))).toBeUndefined();
     expect(picks(rr, some, 1)).toEqual(['127.0.0.3:8080']);
