@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { evaluate, NotParsed, type Plain, type Scope } from './go-eval.ts';
 import { GoParser, GoSyntaxError, matchingClose, tokenize, type GoValue, type Token } from './go-literal.ts';
 import { ECHO_SERVICE, type EchoMethod } from './grpc-echo.ts';
-import type { GatewayRef } from './suite-source.ts';
+import { newGatewayRefs, type GatewayRef } from './suite-source.ts';
 
 /** google.golang.org/grpc/codes, by the name the tests use. */
 export const GRPC_CODES: Readonly<Record<string, number>> = {
@@ -147,19 +147,7 @@ function readBody(tokens: readonly Token[], from: number, to: number, constants:
     const name = `${t.v}.${tokens[i + 2]!.v as string}`;
     if (tokens[i + 3]?.v === '(') calls.push(name);
     if (name === 'kubernetes.GatewayAndRoutesMustBeAccepted' && tokens[i + 3]?.v === '(') {
-      const close = matchingClose(tokens, i + 3);
-      for (let k = i + 4; k < close; k++) {
-        if (tokens[k]!.v !== 'NewGatewayRef' || tokens[k - 2]?.v !== 'kubernetes') continue;
-        try {
-          const call = new GoParser(tokens, k - 2).parseExpr();
-          if (call.k !== 'call') throw new NotParsed('NewGatewayRef is not a call');
-          const scope = scopeAt(locals, constants, i);
-          const nn = evaluate(call.args[0]!, scope) as Obj;
-          gateways.push({ pos: i, ref: { namespace: String(nn['Namespace'] ?? ''), name: String(nn['Name'] ?? ''), sections: call.args.slice(1).map((a) => String(evaluate(a, scope))) } });
-        } catch (err) {
-          notParsed ??= `the Gateway of an address: ${(err as Error).message}`;
-        }
-      }
+      for (const ref of newGatewayRefs(tokens, i + 3, scopeAt(locals, constants, i), (why) => (notParsed ??= why))) gateways.push({ pos: i, ref });
     }
     if (name === 'grpc.ExpectedResponse' && tokens[i + 3]?.v === '{') {
       const start = tokens[i - 1]?.v === ']' && tokens[i - 2]?.v === '[' ? i - 2 : i;

@@ -8,7 +8,7 @@
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { evaluate, NotParsed, type Plain } from './go-eval.ts';
+import { evaluate, NotParsed, type Plain, type Scope } from './go-eval.ts';
 import { GoParser, GoSyntaxError, matchingClose, tokenize, type GoValue, type Token } from './go-literal.ts';
 import { toExpectedCase, type ExpectedCase } from './expected.ts';
 import { findDeploymentGet, STATUS_CALLS, statusChecks, type SuiteStatus } from './suite-calls.ts';
@@ -19,6 +19,27 @@ export interface GatewayRef {
   readonly name: string;
   /** Listener names given to NewGatewayRef; empty: the whole Gateway. */
   readonly sections: readonly string[];
+}
+
+/**
+ * The Gateways named by the `kubernetes.NewGatewayRef(nn, sections...)` arguments of the call whose `(`
+ * is token `open`, evaluated in `scope`; one that cannot be read is told to `skip` and left out.
+ */
+export function newGatewayRefs(tokens: readonly Token[], open: number, scope: Scope, skip: (why: string) => void): GatewayRef[] {
+  const refs: GatewayRef[] = [];
+  const close = matchingClose(tokens, open);
+  for (let k = open + 1; k < close; k++) {
+    if (tokens[k]!.v !== 'NewGatewayRef' || tokens[k - 2]?.v !== 'kubernetes') continue;
+    try {
+      const call = new GoParser(tokens, k - 2).parseExpr();
+      if (call.k !== 'call') throw new NotParsed('NewGatewayRef is not a call');
+      const nn = evaluate(call.args[0]!, scope) as Record<string, Plain>;
+      refs.push({ namespace: String(nn['Namespace'] ?? ''), name: String(nn['Name'] ?? ''), sections: call.args.slice(1).map((a) => String(evaluate(a, scope))) });
+    } catch (err) {
+      skip(`the Gateway of an address: ${(err as Error).message}`);
+    }
+  }
+  return refs;
 }
 
 export interface SuiteCase extends ExpectedCase {
@@ -206,21 +227,8 @@ function readBody(tokens: readonly Token[], from: number, to: number, constants:
         }
       }
       if (fn === 'kubernetes.GatewayAndHTTPRoutesMustBeAccepted') {
-        const close = matchingClose(tokens, i + 3);
-        for (let k = i + 4; k < close; k++) {
-          if (tokens[k]!.v !== 'NewGatewayRef' || tokens[k - 2]?.v !== 'kubernetes') continue;
-          try {
-            const call = new GoParser(tokens, k - 2).parseExpr();
-            if (call.k !== 'call') throw new NotParsed('NewGatewayRef is not a call');
-            const scope = scopeAt(locals, constants, i);
-            const nn = evaluate(call.args[0]!, scope) as Record<string, Plain>;
-            const sections = call.args.slice(1).map((a) => String(evaluate(a, scope)));
-            const assigned = (tokens[i - 1]?.v === ':=' || tokens[i - 1]?.v === '=') && tokens[i - 2]?.t === 'ident' ? (tokens[i - 2]!.v as string) : undefined;
-            gateways.push({ pos: i, ref: { namespace: String(nn['Namespace'] ?? ''), name: String(nn['Name'] ?? ''), sections }, variable: assigned });
-          } catch (err) {
-            notParsed ??= `the Gateway of an address: ${(err as Error).message}`;
-          }
-        }
+        const assigned = (tokens[i - 1]?.v === ':=' || tokens[i - 1]?.v === '=') && tokens[i - 2]?.t === 'ident' ? (tokens[i - 2]!.v as string) : undefined;
+        for (const ref of newGatewayRefs(tokens, i + 3, scopeAt(locals, constants, i), (why) => (notParsed ??= why))) gateways.push({ pos: i, ref, variable: assigned });
       }
     }
     // suite.Client.Delete(...) and the like change or read the cluster in the middle of a test.
