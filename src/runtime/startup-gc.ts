@@ -40,14 +40,28 @@ import type { Logger } from '../log.ts';
 
 const MB = 1e6;
 
-/** V8's collection function (its options as V8's gc extension takes them), made in a context of its own. */
-function fullCollector(): (options?: { type: 'major'; execution: 'sync'; flavor: 'last-resort' }) => void {
-  v8.setFlagsFromString('--expose-gc');
-  try {
-    return vm.runInNewContext('gc') as (options?: { type: 'major'; execution: 'sync'; flavor: 'last-resort' }) => void;
-  } finally {
-    v8.setFlagsFromString('--no-expose-gc');
+type Collector = (options?: { type: 'major'; execution: 'sync'; flavor: 'last-resort' }) => void;
+
+/** Tries at making the collector before a thread leaves its garbage to V8. */
+const COLLECTOR_TRIES = 3;
+
+/**
+ * V8's collection function (its options as V8's gc extension takes them), made in a context of its own;
+ * undefined when it could not be had. V8's flags are the process's: another thread collecting at the same
+ * moment may switch `--expose-gc` off between this one's switching it on and making the context (seen in 9
+ * of 3,000 tries of 3 threads in a loop), so a thread tries a few times rather than fail its start.
+ */
+function fullCollector(): Collector | undefined {
+  for (let i = 0; i < COLLECTOR_TRIES; i++) {
+    v8.setFlagsFromString('--expose-gc');
+    try {
+      const gc = vm.runInNewContext('typeof gc === "function" ? gc : undefined') as Collector | undefined;
+      if (gc !== undefined) return gc;
+    } finally {
+      v8.setFlagsFromString('--no-expose-gc');
+    }
   }
+  return undefined;
 }
 
 export function collectStartupGarbage(minHeapMb: number, log: Logger): void {
@@ -57,8 +71,13 @@ export function collectStartupGarbage(minHeapMb: number, log: Logger): void {
     log.debug({ heapUsedMB: mb(before.heapUsed), minHeapMb }, 'start-up garbage left to V8: the heap is below --startup-gc-heap');
     return;
   }
+  const collect = fullCollector();
+  if (collect === undefined) {
+    log.debug({ heapUsedMB: mb(before.heapUsed), tries: COLLECTOR_TRIES }, 'start-up garbage left to V8: no gc function (another thread held --expose-gc)');
+    return;
+  }
   const started = performance.now();
-  fullCollector()({ type: 'major', execution: 'sync', flavor: 'last-resort' });
+  collect({ type: 'major', execution: 'sync', flavor: 'last-resort' });
   const after = process.memoryUsage();
   log.debug(
     { ms: Math.round(performance.now() - started), heapUsedMB: [mb(before.heapUsed), mb(after.heapUsed)], rssMB: [mb(before.rss), mb(after.rss)] },
